@@ -1,0 +1,308 @@
+//! Values the server and the browser share: the status vocabulary and the
+//! read models the public pages render. They carry pre-formatted times so the
+//! page renders identically on the server and during hydration.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// A language Plaster speaks, for the interface and for incident texts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    Sv,
+    Nb,
+    En,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 3] = [Lang::Sv, Lang::Nb, Lang::En];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Sv => "sv",
+            Lang::Nb => "nb",
+            Lang::En => "en",
+        }
+    }
+
+    /// The language's own name, for the language switcher.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Lang::Sv => "Svenska",
+            Lang::Nb => "Norsk bokmål",
+            Lang::En => "English",
+        }
+    }
+}
+
+impl fmt::Display for Lang {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownValue {
+    pub what: &'static str,
+    pub value: String,
+    pub expected: &'static str,
+}
+
+impl fmt::Display for UnknownValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown {} {:?} (expected one of: {})",
+            self.what, self.value, self.expected
+        )
+    }
+}
+
+impl std::error::Error for UnknownValue {}
+
+impl FromStr for Lang {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "sv" => Ok(Lang::Sv),
+            // Bokmål is "nb"; plain "no" is what many browsers send for Norwegian.
+            "nb" | "no" => Ok(Lang::Nb),
+            "en" => Ok(Lang::En),
+            _ => Err(UnknownValue {
+                what: "language",
+                value: s.to_string(),
+                expected: "sv, nb, en",
+            }),
+        }
+    }
+}
+
+/// Statuspage's five component levels, in order of severity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ComponentStatus {
+    Operational,
+    UnderMaintenance,
+    DegradedPerformance,
+    PartialOutage,
+    MajorOutage,
+}
+
+impl ComponentStatus {
+    pub const ALL: [ComponentStatus; 5] = [
+        ComponentStatus::Operational,
+        ComponentStatus::DegradedPerformance,
+        ComponentStatus::PartialOutage,
+        ComponentStatus::MajorOutage,
+        ComponentStatus::UnderMaintenance,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ComponentStatus::Operational => "operational",
+            ComponentStatus::DegradedPerformance => "degraded_performance",
+            ComponentStatus::PartialOutage => "partial_outage",
+            ComponentStatus::MajorOutage => "major_outage",
+            ComponentStatus::UnderMaintenance => "under_maintenance",
+        }
+    }
+
+    /// A text symbol shown beside the colour, so status never relies on colour alone.
+    pub fn icon(self) -> &'static str {
+        match self {
+            ComponentStatus::Operational => "✓",
+            ComponentStatus::DegradedPerformance => "◐",
+            ComponentStatus::PartialOutage => "▲",
+            ComponentStatus::MajorOutage => "✕",
+            ComponentStatus::UnderMaintenance => "🔧",
+        }
+    }
+
+    /// Whether this level counts as downtime in the uptime bars.
+    pub fn is_outage(self) -> bool {
+        matches!(
+            self,
+            ComponentStatus::PartialOutage | ComponentStatus::MajorOutage
+        )
+    }
+}
+
+impl FromStr for ComponentStatus {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ComponentStatus::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| UnknownValue {
+                what: "component status",
+                value: s.to_string(),
+                expected: "operational, degraded_performance, partial_outage, major_outage, under_maintenance",
+            })
+    }
+}
+
+/// Statuspage's incident impact levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Impact {
+    None,
+    Minor,
+    Major,
+    Critical,
+    Maintenance,
+}
+
+impl Impact {
+    pub const ALL: [Impact; 5] = [
+        Impact::None,
+        Impact::Minor,
+        Impact::Major,
+        Impact::Critical,
+        Impact::Maintenance,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Impact::None => "none",
+            Impact::Minor => "minor",
+            Impact::Major => "major",
+            Impact::Critical => "critical",
+            Impact::Maintenance => "maintenance",
+        }
+    }
+}
+
+impl FromStr for Impact {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Impact::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| UnknownValue {
+                what: "impact",
+                value: s.to_string(),
+                expected: "none, minor, major, critical, maintenance",
+            })
+    }
+}
+
+/// Statuspage's incident stages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IncidentStage {
+    Investigating,
+    Identified,
+    Monitoring,
+    Resolved,
+    Postmortem,
+}
+
+impl IncidentStage {
+    pub const ALL: [IncidentStage; 5] = [
+        IncidentStage::Investigating,
+        IncidentStage::Identified,
+        IncidentStage::Monitoring,
+        IncidentStage::Resolved,
+        IncidentStage::Postmortem,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IncidentStage::Investigating => "investigating",
+            IncidentStage::Identified => "identified",
+            IncidentStage::Monitoring => "monitoring",
+            IncidentStage::Resolved => "resolved",
+            IncidentStage::Postmortem => "postmortem",
+        }
+    }
+
+    pub fn is_closed(self) -> bool {
+        matches!(self, IncidentStage::Resolved | IncidentStage::Postmortem)
+    }
+}
+
+impl FromStr for IncidentStage {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        IncidentStage::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| UnknownValue {
+                what: "incident stage",
+                value: s.to_string(),
+                expected: "investigating, identified, monitoring, resolved, postmortem",
+            })
+    }
+}
+
+/// A text in one language, with a note when it is a fallback from another.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LocalText {
+    pub text: String,
+    /// Set when the requested language was missing and this text is in another.
+    pub fallback_from: Option<Lang>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComponentView {
+    pub id: String,
+    pub name: LocalText,
+    pub description: Option<LocalText>,
+    pub status: ComponentStatus,
+    /// One entry per day, oldest first, for the uptime bar.
+    pub days: Vec<UptimeDay>,
+    /// Uptime over the shown days, in hundredths of a percent (9995 = 99.95 %).
+    pub uptime_basis_points: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UptimeDay {
+    /// The day in the page's time zone, `YYYY-MM-DD`.
+    pub date: String,
+    pub worst: ComponentStatus,
+    pub outage_minutes: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupView {
+    pub id: Option<String>,
+    pub name: Option<LocalText>,
+    pub components: Vec<ComponentView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncidentUpdateView {
+    pub stage: IncidentStage,
+    pub body: LocalText,
+    /// Display time, already formatted in the page's time zone with the zone named.
+    pub at_display: String,
+    /// Milliseconds since the Unix epoch, so the browser can re-render in its own zone.
+    pub at_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncidentView {
+    pub id: String,
+    pub title: LocalText,
+    pub impact: Impact,
+    pub stage: IncidentStage,
+    pub started_display: String,
+    pub resolved_display: Option<String>,
+    /// Newest first, as status pages show them.
+    pub updates: Vec<IncidentUpdateView>,
+    pub affected_components: Vec<String>,
+}
+
+/// Everything the public front page shows, in one language.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatusPageView {
+    pub lang: Lang,
+    pub page_name: String,
+    pub overall: ComponentStatus,
+    pub groups: Vec<GroupView>,
+    pub active_incidents: Vec<IncidentView>,
+    pub recent_incidents: Vec<IncidentView>,
+    pub time_zone: String,
+    pub generated_display: String,
+}

@@ -1,0 +1,67 @@
+//! Plaster's user interface and what the browser and the server share.
+//!
+//! The server implements the [`ports`] and provides them as Leptos context;
+//! components reach data only through server functions that read those ports.
+
+pub mod dto;
+pub mod i18n;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod ports;
+pub mod server_fns;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path, SsrMode,
+};
+
+use crate::dto::Lang;
+use crate::pages::status::StatusHome;
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="sv">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/plaster.css"/>
+        <Title text="Status"/>
+        // Async rendering: the whole page arrives as HTML, readable without JavaScript.
+        // The data comes from memory, so waiting for it costs nothing.
+        <Router>
+            <Routes fallback=|| view! { <p class="not-found">"Page not found."</p> }>
+                <Route path=path!("/") view=|| view! { <StatusHome lang=None/> } ssr=SsrMode::Async/>
+                <Route path=path!("/sv") view=|| view! { <StatusHome lang=Some(Lang::Sv)/> } ssr=SsrMode::Async/>
+                <Route path=path!("/nb") view=|| view! { <StatusHome lang=Some(Lang::Nb)/> } ssr=SsrMode::Async/>
+                <Route path=path!("/en") view=|| view! { <StatusHome lang=Some(Lang::En)/> } ssr=SsrMode::Async/>
+            </Routes>
+        </Router>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+}

@@ -1,0 +1,68 @@
+//! Plaster's compensation engine (spec: `shared/spec/compensation.md`).
+//!
+//! Event logs + customers + a plan → the report and the exact lines. The engine
+//! does no file or network I/O of its own: callers hand it readers, so the CLI
+//! and the portal run the same code on the same bytes.
+//!
+//! ```no_run
+//! use plaster_engine::{Engine, EventSource, Format, Options, Plan, Customers, Subscriptions};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let plan = Plan::parse(&std::fs::read_to_string("plan.toml")?)?;
+//! let customers = Customers::read("customers.csv", std::io::BufReader::new(std::fs::File::open("customers.csv")?))?;
+//! let engine = Engine::new(plan, customers, Subscriptions::default());
+//! let preview = engine.preview(
+//!     vec![EventSource::new("events.jsonl", Format::JsonLines, std::fs::File::open("events.jsonl")?)],
+//!     &Options::default(),
+//! )?;
+//! println!("{}", serde_json::to_string_pretty(&preview.report)?);
+//! # Ok(()) }
+//! ```
+
+pub mod generate;
+mod matcher;
+mod pipeline;
+pub mod plan;
+pub mod record;
+pub mod reference;
+pub mod report;
+pub mod time;
+
+pub use pipeline::{EngineError, EventSource, Format, Options, MAX_RECORD_BYTES};
+pub use plan::{Plan, PlanError, Rule};
+pub use record::{Currency, CustomerId, Money};
+pub use reference::{Customers, ReferenceError, Subscriptions};
+pub use report::{Line, Preview, Report};
+pub use time::Instant;
+
+/// A plan with its reference data, ready to run over event logs.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    plan: Plan,
+    customers: Customers,
+    subscriptions: Subscriptions,
+}
+
+impl Engine {
+    pub fn new(plan: Plan, customers: Customers, subscriptions: Subscriptions) -> Engine {
+        Engine {
+            plan,
+            customers,
+            subscriptions,
+        }
+    }
+
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// Reads every source once, in order, and applies the plan.
+    pub fn preview(
+        &self,
+        sources: Vec<EventSource<'_>>,
+        options: &Options,
+    ) -> Result<Preview, EngineError> {
+        let names: Vec<String> = sources.iter().map(|s| s.name.clone()).collect();
+        let acc = pipeline::run(matcher::Params::new(&self.plan), sources, options)?;
+        Ok(acc.finish(&self.plan, &self.customers, &self.subscriptions, &names))
+    }
+}

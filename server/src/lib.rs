@@ -1,0 +1,14 @@
+//! The Plaster server: storage, snapshot, HTTP, CLI commands.
+
+pub mod auth;
+pub mod compensation;
+pub mod config;
+pub mod demo;
+pub mod http;
+pub mod ids;
+pub mod metrics;
+pub mod snapshot;
+pub mod startup;
+pub mod status_view;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,198 @@
+//! `plaster`: the status page and compensation portal, and its command line.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use plaster_server::compensation::{self, GenerateLogsArgs, PreviewArgs};
+use plaster_server::config::Settings;
+use plaster_server::startup::{Application, StartOptions};
+use plaster_server::store::Store;
+use plaster_server::{demo, telemetry};
+
+/// Exit status for a bad setting or argument.
+const EXIT_USAGE: u8 = 2;
+
+#[derive(Parser)]
+#[command(name = "plaster", version, about = "Status page and outage compensation portal")]
+struct Cli {
+    /// Configuration file (default: ./plaster.toml when it exists). Environment
+    /// variables override it: DATABASE_URL, PLASTER_LISTEN, PLASTER_PUBLIC_URL,
+    /// PLASTER_TIME_ZONE, PLASTER_DEFAULT_LANG, LEPTOS_SITE_ROOT, PLASTER_SMTP_HOST,
+    /// PLASTER_SMTP_PORT, PLASTER_SMTP_TLS, PLASTER_SMTP_USERNAME, PLASTER_SMTP_PASSWORD,
+    /// PLASTER_SMTP_FROM.
+    #[arg(long, global = true, env = "PLASTER_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate the database, seed the demo on first start, and serve HTTP.
+    Serve {
+        /// Do not seed demo content into an empty database.
+        #[arg(long)]
+        no_demo: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Demo content and demo event logs.
+    #[command(subcommand)]
+    Demo(DemoCommand),
+    /// The compensation engine.
+    #[command(subcommand)]
+    Compensation(CompensationCommand),
+}
+
+#[derive(Subcommand)]
+enum DemoCommand {
+    /// Replace all status content (components, incidents, history) with the demo.
+    Reset,
+    /// Write realistic event logs, customers, subscriptions and plans for the demo incidents.
+    GenerateLogs(GenerateLogsCli),
+}
+
+#[derive(Args)]
+struct GenerateLogsCli {
+    /// Folder to write into (created when missing).
+    #[arg(long, default_value = "data/demo-logs")]
+    out: PathBuf,
+    /// v75-2023, v75-2024, sumo-2018 or all.
+    #[arg(long, default_value = "all")]
+    scenario: String,
+    /// Number of events to write in all.
+    #[arg(long, default_value_t = 100_000)]
+    events: u64,
+    /// Seed for the pseudo-random generator: the same seed gives the same files.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Percentage of event files written gzip-compressed.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u8).range(0..=100))]
+    gzip_percent: u8,
+    /// Percentage of event files written as CSV instead of JSON Lines.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u8).range(0..=100))]
+    csv_percent: u8,
+}
+
+#[derive(Subcommand)]
+enum CompensationCommand {
+    /// Read event logs and print the compensation report for a plan (writes nothing).
+    Preview(PreviewCli),
+}
+
+#[derive(Args)]
+struct PreviewCli {
+    /// The plan (TOML).
+    #[arg(long)]
+    plan: PathBuf,
+    /// customers.csv: customer_id,email,name,locale,currency
+    #[arg(long)]
+    customers: PathBuf,
+    /// subscriptions.csv: customer_id,plan,monthly_fee_minor,currency,status
+    #[arg(long)]
+    subscriptions: Option<PathBuf>,
+    /// Write every line as CSV to this file.
+    #[arg(long)]
+    details: Option<PathBuf>,
+    /// Event files: .jsonl, .ndjson or .csv, each optionally .gz.
+    #[arg(required = true)]
+    events: Vec<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Compensation(CompensationCommand::Preview(p)) => {
+            compensation::preview_command(PreviewArgs {
+                plan: p.plan,
+                customers: p.customers,
+                subscriptions: p.subscriptions,
+                details: p.details,
+                events: p.events,
+            })
+        }
+        Command::Demo(DemoCommand::GenerateLogs(g)) => {
+            compensation::generate_logs_command(GenerateLogsArgs {
+                out_dir: g.out,
+                scenario: g.scenario,
+                events: g.events,
+                seed: g.seed,
+                gzip_share_percent: g.gzip_percent,
+                csv_share_percent: g.csv_percent,
+            })
+        }
+        Command::Serve { no_demo } => with_settings(cli.config, |settings| async move {
+            let app = Application::build(settings.clone(), StartOptions { seed_demo: !no_demo })
+                .await
+                .map_err(|e| e.to_string())?;
+            print_welcome(&settings, &app);
+            app.run_until_stopped().await.map_err(|e| e.to_string())
+        }),
+        Command::Migrate => with_settings(cli.config, |settings| async move {
+            let store = Store::connect(&settings.database_url)
+                .await
+                .map_err(|e| e.to_string())?;
+            store.migrate().await.map_err(|e| e.to_string())?;
+            println!("migrated {}", settings.database_url);
+            Ok(())
+        }),
+        Command::Demo(DemoCommand::Reset) => with_settings(cli.config, |settings| async move {
+            let store = Store::connect(&settings.database_url)
+                .await
+                .map_err(|e| e.to_string())?;
+            store.migrate().await.map_err(|e| e.to_string())?;
+            demo::seed(&store, true).await.map_err(|e| e.to_string())?;
+            println!("demo content reset in {}", settings.database_url);
+            Ok(())
+        }),
+    }
+}
+
+/// Loads settings (exit 2 on a bad one), starts a runtime, runs `f` (exit 1 on error).
+fn with_settings<F, Fut>(config: Option<PathBuf>, f: F) -> ExitCode
+where
+    F: FnOnce(Settings) -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    telemetry::init();
+    let settings = match Settings::load(config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("plaster: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("plaster: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(f(settings)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("plaster: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn print_welcome(settings: &Settings, app: &Application) {
+    let url = settings.public_url.as_str().trim_end_matches('/');
+    println!();
+    println!("  Plaster is serving {url}/  (database: {})", settings.database_url);
+    match app.first_admin() {
+        Some(admin) => {
+            println!();
+            println!("  First admin, shown only this once:");
+            println!("    sign in at  {url}/staff/login");
+            println!("    e-mail      {}", admin.email);
+            println!("    one-time password  {}", admin.one_time_password);
+            println!("  You will be asked to choose your own password after signing in.");
+        }
+        None => println!("  Staff sign in at {url}/staff/login"),
+    }
+    println!();
+}

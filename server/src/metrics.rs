@@ -1,0 +1,159 @@
+//! Request metrics in Prometheus' text format: a counter and a latency
+//! histogram per route, method and status class. Kept per application (not
+//! in a global registry) so several servers in one test process stay apart.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+/// Upper bounds of the latency buckets, in seconds.
+const BUCKETS: [f64; 12] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
+
+#[derive(Default)]
+struct Series {
+    count: u64,
+    sum_seconds: f64,
+    buckets: [u64; BUCKETS.len()],
+}
+
+#[derive(Clone, Default)]
+pub struct Metrics {
+    series: Arc<Mutex<BTreeMap<(String, String, u16), Series>>>,
+}
+
+impl Metrics {
+    pub fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
+        // A poisoned lock only means another request panicked mid-update;
+        // the counters are still usable.
+        let mut map = self
+            .series
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let s = map
+            .entry((route.to_string(), method.to_string(), status))
+            .or_default();
+        s.count += 1;
+        s.sum_seconds += seconds;
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            if seconds <= *bound {
+                s.buckets[i] += 1;
+            }
+        }
+    }
+
+    pub fn render(&self) -> String {
+        let map = self
+            .series
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut out = String::new();
+        out.push_str("# HELP plaster_http_requests_total HTTP requests served.\n");
+        out.push_str("# TYPE plaster_http_requests_total counter\n");
+        for ((route, method, status), s) in map.iter() {
+            let _ = writeln!(
+                out,
+                "plaster_http_requests_total{{route=\"{}\",method=\"{}\",status=\"{}\"}} {}",
+                escape(route),
+                method,
+                status,
+                s.count
+            );
+        }
+        out.push_str("# HELP plaster_http_request_duration_seconds Time to produce a response.\n");
+        out.push_str("# TYPE plaster_http_request_duration_seconds histogram\n");
+        for ((route, method, status), s) in map.iter() {
+            let labels = format!(
+                "route=\"{}\",method=\"{}\",status=\"{}\"",
+                escape(route),
+                method,
+                status
+            );
+            for (i, bound) in BUCKETS.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "plaster_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {}",
+                    s.buckets[i]
+                );
+            }
+            let _ = writeln!(
+                out,
+                "plaster_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+                s.count
+            );
+            let _ = writeln!(
+                out,
+                "plaster_http_request_duration_seconds_sum{{{labels}}} {}",
+                s.sum_seconds
+            );
+            let _ = writeln!(
+                out,
+                "plaster_http_request_duration_seconds_count{{{labels}}} {}",
+                s.count
+            );
+        }
+        out
+    }
+}
+
+fn escape(label: &str) -> String {
+    label
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// Middleware: records every request under its route pattern (never the raw
+/// path, so ids in URLs cannot blow up the number of series).
+pub async fn record(State(metrics): State<Metrics>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".to_string());
+    let method = req.method().to_string();
+    let started = Instant::now();
+    let response = next.run(req).await;
+    metrics.observe(
+        &route,
+        &method,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    response
+}
+
+pub async fn handler(State(metrics): State<Metrics>) -> impl IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        metrics.render(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counters_and_cumulative_buckets() {
+        let m = Metrics::default();
+        m.observe("/healthz", "GET", 200, 0.0007);
+        m.observe("/healthz", "GET", 200, 0.3);
+        let text = m.render();
+        assert!(text.contains(
+            "plaster_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 2"
+        ));
+        assert!(text.contains("le=\"0.001\"} 1"));
+        assert!(text.contains("le=\"0.5\"} 2"));
+        assert!(text.contains("le=\"+Inf\"} 2"));
+    }
+}

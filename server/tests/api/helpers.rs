@@ -1,0 +1,193 @@
+//! `spawn_app`: a real Plaster on port 0 against a fresh database.
+//!
+//! SQLite: a file in a temporary folder. PostgreSQL: a new database on
+//! 127.0.0.1:5432 (or `PLASTER_TEST_PG_URL`), dropped when the test ends.
+//! Without a reachable PostgreSQL the PostgreSQL variants are skipped loudly,
+//! unless `CI` is set, where that is a failure.
+
+use std::collections::BTreeMap;
+use std::sync::Once;
+
+use plaster_server::auth::FirstAdmin;
+use plaster_server::config::Settings;
+use plaster_server::startup::{Application, StartOptions};
+use plaster_server::store::Store;
+use sqlx::{Connection, Executor, PgConnection};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestBackend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub store: Store,
+    pub first_admin: Option<FirstAdmin>,
+    pub database_url: String,
+    _database: TestDatabase,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path} failed: {e}"))
+    }
+
+    pub async fn get_text(&self, path: &str) -> (u16, String) {
+        let response = self.get(path).await;
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("response body"))
+    }
+}
+
+enum TestDatabase {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let TestDatabase::Postgres { admin_url, name } = self {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            // Drop runs outside any runtime we may block on: use a thread of its own.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime for dropping the test database");
+                rt.block_on(async {
+                    if let Ok(mut conn) = PgConnection::connect(&admin_url).await {
+                        let _ = conn
+                            .execute(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str())
+                            .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+pub fn pg_base_url() -> String {
+    std::env::var("PLASTER_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+static SKIP_NOTICE: Once = Once::new();
+
+/// A fresh database URL for `backend`, or `None` when PostgreSQL is not
+/// reachable outside CI.
+async fn fresh_database(backend: TestBackend) -> Option<(String, TestDatabase)> {
+    match backend {
+        TestBackend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temporary folder");
+            let url = format!("sqlite://{}", dir.path().join("plaster.db").display());
+            Some((url, TestDatabase::Sqlite(dir)))
+        }
+        TestBackend::Postgres => {
+            let base = pg_base_url();
+            let admin_url = format!("{base}/postgres");
+            let mut conn = match PgConnection::connect(&admin_url).await {
+                Ok(c) => c,
+                Err(e) if std::env::var_os("CI").is_some() => {
+                    panic!("CI is set but PostgreSQL at {base} is unreachable: {e}")
+                }
+                Err(e) => {
+                    SKIP_NOTICE.call_once(|| {
+                        eprintln!(
+                            "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
+                             !! PostgreSQL at {base} is unreachable ({e}).\n\
+                             !! SKIPPING every PostgreSQL variant of the integration tests.\n\
+                             !! Set CI=1 to make this a failure.\n\
+                             !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
+                        );
+                    });
+                    return None;
+                }
+            };
+            let name = format!("plaster_test_{}", plaster_server::ids::new_id());
+            conn.execute(format!(r#"CREATE DATABASE "{name}""#).as_str())
+                .await
+                .expect("create the test database");
+            let _ = conn.close().await;
+            Some((
+                format!("{base}/{name}"),
+                TestDatabase::Postgres { admin_url, name },
+            ))
+        }
+    }
+}
+
+pub fn test_settings(database_url: &str) -> Settings {
+    let env: BTreeMap<String, String> = [
+        ("DATABASE_URL", database_url),
+        ("PLASTER_LISTEN", "127.0.0.1:0"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    Settings::from_sources(&env, None).expect("test settings are valid")
+}
+
+pub async fn spawn_app(backend: TestBackend) -> Option<TestApp> {
+    spawn_app_with(backend, StartOptions { seed_demo: true }).await
+}
+
+pub async fn spawn_app_with(backend: TestBackend, options: StartOptions) -> Option<TestApp> {
+    plaster_server::telemetry::init();
+    let (database_url, database) = fresh_database(backend).await?;
+    let app = Application::build(test_settings(&database_url), options)
+        .await
+        .expect("the application starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let store = app.store().clone();
+    let first_admin = app.first_admin().cloned();
+    tokio::spawn(app.run_until_stopped());
+    Some(TestApp {
+        address,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("HTTP client"),
+        store,
+        first_admin,
+        database_url,
+        _database: database,
+    })
+}
+
+/// Runs each listed test once per backend: `sqlite::name` and `postgres::name`.
+/// Each test is an `async fn name(app: TestApp)` in the invoking module.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(app) = $crate::helpers::spawn_app($crate::helpers::TestBackend::Sqlite).await {
+                        super::$name(app).await;
+                    }
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(app) = $crate::helpers::spawn_app($crate::helpers::TestBackend::Postgres).await {
+                        super::$name(app).await;
+                    }
+                }
+            )*
+        }
+    };
+}

@@ -1,0 +1,8 @@
+//! Integration tests: the real server on port 0, over HTTP, on SQLite and on
+//! PostgreSQL. Each test is written once and run on both backends.
+
+mod helpers;
+
+mod cli;
+mod health;
+mod status_page;
