@@ -2,6 +2,8 @@
 .PHONY: run test bootstrap bootstrap-test build-release test-rust test-e2e fmt lint
 
 SHELL := /bin/bash
+# binaryen's wasm-opt from npm (see scripts/bootstrap.sh) comes before any other on PATH.
+export PATH := $(CURDIR)/tools/node_modules/.bin:$(PATH)
 
 run: bootstrap build-release
 	./target/release/plaster serve

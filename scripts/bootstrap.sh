@@ -48,13 +48,19 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " $wbg_version\b"; then
   cargo install wasm-bindgen-cli --version "$wbg_version"
 fi
 
-command -v wasm-opt >/dev/null || apt_install binaryen
+# wasm-opt: Debian's binaryen 108 breaks the reference-types wasm that rustc
+# 1.95 emits (browsers then reject the bindgen function table), so binaryen 132
+# comes from the npm registry into tools/ (the Makefile puts it first on PATH).
+command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
+if [ ! -x tools/node_modules/.bin/wasm-opt ] || [ tools/package-lock.json -nt tools/node_modules/.package-lock.json ]; then
+  say "installing binaryen's wasm-opt from npm into tools/"
+  (cd tools && npm ci --no-audit --no-fund --loglevel=error)
+fi
 
 [ "$mode" = build ] && exit 0
 
 # --- test tools ------------------------------------------------------------
 apt_install chromium postgresql-client
-command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
 
 if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
   say "installing the end2end node modules (npm ci)"

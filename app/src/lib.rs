@@ -3,6 +3,9 @@
 //! The server implements the [`ports`] and provides them as Leptos context;
 //! components reach data only through server functions that read those ports.
 
+// Leptos' typed views nest deeply; the wasm build needs more room than the default.
+#![recursion_limit = "256"]
+
 pub mod dto;
 pub mod i18n;
 pub mod pages;
@@ -24,11 +27,12 @@ use crate::pages::status::StatusHome;
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
-        <html lang="sv">
+        <html>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>

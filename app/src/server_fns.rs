@@ -15,5 +15,7 @@ pub async fn status_page(lang: Option<Lang>) -> Result<StatusPageView, ServerFnE
     source
         .status_page(lang)
         .map(|page| (*page).clone())
-        .ok_or_else(|| ServerFnError::new("the status page is still starting; try again in a moment"))
+        .ok_or_else(|| {
+            ServerFnError::new("the status page is still starting; try again in a moment")
+        })
 }

@@ -34,6 +34,10 @@ pub use reference::{Customers, ReferenceError, Subscriptions};
 pub use report::{Line, Preview, Report};
 pub use time::Instant;
 
+/// Blocked time of one customer in attoseconds (spec §3, `subscription_credit`):
+/// the union of `[f, min(resolved, first success > f))` over sorted failures.
+pub use matcher::blocked_attos;
+
 /// A plan with its reference data, ready to run over event logs.
 #[derive(Debug, Clone)]
 pub struct Engine {

@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 
 use compact_str::CompactString;
 use indexmap::IndexSet;
-use rustc_hash::{FxBuildHasher, FxHashMap};
+use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 
 use crate::plan::{Plan, Rule, SubscriptionAmount};
 use crate::record::{Access, BetOutcome, Currency, Event, Record};
@@ -107,7 +107,13 @@ pub(crate) struct Accumulator {
     customers: Interner,
     games: Interner,
     access: Vec<AccessEvent>,
-    bets: FxHashMap<CompactString, BetState>,
+    /// Deciding record so far per bet with a record in `[started_at, horizon)`.
+    /// After a merge, one map per worker: their union is never built, which
+    /// would double peak memory for nothing.
+    bets: Vec<FxHashMap<CompactString, BetState>>,
+    /// Bets with a record at or after the horizon: whatever else they have, they
+    /// are decided outside every span a rule looks at.
+    killed: Vec<FxHashSet<CompactString>>,
 }
 
 /// Does `new` decide the bet over `old`? Latest `ts`, then outcome precedence;
@@ -142,7 +148,8 @@ impl Accumulator {
             customers: Interner::default(),
             games: Interner::default(),
             access: Vec::new(),
-            bets: FxHashMap::default(),
+            bets: vec![FxHashMap::default()],
+            killed: vec![FxHashSet::default()],
         }
     }
 
@@ -193,39 +200,30 @@ impl Accumulator {
                 if ts < p.started {
                     return;
                 }
-                let state = if ts >= p.horizon {
-                    BetState {
-                        ts,
-                        stake: 0,
-                        cust: NONE,
-                        game: NONE,
-                        currency: b.currency,
-                        outcome: b.outcome,
+                if ts >= p.horizon {
+                    if !self.killed[0].contains(&*b.bet_id) {
+                        self.killed[0].insert(CompactString::from(&*b.bet_id));
                     }
-                } else {
-                    BetState {
-                        ts,
-                        stake: b.stake_minor,
-                        cust: intern(&mut self.customers, &rec.customer_id),
-                        game: intern(&mut self.games, &b.game),
-                        currency: b.currency,
-                        outcome: b.outcome,
-                    }
-                };
-                self.upsert_bet(&b.bet_id, state);
-            }
-        }
-    }
-
-    fn upsert_bet(&mut self, bet_id: &str, state: BetState) {
-        match self.bets.get_mut(bet_id) {
-            Some(old) => {
-                if beats(&state, old, &self.customers, &self.games) {
-                    *old = state;
+                    return;
                 }
-            }
-            None => {
-                self.bets.insert(CompactString::from(bet_id), state);
+                let state = BetState {
+                    ts,
+                    stake: b.stake_minor,
+                    cust: intern(&mut self.customers, &rec.customer_id),
+                    game: intern(&mut self.games, &b.game),
+                    currency: b.currency,
+                    outcome: b.outcome,
+                };
+                match self.bets[0].get_mut(&*b.bet_id) {
+                    Some(old) => {
+                        if beats(&state, old, &self.customers, &self.games) {
+                            *old = state;
+                        }
+                    }
+                    None => {
+                        self.bets[0].insert(CompactString::from(&*b.bet_id), state);
+                    }
+                }
             }
         }
     }
@@ -267,21 +265,42 @@ impl Accumulator {
             a.cust = remap(&cust_map, a.cust);
             self.access.push(a);
         }
-        self.bets.reserve(other.bets.len());
-        for (id, mut b) in other.bets {
-            b.cust = remap(&cust_map, b.cust);
-            b.game = remap(&game_map, b.game);
-            match self.bets.get_mut(&id) {
-                Some(old) => {
-                    if beats(&b, old, &self.customers, &self.games) {
-                        *old = b;
+        for mut map in other.bets {
+            for b in map.values_mut() {
+                b.cust = remap(&cust_map, b.cust);
+                b.game = remap(&game_map, b.game);
+            }
+            self.bets.push(map);
+        }
+        self.killed.extend(other.killed);
+    }
+
+    /// The deciding record of every bet that can matter, each bet once.
+    fn decided_bets(&self) -> Vec<(&str, BetState)> {
+        let mut out = Vec::with_capacity(self.bets.iter().map(|m| m.len()).sum());
+        for (k, map) in self.bets.iter().enumerate() {
+            'bets: for (id, b) in map {
+                if self.bets[..k].iter().any(|m| m.contains_key(id)) {
+                    continue;
+                }
+                if self.killed.iter().any(|s| s.contains(id)) {
+                    continue;
+                }
+                let mut best = *b;
+                for other in &self.bets[k + 1..] {
+                    if let Some(o) = other.get(id) {
+                        if beats(o, &best, &self.customers, &self.games) {
+                            best = *o;
+                        }
                     }
                 }
-                None => {
-                    self.bets.insert(id, b);
+                if best.cust == NONE {
+                    continue 'bets;
                 }
+                out.push((id.as_str(), best));
             }
         }
+        out
     }
 
     /// Applies the plan's rules.
@@ -303,7 +322,7 @@ impl Accumulator {
 
         // Login and stream: first failure and blocked time per customer.
         self.access
-            .sort_unstable_by(|a, b| (a.cust, a.ts, a.success).cmp(&(b.cust, b.ts, b.success)));
+            .sort_unstable_by_key(|a| (a.cust, a.ts, a.success));
         let mut first_access_failure = vec![Instant::MAX; n];
         let mut blocked: Vec<i128> = vec![0; n];
         let mut fails: Vec<Instant> = Vec::new();
@@ -367,9 +386,10 @@ impl Accumulator {
             .iter()
             .map(|l| vec![Instant::MIN; l.len()])
             .collect();
+        let decided = self.decided_bets();
         let mut refunds: Vec<Vec<(u32, &str, i64, Currency)>> = vec![Vec::new(); plan.rules.len()];
-        for (id, b) in &self.bets {
-            if b.cust == NONE || b.ts < p.started || b.ts >= p.horizon {
+        for &(id, ref b) in &decided {
+            if b.ts < p.started || b.ts >= p.horizon {
                 continue;
             }
             let cust = b.cust as usize;
@@ -381,10 +401,10 @@ impl Accumulator {
             for (r, rule) in plan.rules.iter().enumerate() {
                 let game_ok = rule_games[r].get(b.game as usize).copied().unwrap_or(false);
                 match rule {
-                    Rule::RefundFailedDebits { .. } => {
-                        if b.outcome == BetOutcome::FailedAfterDebit && in_window && game_ok {
-                            refunds[r].push((b.cust, id.as_str(), b.stake, b.currency));
-                        }
+                    Rule::RefundFailedDebits { .. }
+                        if b.outcome == BetOutcome::FailedAfterDebit && in_window && game_ok =>
+                    {
+                        refunds[r].push((b.cust, id, b.stake, b.currency));
                     }
                     Rule::GoodwillCredit { .. } => {
                         let (end, deadline) = goodwill_end[r];
@@ -415,21 +435,22 @@ impl Accumulator {
             let mut skipped = Skipped::default();
             let mut rule_lines: Vec<Line> = Vec::new();
             let mut line_custs: Vec<u32> = Vec::new();
-            let mut issue = |cust: u32, reference: String, amount_minor: i128, currency: Currency| {
-                line_custs.push(cust);
-                rule_lines.push(Line {
-                    rule_position: r,
-                    rule: kind,
-                    customer_id: if cust == NONE {
-                        String::new()
-                    } else {
-                        name(&self.customers, cust).to_string()
-                    },
-                    reference,
-                    amount_minor,
-                    currency,
-                });
-            };
+            let mut issue =
+                |cust: u32, reference: String, amount_minor: i128, currency: Currency| {
+                    line_custs.push(cust);
+                    rule_lines.push(Line {
+                        rule_position: r,
+                        rule: kind,
+                        customer_id: if cust == NONE {
+                            String::new()
+                        } else {
+                            name(&self.customers, cust).to_string()
+                        },
+                        reference,
+                        amount_minor,
+                        currency,
+                    });
+                };
             match rule {
                 Rule::RefundFailedDebits { .. } => {
                     for &(cust, bet_id, stake, currency) in &refunds[r] {
@@ -479,7 +500,9 @@ impl Accumulator {
                                 SubscriptionAmount::PercentOfMonthlyFee(pc) => {
                                     (fee * *pc as i128 + 50).div_euclid(100)
                                 }
-                                SubscriptionAmount::Days(d) => (fee * *d as i128 + 15).div_euclid(30),
+                                SubscriptionAmount::Days(d) => {
+                                    (fee * *d as i128 + 15).div_euclid(30)
+                                }
                             };
                             issue(c as u32, sub.plan.clone(), credit, sub.currency);
                         }
@@ -531,8 +554,12 @@ impl Accumulator {
             ))
         });
 
-        let affected_known = (0..n).filter(|&c| affected[c] && known[c].is_some()).count();
-        let affected_unknown = (0..n).filter(|&c| affected[c] && known[c].is_none()).count();
+        let affected_known = (0..n)
+            .filter(|&c| affected[c] && known[c].is_some())
+            .count();
+        let affected_unknown = (0..n)
+            .filter(|&c| affected[c] && known[c].is_none())
+            .count();
         let report = Report {
             plan: plan.id.clone(),
             window: Window {
@@ -571,7 +598,7 @@ fn by_code(m: BTreeMap<Currency, i128>) -> BTreeMap<String, i128> {
 
 /// Total length of the union of `[f, min(resolved, first success > f))` over
 /// the failures `f`. Both lists are sorted.
-pub(crate) fn blocked_attos(fails: &[Instant], succs: &[Instant], resolved: Instant) -> i128 {
+pub fn blocked_attos(fails: &[Instant], succs: &[Instant], resolved: Instant) -> i128 {
     let mut total: i128 = 0;
     let mut j = 0;
     let mut current: Option<(Instant, Instant)> = None;

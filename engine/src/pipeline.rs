@@ -14,8 +14,7 @@ use std::sync::Arc;
 
 use crate::matcher::{Accumulator, Params};
 use crate::record::{
-    last_csv_record_end, next_csv_record_end, parse_csv_row, parse_json_line, CsvHeader,
-    Malformed,
+    last_csv_record_end, next_csv_record_end, parse_csv_row, parse_json_line, CsvHeader, Malformed,
 };
 
 /// A record (line, or CSV record) longer than this is reported and skipped,

@@ -151,7 +151,9 @@ impl Plan {
                 other => {
                     return Err(err(
                         format!("components[{i}]"),
-                        format!("unknown component {other:?} (expected login, betting or streaming)"),
+                        format!(
+                            "unknown component {other:?} (expected login, betting or streaming)"
+                        ),
                     ))
                 }
             }
@@ -439,12 +441,33 @@ resolved_at = 2024-08-24T20:41:00+02:00
         assert_eq!(field_of("[[rules]]\nkind = \"refund_failed_debits\"\n[[rules]]\nkind = \"goodwill_credit\"\namount_minor = { SEK = -1 }\n"), "rules[1].amount_minor.SEK");
         assert_eq!(field_of("[[rules]]\nkind = \"nope\"\n"), "rules[0].kind");
         assert_eq!(field_of("[[rules]]\nkind = \"subscription_credit\"\ndays = 7\npercent_of_monthly_fee = 10\n"), "rules[0].days");
-        assert_eq!(field_of("[[rules]]\nkind = \"subscription_credit\"\ndays = 32\n"), "rules[0].days");
+        assert_eq!(
+            field_of("[[rules]]\nkind = \"subscription_credit\"\ndays = 32\n"),
+            "rules[0].days"
+        );
         assert_eq!(field_of("[[rules]]\nkind = \"goodwill_credit\"\namount_minor = { SEK = 1 }\ndedline = \"x\"\n"), "rules[0].dedline");
-        assert_eq!(Plan::parse(&BASE.replace("p-1", "P_1")).unwrap_err().field, "id");
-        assert_eq!(Plan::parse(&BASE.replace("20:41", "15:41")).unwrap_err().field, "resolved_at");
-        assert_eq!(Plan::parse(&BASE.replace("+02:00\"", "\"")).unwrap_err().field, "started_at");
-        assert_eq!(Plan::parse(&BASE.replace("\"betting\"", "\"casino\"")).unwrap_err().field, "components[1]");
+        assert_eq!(
+            Plan::parse(&BASE.replace("p-1", "P_1")).unwrap_err().field,
+            "id"
+        );
+        assert_eq!(
+            Plan::parse(&BASE.replace("20:41", "15:41"))
+                .unwrap_err()
+                .field,
+            "resolved_at"
+        );
+        assert_eq!(
+            Plan::parse(&BASE.replace("+02:00\"", "\""))
+                .unwrap_err()
+                .field,
+            "started_at"
+        );
+        assert_eq!(
+            Plan::parse(&BASE.replace("\"betting\"", "\"casino\""))
+                .unwrap_err()
+                .field,
+            "components[1]"
+        );
     }
 
     #[test]

@@ -207,10 +207,7 @@ const FIELDS: [Field; FIELD_COUNT] = [
 
 impl Field {
     pub(crate) fn from_name(s: &str) -> Option<Field> {
-        FIELD_NAMES
-            .iter()
-            .position(|n| *n == s)
-            .map(|i| FIELDS[i])
+        FIELD_NAMES.iter().position(|n| *n == s).map(|i| FIELDS[i])
     }
 
     fn name(self) -> &'static str {
@@ -264,11 +261,7 @@ impl<'a> RawFields<'a> {
             "login" => Kind::Login,
             "bet" => Kind::Bet,
             "stream" => Kind::Stream,
-            other => {
-                return Err(Malformed(
-                    format!("unknown kind {}", quoted(other)).into(),
-                ))
-            }
+            other => return Err(Malformed(format!("unknown kind {}", quoted(other)).into())),
         };
         let customer_id = self.take_str(Field::CustomerId)?;
         if !valid_customer_id(&customer_id) {
@@ -307,8 +300,7 @@ impl<'a> RawFields<'a> {
                 let bet_id = self.take_str(Field::BetId)?;
                 let game = self.take_str(Field::Game)?;
                 let round_id = self.take_str(Field::RoundId)?;
-                let stake_minor = match std::mem::take(&mut self.vals[Field::StakeMinor as usize])
-                {
+                let stake_minor = match std::mem::take(&mut self.vals[Field::StakeMinor as usize]) {
                     Val::Int(v) if v >= 0 && !self.text => v,
                     Val::Str(s) if self.text => parse_stake_text(&s)?,
                     Val::Absent => return Err(Malformed::fixed("missing field stake_minor")),
@@ -452,7 +444,10 @@ impl<'de> Visitor<'de> for ObjectVisitor {
                 Some(f) => {
                     let bit = 1u32 << (f as u32);
                     if seen & bit != 0 {
-                        return Err(de::Error::custom(format_args!("duplicate field {}", f.name())));
+                        return Err(de::Error::custom(format_args!(
+                            "duplicate field {}",
+                            f.name()
+                        )));
                     }
                     seen |= bit;
                     raw.vals[f as usize] = map.next_value::<Val>()?;
@@ -691,11 +686,15 @@ mod tests {
         assert_eq!(reason("{\"ts\":"), "not JSON");
         assert_eq!(reason("[1]"), "not a JSON object");
         assert_eq!(
-            reason(r#"{"ts":"2018-08-20 21:12:00","kind":"login","customer_id":"n","outcome":"failure"}"#),
+            reason(
+                r#"{"ts":"2018-08-20 21:12:00","kind":"login","customer_id":"n","outcome":"failure"}"#
+            ),
             "ts has no offset"
         );
         assert_eq!(
-            reason(r#"{"ts":"2018-08-20T21:12:00Z","kind":"logout","customer_id":"n","outcome":"success"}"#),
+            reason(
+                r#"{"ts":"2018-08-20T21:12:00Z","kind":"logout","customer_id":"n","outcome":"success"}"#
+            ),
             "unknown kind \"logout\""
         );
         assert_eq!(
@@ -703,7 +702,9 @@ mod tests {
             "missing field customer_id"
         );
         assert_eq!(
-            reason(r#"{"ts":"2018-08-20T21:12:00Z","kind":"bet","customer_id":"a","outcome":"placed","bet_id":"b","game":"V75","round_id":"r","stake_minor":-100,"currency":"SEK"}"#),
+            reason(
+                r#"{"ts":"2018-08-20T21:12:00Z","kind":"bet","customer_id":"a","outcome":"placed","bet_id":"b","game":"V75","round_id":"r","stake_minor":-100,"currency":"SEK"}"#
+            ),
             "bad stake_minor"
         );
         assert_eq!(

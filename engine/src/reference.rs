@@ -102,7 +102,13 @@ impl Subscriptions {
     pub fn read(source_name: &str, reader: impl BufRead) -> Result<Subscriptions, ReferenceError> {
         let mut out = Subscriptions::default();
         let mut seen: rustc_hash::FxHashSet<(CompactString, String)> = Default::default();
-        let cols = ["customer_id", "plan", "monthly_fee_minor", "currency", "status"];
+        let cols = [
+            "customer_id",
+            "plan",
+            "monthly_fee_minor",
+            "currency",
+            "status",
+        ];
         read_table(source_name, reader, &cols, |_, cells| {
             let id = CustomerId::parse(cells[0])
                 .ok_or_else(|| ("customer_id", "must be 1-64 characters".to_string()))?;
@@ -190,9 +196,10 @@ fn read_table(
                 *t = t.strip_prefix('\u{feff}').unwrap_or(t);
             }
             for c in cols {
-                let pos = texts.iter().position(|t| t.trim() == *c).ok_or_else(|| {
-                    invalid(line, c, format!("header has no column {c:?}"))
-                })?;
+                let pos = texts
+                    .iter()
+                    .position(|t| t.trim() == *c)
+                    .ok_or_else(|| invalid(line, c, format!("header has no column {c:?}")))?;
                 index.push(pos);
             }
             width = texts.len();

@@ -263,8 +263,14 @@ mod tests {
         assert_eq!(p("2024-08-24T16:06:00+02:00"), p("2024-08-24T14:06:00Z"));
         assert_eq!(p("2024-08-24T15:06:00+01:00"), p("2024-08-24T14:06:00z"));
         assert!(p("2024-08-24T16:05:59.999999999999+02:00") < p("2024-08-24T14:06:00Z"));
-        assert_eq!(p("2024-08-24T14:06:00.5Z").to_utc_string(), "2024-08-24T14:06:00.5Z");
-        assert_eq!(p("2024-08-24T16:06:00+02:00").to_utc_string(), "2024-08-24T14:06:00Z");
+        assert_eq!(
+            p("2024-08-24T14:06:00.5Z").to_utc_string(),
+            "2024-08-24T14:06:00.5Z"
+        );
+        assert_eq!(
+            p("2024-08-24T16:06:00+02:00").to_utc_string(),
+            "2024-08-24T14:06:00Z"
+        );
     }
 
     #[test]
@@ -277,11 +283,26 @@ mod tests {
 
     #[test]
     fn refusals() {
-        assert_eq!(Instant::parse_rfc3339("2018-08-20 21:12:00"), Err(TsError::NoOffset));
-        assert_eq!(Instant::parse_rfc3339("2018-08-20T21:12:00"), Err(TsError::NoOffset));
-        assert_eq!(Instant::parse_rfc3339("2018-02-30T21:12:00Z"), Err(TsError::Bad));
-        assert_eq!(Instant::parse_rfc3339("2018-08-20T21:12:00+2:00"), Err(TsError::Bad));
+        assert_eq!(
+            Instant::parse_rfc3339("2018-08-20 21:12:00"),
+            Err(TsError::NoOffset)
+        );
+        assert_eq!(
+            Instant::parse_rfc3339("2018-08-20T21:12:00"),
+            Err(TsError::NoOffset)
+        );
+        assert_eq!(
+            Instant::parse_rfc3339("2018-02-30T21:12:00Z"),
+            Err(TsError::Bad)
+        );
+        assert_eq!(
+            Instant::parse_rfc3339("2018-08-20T21:12:00+2:00"),
+            Err(TsError::Bad)
+        );
         assert_eq!(Instant::parse_rfc3339("yesterday"), Err(TsError::Bad));
-        assert_eq!(Instant::parse_rfc3339("2018-08-20T21:12:00.Z"), Err(TsError::Bad));
+        assert_eq!(
+            Instant::parse_rfc3339("2018-08-20T21:12:00.Z"),
+            Err(TsError::Bad)
+        );
     }
 }

@@ -9,7 +9,11 @@ use plaster_engine::{Customers, Engine, EventSource, Format, Options, Plan, Subs
 use serde_json::Value;
 
 fn examples() -> PathBuf {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/examples")).to_path_buf()
+    Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/examples"
+    ))
+    .to_path_buf()
 }
 
 fn run(name: &str, options: &Options) -> (String, String) {
@@ -71,9 +75,10 @@ fn check(name: &str) {
         let (report, lines) = run(name, &options);
         let report: Value = serde_json::from_str(&report).unwrap();
         let dir = examples().join(name);
-        let expected: Value =
-            serde_json::from_str(&std::fs::read_to_string(dir.join("expected-report.json")).unwrap())
-                .unwrap();
+        let expected: Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join("expected-report.json")).unwrap(),
+        )
+        .unwrap();
         assert_eq!(without_reasons(report.clone()), without_reasons(expected));
         for e in report["malformed_examples"].as_array().unwrap() {
             assert!(!e["reason"].as_str().unwrap().is_empty());

@@ -28,7 +28,11 @@ pub fn hash_password(password: &str) -> Result<String, AuthError> {
 
 pub fn verify_password(password: &str, stored_hash: &str) -> bool {
     PasswordHash::new(stored_hash)
-        .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -50,7 +54,10 @@ impl std::fmt::Debug for FirstAdmin {
 
 /// Creates the first admin with a random one-time password when there is no
 /// staff account at all; never a fixed default.
-pub async fn ensure_first_admin(store: &Store, email: &str) -> Result<Option<FirstAdmin>, AuthError> {
+pub async fn ensure_first_admin(
+    store: &Store,
+    email: &str,
+) -> Result<Option<FirstAdmin>, AuthError> {
     if store.count_staff().await? > 0 {
         return Ok(None);
     }

@@ -155,12 +155,14 @@ impl Settings {
             None => None,
         };
         let text = match &file {
-            Some(path) => Some(std::fs::read_to_string(path).map_err(|source| {
-                ConfigError::Read {
-                    path: path.clone(),
-                    source,
-                }
-            })?),
+            Some(path) => {
+                Some(
+                    std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                        path: path.clone(),
+                        source,
+                    })?,
+                )
+            }
             None => None,
         };
         Settings::from_sources(&env, file.as_deref().zip(text.as_deref()))
@@ -186,8 +188,9 @@ impl Settings {
         };
 
         let database_url = match src.pick("DATABASE_URL", "database_url", parsed.database_url) {
-            Some(raw) => DatabaseUrl::parse(&raw.value)
-                .map_err(|e| invalid("DATABASE_URL", &raw, e))?,
+            Some(raw) => {
+                DatabaseUrl::parse(&raw.value).map_err(|e| invalid("DATABASE_URL", &raw, e))?
+            }
             None => DatabaseUrl::default_sqlite(),
         };
 
@@ -204,33 +207,42 @@ impl Settings {
                 let url = url::Url::parse(&raw.value)
                     .map_err(|e| invalid("PLASTER_PUBLIC_URL", &raw, e))?;
                 if !matches!(url.scheme(), "http" | "https") {
-                    return Err(invalid("PLASTER_PUBLIC_URL", &raw, "must be an http or https URL"));
+                    return Err(invalid(
+                        "PLASTER_PUBLIC_URL",
+                        &raw,
+                        "must be an http or https URL",
+                    ));
                 }
                 url
             }
-            None => url::Url::parse(&format!("http://{listen}"))
-                .map_err(|e| ConfigError::Invalid {
+            None => {
+                url::Url::parse(&format!("http://{listen}")).map_err(|e| ConfigError::Invalid {
                     name: "PLASTER_PUBLIC_URL",
                     origin: "default from PLASTER_LISTEN".into(),
                     message: e.to_string(),
-                })?,
+                })?
+            }
         };
 
         let time_zone = match src.pick("PLASTER_TIME_ZONE", "time_zone", parsed.time_zone) {
-            Some(raw) => raw
-                .value
-                .parse::<chrono_tz::Tz>()
-                .map_err(|_| invalid("PLASTER_TIME_ZONE", &raw, "not an IANA time zone such as Europe/Stockholm"))?,
+            Some(raw) => raw.value.parse::<chrono_tz::Tz>().map_err(|_| {
+                invalid(
+                    "PLASTER_TIME_ZONE",
+                    &raw,
+                    "not an IANA time zone such as Europe/Stockholm",
+                )
+            })?,
             None => chrono_tz::Europe::Stockholm,
         };
 
-        let default_lang = match src.pick("PLASTER_DEFAULT_LANG", "default_lang", parsed.default_lang) {
-            Some(raw) => raw
-                .value
-                .parse::<Lang>()
-                .map_err(|e| invalid("PLASTER_DEFAULT_LANG", &raw, e))?,
-            None => Lang::Sv,
-        };
+        let default_lang =
+            match src.pick("PLASTER_DEFAULT_LANG", "default_lang", parsed.default_lang) {
+                Some(raw) => raw
+                    .value
+                    .parse::<Lang>()
+                    .map_err(|e| invalid("PLASTER_DEFAULT_LANG", &raw, e))?,
+                None => Lang::Sv,
+            };
 
         // cargo-leptos exports LEPTOS_SITE_ROOT when it runs the server.
         let site_root = src
@@ -264,11 +276,21 @@ impl Settings {
                 "none" => SmtpTls::None,
                 "starttls" => SmtpTls::StartTls,
                 "tls" => SmtpTls::Tls,
-                _ => return Err(invalid("PLASTER_SMTP_TLS", &raw, "expected none, starttls or tls")),
+                _ => {
+                    return Err(invalid(
+                        "PLASTER_SMTP_TLS",
+                        &raw,
+                        "expected none, starttls or tls",
+                    ))
+                }
             },
             None => SmtpTls::StartTls,
         };
-        let port = match src.pick("PLASTER_SMTP_PORT", "smtp.port", file.port.map(|p| p.to_string())) {
+        let port = match src.pick(
+            "PLASTER_SMTP_PORT",
+            "smtp.port",
+            file.port.map(|p| p.to_string()),
+        ) {
             Some(raw) => raw
                 .value
                 .parse::<u16>()
@@ -281,7 +303,13 @@ impl Settings {
         };
         let from = match src.pick("PLASTER_SMTP_FROM", "smtp.from", file.from) {
             Some(raw) if raw.value.contains('@') => raw.value,
-            Some(raw) => return Err(invalid("PLASTER_SMTP_FROM", &raw, "must be an e-mail address")),
+            Some(raw) => {
+                return Err(invalid(
+                    "PLASTER_SMTP_FROM",
+                    &raw,
+                    "must be an e-mail address",
+                ))
+            }
             None => format!("status@{}", host.value),
         };
         Ok(Some(SmtpSettings {

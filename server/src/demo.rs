@@ -30,7 +30,11 @@ fn local(tz: Tz, y: i32, mo: u32, d: u32, h: u32, mi: u32) -> Result<DateTime<Ut
     tz.with_ymd_and_hms(y, mo, d, h, mi, 0)
         .single()
         .map(|t| t.with_timezone(&Utc))
-        .ok_or_else(|| StoreError::Corrupt(format!("demo time {y}-{mo}-{d} {h}:{mi} is not a local time")))
+        .ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "demo time {y}-{mo}-{d} {h}:{mi} is not a local time"
+            ))
+        })
 }
 
 struct Step {
@@ -48,21 +52,87 @@ struct DemoIncident {
 }
 
 const GROUPS: [(&str, &str, &str, &str); 3] = [
-    ("account", "Konto och betalningar", "Konto og betalinger", "Account and payments"),
+    (
+        "account",
+        "Konto och betalningar",
+        "Konto og betalinger",
+        "Account and payments",
+    ),
     ("betting", "Spel", "Spill", "Betting"),
-    ("streaming", "TV och streaming", "TV og strømming", "TV and streaming"),
+    (
+        "streaming",
+        "TV och streaming",
+        "TV og strømming",
+        "TV and streaming",
+    ),
 ];
 
 /// (id, group, sv, nb, en, description in en)
 const COMPONENTS: [(&str, &str, &str, &str, &str, &str); 8] = [
-    ("login", "account", "Inloggning", "Innlogging", "Login", "Signing in on web and app, BankID included"),
-    ("payments", "account", "Insättningar och uttag", "Innskudd og uttak", "Deposits and withdrawals", "Card, Swish and bank transfers"),
-    ("bet-placement", "betting", "Spelinlämning", "Spillinnlevering", "Bet placement", "Handing in coupons for all games"),
-    ("trotting", "betting", "Trav och galopp", "Trav og galopp", "Trotting and galloping", "V75, V86, V5 and the other pools"),
-    ("sport", "betting", "Sportspel", "Sportsspill", "Sports betting", "Odds and live betting"),
-    ("casino", "betting", "Kasino", "Kasino", "Casino", "Slots and live casino"),
-    ("sumo-login", "streaming", "Sumo inloggning", "Sumo innlogging", "Sumo sign-in", "Signing in to TV 2 Sumo"),
-    ("sumo-streaming", "streaming", "Sumo direktsändning", "Sumo direktesending", "Sumo live streaming", "Live sport and channels"),
+    (
+        "login",
+        "account",
+        "Inloggning",
+        "Innlogging",
+        "Login",
+        "Signing in on web and app, BankID included",
+    ),
+    (
+        "payments",
+        "account",
+        "Insättningar och uttag",
+        "Innskudd og uttak",
+        "Deposits and withdrawals",
+        "Card, Swish and bank transfers",
+    ),
+    (
+        "bet-placement",
+        "betting",
+        "Spelinlämning",
+        "Spillinnlevering",
+        "Bet placement",
+        "Handing in coupons for all games",
+    ),
+    (
+        "trotting",
+        "betting",
+        "Trav och galopp",
+        "Trav og galopp",
+        "Trotting and galloping",
+        "V75, V86, V5 and the other pools",
+    ),
+    (
+        "sport",
+        "betting",
+        "Sportspel",
+        "Sportsspill",
+        "Sports betting",
+        "Odds and live betting",
+    ),
+    (
+        "casino",
+        "betting",
+        "Kasino",
+        "Kasino",
+        "Casino",
+        "Slots and live casino",
+    ),
+    (
+        "sumo-login",
+        "streaming",
+        "Sumo inloggning",
+        "Sumo innlogging",
+        "Sumo sign-in",
+        "Signing in to TV 2 Sumo",
+    ),
+    (
+        "sumo-streaming",
+        "streaming",
+        "Sumo direktsändning",
+        "Sumo direktesending",
+        "Sumo live streaming",
+        "Live sport and channels",
+    ),
 ];
 
 fn incidents(now: DateTime<Utc>) -> Result<Vec<DemoIncident>, StoreError> {
@@ -237,7 +307,9 @@ fn incidents(now: DateTime<Utc>) -> Result<Vec<DemoIncident>, StoreError> {
 
     // Recent, smaller incidents at fixed local hours so reseeding looks the same.
     let day = |days_ago: i64, h: u32, mi: u32| -> Result<DateTime<Utc>, StoreError> {
-        let date = (now - Duration::days(days_ago)).with_timezone(&Stockholm).date_naive();
+        let date = (now - Duration::days(days_ago))
+            .with_timezone(&Stockholm)
+            .date_naive();
         let t = date
             .and_hms_opt(h, mi, 0)
             .and_then(|t| Stockholm.from_local_datetime(&t).earliest())
@@ -357,13 +429,19 @@ pub async fn seed(store: &Store, reset: bool) -> Result<bool, StoreError> {
     for demo in incidents(now)? {
         let mut current: std::collections::BTreeMap<&str, ComponentStatus> =
             COMPONENTS.iter().map(|c| (c.0, Operational)).collect();
-        let started = demo.steps.first().map_or(created, |s| s.at.timestamp_millis());
+        let started = demo
+            .steps
+            .first()
+            .map_or(created, |s| s.at.timestamp_millis());
         let resolved = demo
             .steps
             .iter()
             .find(|s| s.stage == IncidentStage::Resolved)
             .map(|s| s.at.timestamp_millis());
-        let last = demo.steps.last().map_or(started, |s| s.at.timestamp_millis());
+        let last = demo
+            .steps
+            .last()
+            .map_or(started, |s| s.at.timestamp_millis());
         let updates = demo
             .steps
             .iter()
@@ -377,7 +455,9 @@ pub async fn seed(store: &Store, reset: bool) -> Result<bool, StoreError> {
                     .changes
                     .iter()
                     .map(|(component, new_status)| {
-                        let old = current.insert(component, *new_status).unwrap_or(Operational);
+                        let old = current
+                            .insert(component, *new_status)
+                            .unwrap_or(Operational);
                         AffectedComponent {
                             component_id: component.to_string(),
                             old_status: old,
@@ -392,7 +472,10 @@ pub async fn seed(store: &Store, reset: bool) -> Result<bool, StoreError> {
             &IncidentRecord {
                 id: demo.id.to_string(),
                 impact: demo.impact,
-                status: demo.steps.last().map_or(IncidentStage::Resolved, |s| s.stage),
+                status: demo
+                    .steps
+                    .last()
+                    .map_or(IncidentStage::Resolved, |s| s.stage),
                 started_at: started,
                 resolved_at: resolved,
                 created_at: started,
@@ -413,7 +496,9 @@ async fn seed_maintenance(
     conn: &mut sqlx::AnyConnection,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let date = (now + Duration::days(3)).with_timezone(&Stockholm).date_naive();
+    let date = (now + Duration::days(3))
+        .with_timezone(&Stockholm)
+        .date_naive();
     let window = |h| {
         date.and_hms_opt(h, 0, 0)
             .and_then(|t| Stockholm.from_local_datetime(&t).earliest())
@@ -434,9 +519,21 @@ async fn seed_maintenance(
     .execute(&mut *conn)
     .await?;
     let text = [
-        (Lang::Sv, "Uppgradering av betalsystemet", "Insättningar och uttag kan vara otillgängliga under arbetet."),
-        (Lang::Nb, "Oppgradering av betalingssystemet", "Innskudd og uttak kan være utilgjengelige under arbeidet."),
-        (Lang::En, "Payment system upgrade", "Deposits and withdrawals may be unavailable during the work."),
+        (
+            Lang::Sv,
+            "Uppgradering av betalsystemet",
+            "Insättningar och uttag kan vara otillgängliga under arbetet.",
+        ),
+        (
+            Lang::Nb,
+            "Oppgradering av betalingssystemet",
+            "Innskudd og uttak kan være utilgjengelige under arbeidet.",
+        ),
+        (
+            Lang::En,
+            "Payment system upgrade",
+            "Deposits and withdrawals may be unavailable during the work.",
+        ),
     ];
     for (lang, title, body) in text {
         sqlx::query(

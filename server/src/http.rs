@@ -6,8 +6,12 @@ use std::time::Duration;
 use app::ports::SharedStatusSource;
 use app::{shell, App};
 use axum::extract::{FromRef, State};
-use axum::http::{Request, StatusCode};
-use axum::response::IntoResponse;
+use axum::http::header::{
+    ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN,
+    ACCESS_CONTROL_MAX_AGE, RETRY_AFTER,
+};
+use axum::http::{HeaderMap, Request, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use leptos::prelude::{provide_context, LeptosOptions};
@@ -65,11 +69,44 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
+/// The API, feeds and badge: a lookup in the current snapshot, nothing more.
+async fn public_asset(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+    match state.snapshot.asset(uri.path()) {
+        Some(asset) => asset.respond(&headers, chrono::Utc::now().timestamp_millis()),
+        // Only before the first snapshot exists.
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(RETRY_AFTER, "5"), (ACCESS_CONTROL_ALLOW_ORIGIN, "*")],
+            "The status is not available yet.",
+        )
+            .into_response(),
+    }
+}
+
+/// Widgets on other sites may revalidate with If-None-Match, which makes
+/// the browser ask first.
+async fn public_preflight() -> impl IntoResponse {
+    (
+        StatusCode::NO_CONTENT,
+        [
+            (ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+            (ACCESS_CONTROL_ALLOW_METHODS, "GET, HEAD, OPTIONS"),
+            (ACCESS_CONTROL_ALLOW_HEADERS, "If-None-Match"),
+            (ACCESS_CONTROL_MAX_AGE, "86400"),
+        ],
+    )
+}
+
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let source: SharedStatusSource = state.snapshot.clone();
     let options = state.leptos_options.clone();
+    let mut public = Router::new();
+    for path in crate::public::asset_paths() {
+        public = public.route(&path, get(public_asset).options(public_preflight));
+    }
     Router::new()
+        .merge(public)
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics::handler))

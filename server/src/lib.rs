@@ -7,6 +7,7 @@ pub mod demo;
 pub mod http;
 pub mod ids;
 pub mod metrics;
+pub mod public;
 pub mod snapshot;
 pub mod startup;
 pub mod status_view;

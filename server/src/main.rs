@@ -14,7 +14,11 @@ use plaster_server::{demo, telemetry};
 const EXIT_USAGE: u8 = 2;
 
 #[derive(Parser)]
-#[command(name = "plaster", version, about = "Status page and outage compensation portal")]
+#[command(
+    name = "plaster",
+    version,
+    about = "Status page and outage compensation portal"
+)]
 struct Cli {
     /// Configuration file (default: ./plaster.toml when it exists). Environment
     /// variables override it: DATABASE_URL, PLASTER_LISTEN, PLASTER_PUBLIC_URL,
@@ -123,9 +127,14 @@ fn main() -> ExitCode {
             })
         }
         Command::Serve { no_demo } => with_settings(cli.config, |settings| async move {
-            let app = Application::build(settings.clone(), StartOptions { seed_demo: !no_demo })
-                .await
-                .map_err(|e| e.to_string())?;
+            let app = Application::build(
+                settings.clone(),
+                StartOptions {
+                    seed_demo: !no_demo,
+                },
+            )
+            .await
+            .map_err(|e| e.to_string())?;
             print_welcome(&settings, &app);
             app.run_until_stopped().await.map_err(|e| e.to_string())
         }),
@@ -163,7 +172,10 @@ where
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("plaster: cannot start the async runtime: {e}");
@@ -182,7 +194,10 @@ where
 fn print_welcome(settings: &Settings, app: &Application) {
     let url = settings.public_url.as_str().trim_end_matches('/');
     println!();
-    println!("  Plaster is serving {url}/  (database: {})", settings.database_url);
+    println!(
+        "  Plaster is serving {url}/  (database: {})",
+        settings.database_url
+    );
     match app.first_admin() {
         Some(admin) => {
             println!();

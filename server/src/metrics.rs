@@ -23,9 +23,12 @@ struct Series {
     buckets: [u64; BUCKETS.len()],
 }
 
+/// (route pattern, method, status code)
+type SeriesKey = (String, String, u16);
+
 #[derive(Clone, Default)]
 pub struct Metrics {
-    series: Arc<Mutex<BTreeMap<(String, String, u16), Series>>>,
+    series: Arc<Mutex<BTreeMap<SeriesKey, Series>>>,
 }
 
 impl Metrics {

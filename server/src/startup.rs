@@ -53,7 +53,11 @@ pub fn leptos_options(settings: &Settings) -> LeptosOptions {
         .site_root(settings.site_root.display().to_string())
         .site_pkg_dir("pkg")
         .site_addr(settings.listen)
-        .env(if settings.leptos_dev { Env::DEV } else { Env::PROD })
+        .env(if settings.leptos_dev {
+            Env::DEV
+        } else {
+            Env::PROD
+        })
         .build()
 }
 
@@ -66,15 +70,19 @@ impl Application {
         }
         let first_admin = ensure_first_admin(&store, FIRST_ADMIN_EMAIL).await?;
 
-        let snapshot = Arc::new(SnapshotHolder::new(settings.default_lang, settings.time_zone));
+        let snapshot = Arc::new(
+            SnapshotHolder::new(settings.default_lang, settings.time_zone)
+                .with_public_url(settings.public_url.as_str()),
+        );
         snapshot.rebuild(&store).await?;
 
-        let listener = TcpListener::bind(settings.listen)
-            .await
-            .map_err(|source| StartupError::Bind {
-                addr: settings.listen,
-                source,
-            })?;
+        let listener =
+            TcpListener::bind(settings.listen)
+                .await
+                .map_err(|source| StartupError::Bind {
+                    addr: settings.listen,
+                    source,
+                })?;
         let state = AppState {
             store,
             snapshot,
@@ -99,6 +107,12 @@ impl Application {
 
     pub fn store(&self) -> &Store {
         &self.state.store
+    }
+
+    /// The snapshot the public side serves from, so a caller that wrote to
+    /// the store can rebuild it.
+    pub fn snapshot(&self) -> Arc<SnapshotHolder> {
+        self.state.snapshot.clone()
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {

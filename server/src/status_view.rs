@@ -191,18 +191,17 @@ fn component_view(
 }
 
 /// The front page in every language.
-pub fn build_pages(
-    data: &StatusData,
-    now_ms: i64,
-    tz: Tz,
-) -> BTreeMap<Lang, StatusPageView> {
+pub fn build_pages(data: &StatusData, now_ms: i64, tz: Tz) -> BTreeMap<Lang, StatusPageView> {
     let today = chrono::DateTime::from_timestamp_millis(now_ms)
         .unwrap_or_default()
         .with_timezone(&tz)
         .date_naive();
     let mut by_component: BTreeMap<&str, Vec<&HistoryRecord>> = BTreeMap::new();
     for h in &data.history {
-        by_component.entry(h.component_id.as_str()).or_default().push(h);
+        by_component
+            .entry(h.component_id.as_str())
+            .or_default()
+            .push(h);
     }
     let visible: Vec<&ComponentRecord> = data.components.iter().filter(|c| !c.hidden).collect();
     let overall = visible
@@ -220,7 +219,9 @@ pub fn build_pages(
         .into_iter()
         .map(|lang| {
             let row = |c: &ComponentRecord| {
-                let history = by_component.get(c.id.as_str()).map_or(&[][..], Vec::as_slice);
+                let history = by_component
+                    .get(c.id.as_str())
+                    .map_or(&[][..], Vec::as_slice);
                 component_view(c, lang, history, today, now_ms, tz)
             };
             let mut groups: Vec<GroupView> = data
@@ -311,7 +312,10 @@ mod tests {
     fn times_name_their_zone() {
         // 2024-08-24T14:06:00Z is 16:06 in Stockholm summer time.
         let ms = 1_724_508_360_000;
-        assert_eq!(format_time(ms, chrono_tz::Europe::Stockholm), "2024-08-24 16:06 CEST");
+        assert_eq!(
+            format_time(ms, chrono_tz::Europe::Stockholm),
+            "2024-08-24 16:06 CEST"
+        );
     }
 
     #[test]

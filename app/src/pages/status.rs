@@ -126,7 +126,10 @@ fn LangSwitcher(current: Lang) -> impl IntoView {
 fn Group(group: GroupView, lang: Lang) -> impl IntoView {
     let t = ui(lang);
     let (open, set_open) = signal(true);
-    let list_id = format!("group-{}", group.id.clone().unwrap_or_else(|| "ungrouped".into()));
+    let list_id = format!(
+        "group-{}",
+        group.id.clone().unwrap_or_else(|| "ungrouped".into())
+    );
     let heading = group.name.clone();
     view! {
         <div class="group" data-testid="component-group">

@@ -1,8 +1,25 @@
-//! PLACEHOLDER written by the foundation work so the server compiles before
-//! the engine helper delivers this module; the helper replaces this file.
-use std::path::PathBuf;
-use std::process::ExitCode;
-pub struct PreviewArgs { pub plan: PathBuf, pub customers: PathBuf, pub subscriptions: Option<PathBuf>, pub details: Option<PathBuf>, pub events: Vec<PathBuf> }
-pub fn preview_command(_args: PreviewArgs) -> ExitCode { ExitCode::FAILURE }
-pub struct GenerateLogsArgs { pub out_dir: PathBuf, pub scenario: String, pub events: u64, pub seed: u64, pub gzip_share_percent: u8, pub csv_share_percent: u8 }
-pub fn generate_logs_command(_args: GenerateLogsArgs) -> ExitCode { ExitCode::FAILURE }
+//! The compensation CLI: `plaster compensation preview` and
+//! `plaster demo generate-logs`. This side does the I/O (files, gzip, progress,
+//! exit codes); the engine crate does the work on readers.
+
+mod generate;
+mod input;
+mod preview;
+
+pub use generate::{generate_logs_command, GenerateLogsArgs};
+pub use preview::{preview_command, PreviewArgs};
+
+/// Exit statuses of spec §4.
+pub(crate) mod exit {
+    use std::process::ExitCode;
+
+    /// A file could not be read (or written).
+    pub fn unreadable() -> ExitCode {
+        ExitCode::from(1)
+    }
+
+    /// A plan or argument error.
+    pub fn usage() -> ExitCode {
+        ExitCode::from(2)
+    }
+}

@@ -215,7 +215,9 @@ mod tests {
 
     #[test]
     fn database_urls_are_validated_and_passwords_hidden() {
-        assert!(DatabaseUrl::parse("sqlite://data/x.db").expect("ok").is_sqlite());
+        assert!(DatabaseUrl::parse("sqlite://data/x.db")
+            .expect("ok")
+            .is_sqlite());
         assert!(DatabaseUrl::parse("sqlite://").is_err());
         assert!(DatabaseUrl::parse("mysql://localhost/x").is_err());
         let pg = DatabaseUrl::parse("postgres://u:secret@localhost/db").expect("ok");

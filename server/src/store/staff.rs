@@ -37,11 +37,13 @@ impl Store {
     }
 
     pub async fn staff_password_hash(&self, email: &str) -> Result<Option<String>, StoreError> {
-        Ok(sqlx::query("SELECT password_hash FROM staff_accounts WHERE email = $1")
-            .bind(email)
-            .fetch_optional(self.pool())
-            .await?
-            .map(|row| row.try_get(0))
-            .transpose()?)
+        Ok(
+            sqlx::query("SELECT password_hash FROM staff_accounts WHERE email = $1")
+                .bind(email)
+                .fetch_optional(self.pool())
+                .await?
+                .map(|row| row.try_get(0))
+                .transpose()?,
+        )
     }
 }

@@ -110,10 +110,7 @@ fn lang_of(row: &AnyRow) -> Result<Lang, StoreError> {
 }
 
 /// Reads `(owner, lang, text)` rows into per-owner text maps.
-async fn texts_by_owner(
-    store: &Store,
-    sql: &str,
-) -> Result<BTreeMap<String, Texts>, StoreError> {
+async fn texts_by_owner(store: &Store, sql: &str) -> Result<BTreeMap<String, Texts>, StoreError> {
     let rows = sqlx::query(sql).fetch_all(store.pool()).await?;
     let mut out: BTreeMap<String, Texts> = BTreeMap::new();
     for row in rows {
@@ -126,8 +123,11 @@ async fn texts_by_owner(
 
 impl Store {
     pub async fn load_status_data(&self, history_since_ms: i64) -> Result<StatusData, StoreError> {
-        let group_names =
-            texts_by_owner(self, "SELECT group_id, lang, name FROM component_group_translations").await?;
+        let group_names = texts_by_owner(
+            self,
+            "SELECT group_id, lang, name FROM component_group_translations",
+        )
+        .await?;
         let groups = sqlx::query("SELECT id, position FROM component_groups ORDER BY position, id")
             .fetch_all(self.pool())
             .await?
@@ -142,8 +142,11 @@ impl Store {
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
 
-        let names =
-            texts_by_owner(self, "SELECT component_id, lang, name FROM component_translations").await?;
+        let names = texts_by_owner(
+            self,
+            "SELECT component_id, lang, name FROM component_translations",
+        )
+        .await?;
         let descriptions = texts_by_owner(
             self,
             "SELECT component_id, lang, description FROM component_translations WHERE description IS NOT NULL",
@@ -215,10 +218,16 @@ impl Store {
     }
 
     async fn load_incidents(&self) -> Result<Vec<IncidentRecord>, StoreError> {
-        let titles =
-            texts_by_owner(self, "SELECT incident_id, lang, title FROM incident_translations").await?;
-        let bodies =
-            texts_by_owner(self, "SELECT update_id, lang, body FROM incident_update_translations").await?;
+        let titles = texts_by_owner(
+            self,
+            "SELECT incident_id, lang, title FROM incident_translations",
+        )
+        .await?;
+        let bodies = texts_by_owner(
+            self,
+            "SELECT update_id, lang, body FROM incident_update_translations",
+        )
+        .await?;
         let mut affected: BTreeMap<String, Vec<AffectedComponent>> = BTreeMap::new();
         for row in sqlx::query(
             "SELECT update_id, component_id, old_status, new_status
@@ -341,22 +350,21 @@ impl Store {
 
 // Writes take a connection so callers can group them in one transaction.
 
-pub async fn insert_group(
-    conn: &mut AnyConnection,
-    group: &GroupRecord,
-) -> Result<(), StoreError> {
+pub async fn insert_group(conn: &mut AnyConnection, group: &GroupRecord) -> Result<(), StoreError> {
     sqlx::query("INSERT INTO component_groups (id, position) VALUES ($1, $2)")
         .bind(&group.id)
         .bind(group.position)
         .execute(&mut *conn)
         .await?;
     for (lang, name) in &group.names {
-        sqlx::query("INSERT INTO component_group_translations (group_id, lang, name) VALUES ($1, $2, $3)")
-            .bind(&group.id)
-            .bind(lang.code())
-            .bind(name)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "INSERT INTO component_group_translations (group_id, lang, name) VALUES ($1, $2, $3)",
+        )
+        .bind(&group.id)
+        .bind(lang.code())
+        .bind(name)
+        .execute(&mut *conn)
+        .await?;
     }
     Ok(())
 }
@@ -442,12 +450,14 @@ pub async fn insert_incident(
     .execute(&mut *conn)
     .await?;
     for (lang, title) in &incident.titles {
-        sqlx::query("INSERT INTO incident_translations (incident_id, lang, title) VALUES ($1, $2, $3)")
-            .bind(&incident.id)
-            .bind(lang.code())
-            .bind(title)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "INSERT INTO incident_translations (incident_id, lang, title) VALUES ($1, $2, $3)",
+        )
+        .bind(&incident.id)
+        .bind(lang.code())
+        .bind(title)
+        .execute(&mut *conn)
+        .await?;
     }
     for update in &incident.updates {
         insert_incident_update(conn, &incident.id, update).await?;
@@ -504,7 +514,11 @@ pub async fn insert_incident_update(
     Ok(())
 }
 
-pub async fn set_setting(conn: &mut AnyConnection, key: &str, value: &str) -> Result<(), StoreError> {
+pub async fn set_setting(
+    conn: &mut AnyConnection,
+    key: &str,
+    value: &str,
+) -> Result<(), StoreError> {
     // Portable upsert: both engines accept ON CONFLICT ... DO UPDATE.
     sqlx::query(
         "INSERT INTO page_settings (key, value) VALUES ($1, $2)

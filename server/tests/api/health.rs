@@ -34,7 +34,9 @@ async fn metrics_count_requests_by_route(app: TestApp) {
     let (status, text) = app.get_text("/metrics").await;
     assert_eq!(status, 200);
     assert!(
-        text.contains(r#"plaster_http_requests_total{route="/healthz",method="GET",status="200"} 3"#),
+        text.contains(
+            r#"plaster_http_requests_total{route="/healthz",method="GET",status="200"} 3"#
+        ),
         "{text}"
     );
     assert!(text.contains("# TYPE plaster_http_request_duration_seconds histogram"));

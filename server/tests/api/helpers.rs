@@ -6,10 +6,11 @@
 //! unless `CI` is set, where that is a failure.
 
 use std::collections::BTreeMap;
-use std::sync::Once;
+use std::sync::{Arc, Once};
 
 use plaster_server::auth::FirstAdmin;
 use plaster_server::config::Settings;
+use plaster_server::snapshot::SnapshotHolder;
 use plaster_server::startup::{Application, StartOptions};
 use plaster_server::store::Store;
 use sqlx::{Connection, Executor, PgConnection};
@@ -26,6 +27,8 @@ pub struct TestApp {
     pub store: Store,
     pub first_admin: Option<FirstAdmin>,
     pub database_url: String,
+    /// The running server's snapshot: rebuild it after writing to the store.
+    pub snapshot: Arc<SnapshotHolder>,
     _database: TestDatabase,
 }
 
@@ -67,7 +70,10 @@ impl Drop for TestDatabase {
                 rt.block_on(async {
                     if let Ok(mut conn) = PgConnection::connect(&admin_url).await {
                         let _ = conn
-                            .execute(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str())
+                            .execute(
+                                format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#)
+                                    .as_str(),
+                            )
                             .await;
                     }
                 });
@@ -78,7 +84,8 @@ impl Drop for TestDatabase {
 }
 
 pub fn pg_base_url() -> String {
-    std::env::var("PLASTER_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+    std::env::var("PLASTER_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
 static SKIP_NOTICE: Once = Once::new();
@@ -150,6 +157,7 @@ pub async fn spawn_app_with(backend: TestBackend, options: StartOptions) -> Opti
     let address = format!("http://127.0.0.1:{}", app.port());
     let store = app.store().clone();
     let first_admin = app.first_admin().cloned();
+    let snapshot = app.snapshot();
     tokio::spawn(app.run_until_stopped());
     Some(TestApp {
         address,
@@ -160,6 +168,7 @@ pub async fn spawn_app_with(backend: TestBackend, options: StartOptions) -> Opti
         store,
         first_admin,
         database_url,
+        snapshot,
         _database: database,
     })
 }

@@ -12,10 +12,18 @@ on_both_backends!(
 async fn front_page_shows_the_demo_components_in_swedish(app: TestApp) {
     let (status, html) = app.get_text("/").await;
     assert_eq!(status, 200);
-    for name in ["Inloggning", "Spelinlämning", "Kasino", "Sumo direktsändning"] {
+    for name in [
+        "Inloggning",
+        "Spelinlämning",
+        "Kasino",
+        "Sumo direktsändning",
+    ] {
         assert!(html.contains(name), "missing component {name}");
     }
-    assert!(html.contains("Spelstopp före V75 med drömjackpot"), "incident title");
+    assert!(
+        html.contains("Spelstopp före V75 med drömjackpot"),
+        "incident title"
+    );
     assert!(html.contains("Alla system fungerar"), "overall banner");
     assert!(html.contains("Europe/Stockholm"), "time zone named");
     // Times carry their zone; the V75 stop was at 16:06 summer time.
@@ -44,7 +52,10 @@ async fn front_page_is_served_from_memory_when_the_database_is_gone(app: TestApp
 }
 
 async fn first_start_creates_one_admin_with_a_one_time_password(app: TestApp) {
-    let admin = app.first_admin.clone().expect("first start creates the admin");
+    let admin = app
+        .first_admin
+        .clone()
+        .expect("first start creates the admin");
     assert_eq!(admin.one_time_password.len(), 20);
     assert!(!format!("{admin:?}").contains(&admin.one_time_password));
     let hash = app
@@ -54,7 +65,10 @@ async fn first_start_creates_one_admin_with_a_one_time_password(app: TestApp) {
         .expect("query")
         .expect("admin stored");
     assert!(hash.starts_with("$argon2id$"));
-    assert!(plaster_server::auth::verify_password(&admin.one_time_password, &hash));
+    assert!(plaster_server::auth::verify_password(
+        &admin.one_time_password,
+        &hash
+    ));
     assert_eq!(app.store.count_staff().await.expect("count"), 1);
 
     // A second start on the same database creates no second admin.
@@ -72,12 +86,18 @@ async fn demo_reset_reseeds_the_same_content(app: TestApp) {
     let before = app.store.load_status_data(since).await.expect("load");
     assert_eq!(before.components.len(), 8);
     assert_eq!(before.incidents.len(), 5);
-    plaster_server::demo::seed(&app.store, true).await.expect("reset");
-    plaster_server::demo::seed(&app.store, true).await.expect("reset twice");
+    plaster_server::demo::seed(&app.store, true)
+        .await
+        .expect("reset");
+    plaster_server::demo::seed(&app.store, true)
+        .await
+        .expect("reset twice");
     let after = app.store.load_status_data(since).await.expect("load");
     assert_eq!(after.components, before.components);
     assert_eq!(after.incidents.len(), before.incidents.len());
     assert_eq!(after.history.len(), before.history.len());
     // Seeding without reset leaves existing content alone.
-    assert!(!plaster_server::demo::seed(&app.store, false).await.expect("seed"));
+    assert!(!plaster_server::demo::seed(&app.store, false)
+        .await
+        .expect("seed"));
 }
