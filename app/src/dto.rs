@@ -262,6 +262,9 @@ pub struct UptimeDay {
     pub date: String,
     pub worst: ComponentStatus,
     pub outage_minutes: u32,
+    /// Titles of the incidents that touched this component on this day.
+    #[serde(default)]
+    pub incidents: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -305,4 +308,92 @@ pub struct StatusPageView {
     pub recent_incidents: Vec<IncidentView>,
     pub time_zone: String,
     pub generated_display: String,
+}
+
+/// One component's change of status within an incident update.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatusChangeView {
+    pub component: String,
+    pub old_status: ComponentStatus,
+    pub new_status: ComponentStatus,
+}
+
+/// One entry of an incident's full timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEntryView {
+    pub stage: IncidentStage,
+    pub body: LocalText,
+    pub at_display: String,
+    pub at_ms: i64,
+    pub changes: Vec<StatusChangeView>,
+}
+
+/// A component an incident touched, with the worst level it reached.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AffectedComponentView {
+    pub name: String,
+    pub worst: ComponentStatus,
+}
+
+/// Everything the incident page shows about one incident, in one language.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncidentDetail {
+    pub id: String,
+    pub title: LocalText,
+    pub impact: Impact,
+    pub stage: IncidentStage,
+    pub started_display: String,
+    pub started_ms: i64,
+    pub resolved_display: Option<String>,
+    pub resolved_ms: Option<i64>,
+    /// Whole minutes from start to resolution; `None` while it is still open.
+    pub duration_minutes: Option<i64>,
+    /// Oldest first: a full timeline reads top to bottom.
+    pub timeline: Vec<TimelineEntryView>,
+    pub affected: Vec<AffectedComponentView>,
+}
+
+/// The incident page: the page's frame plus the incident, or `None` when
+/// no incident has the requested id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncidentPageView {
+    pub lang: Lang,
+    pub page_name: String,
+    pub time_zone: String,
+    pub incident: Option<IncidentDetail>,
+}
+
+/// One past incident in the history list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryItem {
+    pub id: String,
+    pub title: LocalText,
+    pub impact: Impact,
+    pub stage: IncidentStage,
+    /// `YYYY-MM` in the page's time zone, to group by.
+    pub month_key: String,
+    /// "augusti 2024", in the page's language.
+    pub month_label: String,
+    pub started_display: String,
+    pub started_ms: i64,
+    pub duration_minutes: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryMonth {
+    pub key: String,
+    pub label: String,
+    pub incidents: Vec<HistoryItem>,
+}
+
+/// One page of the incident history, newest first, grouped by month.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryPageView {
+    pub lang: Lang,
+    pub page_name: String,
+    pub time_zone: String,
+    /// 1-based.
+    pub page: u32,
+    pub total_pages: u32,
+    pub months: Vec<HistoryMonth>,
 }

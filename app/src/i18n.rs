@@ -1,7 +1,7 @@
 //! Interface strings in every language Plaster speaks. Incident texts come
 //! from the database; these are the words around them.
 
-use crate::dto::{ComponentStatus, IncidentStage, Lang};
+use crate::dto::{ComponentStatus, Impact, IncidentStage, Lang};
 
 pub struct Ui {
     pub all_operational: &'static str,
@@ -26,6 +26,22 @@ pub struct Ui {
     pub resolved: &'static str,
     pub minutes_down: &'static str,
     pub updated: &'static str,
+    pub history: &'static str,
+    pub back_to_status: &'static str,
+    pub incident_not_found: &'static str,
+    pub incident_not_found_hint: &'static str,
+    pub duration: &'static str,
+    pub impact: &'static str,
+    pub timeline: &'static str,
+    pub ongoing: &'static str,
+    pub newer: &'static str,
+    pub older: &'static str,
+    pub page: &'static str,
+    pub of: &'static str,
+    pub pagination: &'static str,
+    pub skip_to_content: &'static str,
+    pub hours_short: &'static str,
+    pub no_outage: &'static str,
 }
 
 pub fn ui(lang: Lang) -> &'static Ui {
@@ -59,6 +75,22 @@ const SV: Ui = Ui {
     resolved: "Löst",
     minutes_down: "minuter avbrott",
     updated: "Uppdaterad",
+    history: "Störningshistorik",
+    back_to_status: "Tillbaka till driftstatus",
+    incident_not_found: "Störningen finns inte",
+    incident_not_found_hint: "Ingen störning har den adressen. Den kan ha tagits bort.",
+    duration: "Varaktighet",
+    impact: "Påverkan",
+    timeline: "Tidslinje",
+    ongoing: "pågår",
+    newer: "Nyare",
+    older: "Äldre",
+    page: "Sida",
+    of: "av",
+    pagination: "Sidor",
+    skip_to_content: "Hoppa till innehållet",
+    hours_short: "tim",
+    no_outage: "inga störningar",
 };
 
 const NB: Ui = Ui {
@@ -84,6 +116,22 @@ const NB: Ui = Ui {
     resolved: "Løst",
     minutes_down: "minutter nede",
     updated: "Oppdatert",
+    history: "Hendelseshistorikk",
+    back_to_status: "Tilbake til driftsstatus",
+    incident_not_found: "Hendelsen finnes ikke",
+    incident_not_found_hint: "Ingen hendelse har den adressen. Den kan ha blitt fjernet.",
+    duration: "Varighet",
+    impact: "Påvirkning",
+    timeline: "Tidslinje",
+    ongoing: "pågår",
+    newer: "Nyere",
+    older: "Eldre",
+    page: "Side",
+    of: "av",
+    pagination: "Sider",
+    skip_to_content: "Hopp til innholdet",
+    hours_short: "t",
+    no_outage: "ingen hendelser",
 };
 
 const EN: Ui = Ui {
@@ -109,6 +157,22 @@ const EN: Ui = Ui {
     resolved: "Resolved",
     minutes_down: "minutes of outage",
     updated: "Updated",
+    history: "Incident history",
+    back_to_status: "Back to service status",
+    incident_not_found: "Incident not found",
+    incident_not_found_hint: "No incident has this address. It may have been removed.",
+    duration: "Duration",
+    impact: "Impact",
+    timeline: "Timeline",
+    ongoing: "ongoing",
+    newer: "Newer",
+    older: "Older",
+    page: "Page",
+    of: "of",
+    pagination: "Pages",
+    skip_to_content: "Skip to content",
+    hours_short: "h",
+    no_outage: "no incidents",
 };
 
 /// The name of a component level in `lang`.
@@ -163,5 +227,197 @@ pub fn stage_label(lang: Lang, stage: IncidentStage) -> &'static str {
         (Lang::En, Monitoring) => "Monitoring",
         (Lang::En, Resolved) => "Resolved",
         (Lang::En, Postmortem) => "Postmortem",
+    }
+}
+
+pub fn impact_label(lang: Lang, impact: Impact) -> &'static str {
+    use Impact::*;
+    match (lang, impact) {
+        (Lang::Sv, None) => "Ingen",
+        (Lang::Sv, Minor) => "Mindre",
+        (Lang::Sv, Major) => "Större",
+        (Lang::Sv, Critical) => "Kritisk",
+        (Lang::Sv, Maintenance) => "Underhåll",
+        (Lang::Nb, None) => "Ingen",
+        (Lang::Nb, Minor) => "Mindre",
+        (Lang::Nb, Major) => "Større",
+        (Lang::Nb, Critical) => "Kritisk",
+        (Lang::Nb, Maintenance) => "Vedlikehold",
+        (Lang::En, None) => "None",
+        (Lang::En, Minor) => "Minor",
+        (Lang::En, Major) => "Major",
+        (Lang::En, Critical) => "Critical",
+        (Lang::En, Maintenance) => "Maintenance",
+    }
+}
+
+/// The month's name in `lang`, `month` counted from 1. Swedish and
+/// Norwegian write month names in lower case.
+pub fn month_name(lang: Lang, month: u32) -> &'static str {
+    const SV: [&str; 12] = [
+        "januari",
+        "februari",
+        "mars",
+        "april",
+        "maj",
+        "juni",
+        "juli",
+        "augusti",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ];
+    const NB: [&str; 12] = [
+        "januar",
+        "februar",
+        "mars",
+        "april",
+        "mai",
+        "juni",
+        "juli",
+        "august",
+        "september",
+        "oktober",
+        "november",
+        "desember",
+    ];
+    const EN: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let names = match lang {
+        Lang::Sv => &SV,
+        Lang::Nb => &NB,
+        Lang::En => &EN,
+    };
+    let index = usize::try_from(month.clamp(1, 12) - 1).unwrap_or(0);
+    names[index]
+}
+
+/// "4 h 35 min" (in the page's language); whole minutes.
+pub fn format_duration(lang: Lang, minutes: i64) -> String {
+    let minutes = minutes.max(0);
+    let (h, m) = (minutes / 60, minutes % 60);
+    match (h, m) {
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} {}", ui(lang).hours_short),
+        (h, m) => format!("{h} {} {m} min", ui(lang).hours_short),
+    }
+}
+
+/// Maps a language tag to a language Plaster speaks: any Norwegian
+/// (`nb`, `no`, `nn`) reads bokmål, regional variants count as the language.
+fn lang_of_tag(tag: &str) -> Option<Lang> {
+    let primary = tag
+        .split(['-', '_'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    match primary.as_str() {
+        "sv" => Some(Lang::Sv),
+        "nb" | "no" | "nn" => Some(Lang::Nb),
+        "en" => Some(Lang::En),
+        _ => None,
+    }
+}
+
+/// The best language for an `Accept-Language` header: highest q-value
+/// first, the header's order breaking ties, `*` meaning the default;
+/// `default` when nothing matches.
+pub fn negotiate(accept_language: &str, default: Lang) -> Lang {
+    let mut best: Option<(u16, Lang)> = None;
+    for entry in accept_language.split(',') {
+        let mut parts = entry.split(';');
+        let tag = parts.next().unwrap_or("").trim();
+        if tag.is_empty() {
+            continue;
+        }
+        // q-values have at most three decimals: compare them as thousandths.
+        let mut q = 1000u16;
+        for param in parts {
+            if let Some(value) = param.trim().strip_prefix("q=") {
+                q = value
+                    .trim()
+                    .parse::<f32>()
+                    .ok()
+                    .filter(|v| (0.0..=1.0).contains(v))
+                    .map_or(0, |v| (v * 1000.0).round() as u16);
+            }
+        }
+        if q == 0 {
+            continue;
+        }
+        let lang = if tag == "*" {
+            Some(default)
+        } else {
+            lang_of_tag(tag)
+        };
+        if let Some(lang) = lang {
+            if best.is_none_or(|(best_q, _)| q > best_q) {
+                best = Some((q, lang));
+            }
+        }
+    }
+    best.map_or(default, |(_, lang)| lang)
+}
+
+/// `path` with its language prefix replaced by `lang`'s, so the language
+/// switcher keeps the reader on the same page.
+pub fn path_in_lang(path: &str, lang: Lang) -> String {
+    let rest = path.trim_start_matches('/');
+    let (first, tail) = rest.split_once('/').unwrap_or((rest, ""));
+    let tail = if Lang::ALL.iter().any(|l| l.code() == first) {
+        tail
+    } else {
+        rest
+    };
+    if tail.is_empty() {
+        format!("/{}", lang.code())
+    } else {
+        format!("/{}/{}", lang.code(), tail)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_respects_q_values_and_norwegian_variants() {
+        assert_eq!(negotiate("nb-NO,nb;q=0.9,en;q=0.8", Lang::Sv), Lang::Nb);
+        assert_eq!(negotiate("nn", Lang::Sv), Lang::Nb);
+        assert_eq!(negotiate("no;q=0.5, en;q=0.9", Lang::Sv), Lang::En);
+        assert_eq!(negotiate("sv-SE", Lang::En), Lang::Sv);
+        assert_eq!(negotiate("de-DE,fr;q=0.8", Lang::Sv), Lang::Sv);
+        assert_eq!(negotiate("en;q=0, *", Lang::Nb), Lang::Nb);
+        assert_eq!(negotiate("", Lang::En), Lang::En);
+        assert_eq!(negotiate("da, sv;q=0.3, en;q=0.3", Lang::Nb), Lang::Sv);
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(format_duration(Lang::En, 275), "4 h 35 min");
+        assert_eq!(format_duration(Lang::Sv, 45), "45 min");
+        assert_eq!(format_duration(Lang::Nb, 120), "2 t");
+    }
+
+    #[test]
+    fn switching_language_keeps_the_page() {
+        assert_eq!(path_in_lang("/en/incidents/x", Lang::Sv), "/sv/incidents/x");
+        assert_eq!(path_in_lang("/incidents/x", Lang::Nb), "/nb/incidents/x");
+        assert_eq!(path_in_lang("/", Lang::En), "/en");
+        assert_eq!(path_in_lang("/sv", Lang::Nb), "/nb");
+        assert_eq!(path_in_lang("/history", Lang::En), "/en/history");
     }
 }

@@ -8,6 +8,8 @@
 
 pub mod dto;
 pub mod i18n;
+#[cfg(feature = "hydrate")]
+mod local_time;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod ports;
@@ -21,6 +23,8 @@ use leptos_router::{
 };
 
 use crate::dto::Lang;
+use crate::pages::history::HistoryPage;
+use crate::pages::incident::IncidentPage;
 use crate::pages::status::StatusHome;
 
 /// The HTML document around the app, rendered on the server only.
@@ -58,6 +62,14 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/sv") view=|| view! { <StatusHome lang=Some(Lang::Sv)/> } ssr=SsrMode::Async/>
                 <Route path=path!("/nb") view=|| view! { <StatusHome lang=Some(Lang::Nb)/> } ssr=SsrMode::Async/>
                 <Route path=path!("/en") view=|| view! { <StatusHome lang=Some(Lang::En)/> } ssr=SsrMode::Async/>
+                <Route path=path!("/incidents/:id") view=|| view! { <IncidentPage lang=None/> } ssr=SsrMode::Async/>
+                <Route path=path!("/sv/incidents/:id") view=|| view! { <IncidentPage lang=Some(Lang::Sv)/> } ssr=SsrMode::Async/>
+                <Route path=path!("/nb/incidents/:id") view=|| view! { <IncidentPage lang=Some(Lang::Nb)/> } ssr=SsrMode::Async/>
+                <Route path=path!("/en/incidents/:id") view=|| view! { <IncidentPage lang=Some(Lang::En)/> } ssr=SsrMode::Async/>
+                <Route path=path!("/history") view=|| view! { <HistoryPage lang=None/> } ssr=SsrMode::Async/>
+                <Route path=path!("/sv/history") view=|| view! { <HistoryPage lang=Some(Lang::Sv)/> } ssr=SsrMode::Async/>
+                <Route path=path!("/nb/history") view=|| view! { <HistoryPage lang=Some(Lang::Nb)/> } ssr=SsrMode::Async/>
+                <Route path=path!("/en/history") view=|| view! { <HistoryPage lang=Some(Lang::En)/> } ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

@@ -3,13 +3,19 @@
 
 use std::sync::Arc;
 
-use crate::dto::{Lang, StatusPageView};
+use crate::dto::{HistoryItem, IncidentDetail, Lang, StatusPageView};
 
 /// Read side of the public status page. Implementations answer from memory:
 /// the public path never waits on the database.
 pub trait StatusSource: Send + Sync + 'static {
     /// The front page in `lang`, or `None` before the first snapshot exists.
     fn status_page(&self, lang: Lang) -> Option<Arc<StatusPageView>>;
+    /// One incident in `lang`, or `None` when there is no incident with `id`
+    /// (or no snapshot yet).
+    fn incident(&self, lang: Lang, id: &str) -> Option<Arc<IncidentDetail>>;
+    /// Every closed incident in `lang`, newest first, or `None` before the
+    /// first snapshot exists.
+    fn history(&self, lang: Lang) -> Option<Arc<Vec<HistoryItem>>>;
     /// The language used when the reader did not choose one.
     fn default_lang(&self) -> Lang;
 }

@@ -1,14 +1,18 @@
 import { test, expect } from "@playwright/test";
 
-test("the front page shows the demo components", async ({ page }) => {
-  await page.goto("/");
-  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Driftstatus");
-  const components = page.getByTestId("component");
-  for (const name of ["Inloggning", "Spelinlämning", "Kasino", "Sumo direktsändning"]) {
-    await expect(components.locator(".name").getByText(name, { exact: true })).toBeVisible();
-  }
-  await expect(components).toHaveCount(8);
-  await expect(page.getByTestId("overall")).toContainText("Alla system fungerar");
+// `/` follows the browser's Accept-Language; Playwright's default is en-US.
+test.describe("a Swedish browser", () => {
+  test.use({ locale: "sv-SE" });
+  test("the front page shows the demo components", async ({ page }) => {
+    await page.goto("/");
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText("Driftstatus");
+    const components = page.getByTestId("component");
+    for (const name of ["Inloggning", "Spelinlämning", "Kasino", "Sumo direktsändning"]) {
+      await expect(components.locator(".name").getByText(name, { exact: true })).toBeVisible();
+    }
+    await expect(components).toHaveCount(8);
+    await expect(page.getByTestId("overall")).toContainText("Alla system fungerar");
+  });
 });
 
 test("the page hydrates: folding a group works in the browser", async ({ page }) => {

@@ -28,6 +28,7 @@ pub struct AppState {
     pub snapshot: Arc<SnapshotHolder>,
     pub metrics: Metrics,
     pub leptos_options: LeptosOptions,
+    pub live: crate::live::LiveHandle,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -107,6 +108,8 @@ pub fn router(state: AppState) -> Router {
     }
     Router::new()
         .merge(public)
+        .route("/api/live", get(crate::live::sse))
+        .route("/api/live/state.json", get(crate::live::state_json))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics::handler))

@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 use plaster_server::compensation::{self, GenerateLogsArgs, PreviewArgs};
 use plaster_server::config::Settings;
 use plaster_server::startup::{Application, StartOptions};
+use plaster_server::status_writes::{self, WriteError, Written};
 use plaster_server::store::Store;
 use plaster_server::{demo, telemetry};
 
@@ -47,6 +48,67 @@ enum Command {
     /// The compensation engine.
     #[command(subcommand)]
     Compensation(CompensationCommand),
+    /// Change a component's status (announced to running servers).
+    #[command(subcommand)]
+    Component(ComponentCommand),
+    /// Open, update and list incidents (announced to running servers).
+    #[command(subcommand)]
+    Incident(IncidentCommand),
+}
+
+#[derive(Subcommand)]
+enum ComponentCommand {
+    /// Set a component's status, e.g. `plaster component set-status login major_outage`.
+    SetStatus {
+        /// The component's id.
+        id: String,
+        /// operational, degraded_performance, partial_outage, major_outage or under_maintenance.
+        status: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum IncidentCommand {
+    /// Open an incident with its first update.
+    Open(IncidentOpenCli),
+    /// Post an update to an incident; the stage resolved closes it.
+    Update(IncidentUpdateCli),
+    /// List incidents, newest first.
+    List,
+}
+
+#[derive(Args)]
+struct IncidentOpenCli {
+    /// none, minor, major, critical or maintenance.
+    #[arg(long)]
+    impact: String,
+    /// investigating, identified, monitoring, resolved or postmortem.
+    #[arg(long, default_value = "investigating")]
+    stage: String,
+    /// The title per language: sv=...,nb=...,en=... (repeatable).
+    #[arg(long, required = true)]
+    title: Vec<String>,
+    /// The first update's text per language: sv=...,en=... (repeatable).
+    #[arg(long, required = true)]
+    body: Vec<String>,
+    /// An affected component and its new status: login=major_outage (repeatable).
+    #[arg(long)]
+    component: Vec<String>,
+}
+
+#[derive(Args)]
+struct IncidentUpdateCli {
+    /// The incident's id (see `plaster incident list`).
+    id: String,
+    /// investigating, identified, monitoring, resolved or postmortem.
+    #[arg(long)]
+    stage: String,
+    /// The update's text per language: sv=...,en=... (repeatable).
+    #[arg(long, required = true)]
+    body: Vec<String>,
+    /// A component and its new status: login=operational (repeatable).
+    #[arg(long)]
+    component: Vec<String>,
 }
 
 #[derive(Subcommand)]
@@ -146,6 +208,71 @@ fn main() -> ExitCode {
             println!("migrated {}", settings.database_url);
             Ok(())
         }),
+        Command::Component(ComponentCommand::SetStatus { id, status }) => {
+            with_store(cli.config, |store| async move {
+                let status = status_writes::parse_value("status", &status)?;
+                let written = status_writes::set_component_status(&store, &id, status).await?;
+                println!("component {id}:");
+                print_written(&written);
+                Ok(())
+            })
+        }
+        Command::Incident(IncidentCommand::Open(o)) => with_store(cli.config, |store| async move {
+            let cmd = status_writes::OpenIncident {
+                impact: status_writes::parse_value("impact", &o.impact)?,
+                stage: status_writes::parse_value("stage", &o.stage)?,
+                titles: status_writes::parse_texts("title", &o.title)?,
+                bodies: status_writes::parse_texts("body", &o.body)?,
+                components: status_writes::parse_component_changes(&o.component)?,
+            };
+            let written = status_writes::open_incident(&store, &cmd).await?;
+            println!(
+                "opened incident {} ({}, {})",
+                written.subject_id,
+                cmd.impact.as_str(),
+                cmd.stage.as_str()
+            );
+            print_written(&written);
+            Ok(())
+        }),
+        Command::Incident(IncidentCommand::Update(u)) => {
+            with_store(cli.config, |store| async move {
+                let cmd = status_writes::PostUpdate {
+                    incident_id: u.id,
+                    stage: status_writes::parse_value("stage", &u.stage)?,
+                    bodies: status_writes::parse_texts("body", &u.body)?,
+                    components: status_writes::parse_component_changes(&u.component)?,
+                };
+                let written = status_writes::post_incident_update(&store, &cmd).await?;
+                println!(
+                    "updated incident {} ({})",
+                    written.subject_id,
+                    cmd.stage.as_str()
+                );
+                print_written(&written);
+                Ok(())
+            })
+        }
+        Command::Incident(IncidentCommand::List) => with_store(cli.config, |store| async move {
+            let incidents = status_writes::list_incidents(&store, app::dto::Lang::En).await?;
+            if incidents.is_empty() {
+                println!("no incidents");
+            }
+            for i in incidents {
+                let started = chrono::DateTime::from_timestamp_millis(i.started_at)
+                    .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                    .unwrap_or_default();
+                println!(
+                    "{}  {:<13}  {:<11}  {}  {}",
+                    i.id,
+                    i.stage.as_str(),
+                    i.impact.as_str(),
+                    started,
+                    i.title
+                );
+            }
+            Ok(())
+        }),
         Command::Demo(DemoCommand::Reset) => with_settings(cli.config, |settings| async move {
             let store = Store::connect(&settings.database_url)
                 .await
@@ -188,6 +315,48 @@ where
             eprintln!("plaster: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+fn print_written(written: &Written) {
+    for c in &written.components {
+        println!(
+            "  {}: {} -> {}",
+            c.component_id,
+            c.old_status.as_str(),
+            c.new_status.as_str()
+        );
+    }
+    println!("  change {}", written.change_id);
+}
+
+/// Like [`with_settings`], with the database opened and migrated; input the
+/// write refuses exits 2 like a bad argument.
+fn with_store<F, Fut>(config: Option<PathBuf>, f: F) -> ExitCode
+where
+    F: FnOnce(Store) -> Fut,
+    Fut: std::future::Future<Output = Result<(), WriteError>>,
+{
+    let mut bad_input = false;
+    let code = with_settings(config, |settings| {
+        let bad_input = &mut bad_input;
+        async move {
+            let store = Store::connect(&settings.database_url)
+                .await
+                .map_err(|e| e.to_string())?;
+            store.migrate().await.map_err(|e| e.to_string())?;
+            let result = f(store.clone()).await;
+            store.close().await;
+            result.map_err(|e| {
+                *bad_input = e.is_bad_input();
+                e.to_string()
+            })
+        }
+    });
+    if bad_input {
+        ExitCode::from(EXIT_USAGE)
+    } else {
+        code
     }
 }
 

@@ -5,20 +5,27 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use app::dto::{Lang, StatusPageView};
+use app::dto::{HistoryItem, IncidentDetail, Lang, StatusPageView};
 use app::ports::StatusSource;
 use arc_swap::ArcSwapOption;
 use chrono_tz::Tz;
 
+use crate::live::LiveState;
 use crate::public::{build_assets, Asset, PublicSettings};
-use crate::status_view::build_pages;
+use crate::status_view::{build_history, build_incident_details, build_pages};
 use crate::store::{Store, StoreError};
 
 pub struct Snapshot {
     pub pages: BTreeMap<Lang, Arc<StatusPageView>>,
+    /// Every incident's page per language, keyed by incident id.
+    pub incidents: BTreeMap<Lang, HashMap<String, Arc<IncidentDetail>>>,
+    /// The closed incidents per language, newest first.
+    pub history: BTreeMap<Lang, Arc<Vec<HistoryItem>>>,
     /// The API, feeds and badge, ready to send, keyed by request path.
     pub assets: HashMap<String, Arc<Asset>>,
     pub built_at_ms: i64,
+    /// See [`LiveState::version`].
+    pub version: i64,
 }
 
 pub struct SnapshotHolder {
@@ -26,6 +33,10 @@ pub struct SnapshotHolder {
     default_lang: Lang,
     tz: Tz,
     public: PublicSettings,
+    /// Rebuilds come from the live task, the tests and callers that wrote:
+    /// one at a time, so an older read never replaces a newer snapshot.
+    rebuilding: tokio::sync::Mutex<()>,
+    live: tokio::sync::watch::Sender<Arc<LiveState>>,
 }
 
 impl SnapshotHolder {
@@ -35,6 +46,8 @@ impl SnapshotHolder {
             default_lang,
             tz,
             public: PublicSettings::new("", tz, default_lang),
+            rebuilding: tokio::sync::Mutex::new(()),
+            live: tokio::sync::watch::Sender::new(Arc::new(LiveState::default())),
         }
     }
 
@@ -47,9 +60,14 @@ impl SnapshotHolder {
     /// Reads the status data once and replaces the snapshot. On error the
     /// previous snapshot stays in place.
     pub async fn rebuild(&self, store: &Store) -> Result<(), StoreError> {
+        let _one_at_a_time = self.rebuilding.lock().await;
+        // Read before the data, so the version never claims a change the
+        // data does not hold yet.
+        let version = crate::status_writes::latest_change_id(store).await?;
         let now = chrono::Utc::now().timestamp_millis();
         let since = now - i64::from(crate::status_view::UPTIME_DAYS + 1) * 86_400_000;
         let data = store.load_status_data(since).await?;
+        let statuses = LiveState::component_statuses(&data);
         let (tz, public) = (self.tz, self.public.clone());
         // Serialising and compressing every document is CPU work: keep it
         // off the threads that answer requests.
@@ -58,10 +76,24 @@ impl SnapshotHolder {
                 .into_iter()
                 .map(|(lang, page)| (lang, Arc::new(page)))
                 .collect::<BTreeMap<_, _>>();
-            (pages, build_assets(&data, now, &public))
+            let incidents = build_incident_details(&data, tz)
+                .into_iter()
+                .map(|(lang, details)| {
+                    let details = details
+                        .into_iter()
+                        .map(|(id, detail)| (id, Arc::new(detail)))
+                        .collect::<HashMap<_, _>>();
+                    (lang, details)
+                })
+                .collect::<BTreeMap<_, _>>();
+            let history = build_history(&data, tz)
+                .into_iter()
+                .map(|(lang, items)| (lang, Arc::new(items)))
+                .collect::<BTreeMap<_, _>>();
+            (pages, incidents, history, build_assets(&data, now, &public))
         })
         .await;
-        let (pages, assets) = match built {
+        let (pages, incidents, history, assets) = match built {
             Ok(built) => built,
             Err(e) => {
                 tracing::error!(error = %e, "building the snapshot failed; keeping the last one");
@@ -81,11 +113,24 @@ impl SnapshotHolder {
                     .unwrap_or_default()
             }
         };
-        self.current.store(Some(Arc::new(Snapshot {
+        let snapshot = Arc::new(Snapshot {
             pages,
+            incidents,
+            history,
             assets,
             built_at_ms: now,
-        })));
+            version,
+        });
+        let live = LiveState::build(version, statuses, snapshot.pages.get(&self.default_lang));
+        self.current.store(Some(snapshot));
+        // Only a real change wakes the live clients.
+        self.live.send_if_modified(|current| {
+            let changed = **current != live;
+            if changed {
+                *current = Arc::new(live);
+            }
+            changed
+        });
         Ok(())
     }
 
@@ -100,6 +145,20 @@ impl SnapshotHolder {
     pub fn current(&self) -> Option<Arc<Snapshot>> {
         self.current.load_full()
     }
+
+    /// The version of the snapshot being served (0 before the first).
+    pub fn version(&self) -> i64 {
+        self.current.load().as_ref().map_or(0, |s| s.version)
+    }
+
+    /// Follows the live state; a slow reader only ever sees the newest.
+    pub fn subscribe_live(&self) -> tokio::sync::watch::Receiver<Arc<LiveState>> {
+        self.live.subscribe()
+    }
+
+    pub fn live_state(&self) -> Arc<LiveState> {
+        self.live.borrow().clone()
+    }
 }
 
 impl StatusSource for SnapshotHolder {
@@ -108,6 +167,20 @@ impl StatusSource for SnapshotHolder {
             .load()
             .as_ref()
             .and_then(|s| s.pages.get(&lang).cloned())
+    }
+
+    fn incident(&self, lang: Lang, id: &str) -> Option<Arc<IncidentDetail>> {
+        self.current
+            .load()
+            .as_ref()
+            .and_then(|s| s.incidents.get(&lang)?.get(id).cloned())
+    }
+
+    fn history(&self, lang: Lang) -> Option<Arc<Vec<HistoryItem>>> {
+        self.current
+            .load()
+            .as_ref()
+            .and_then(|s| s.history.get(&lang).cloned())
     }
 
     fn default_lang(&self) -> Lang {

@@ -3,7 +3,6 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use leptos::config::Env;
 use leptos::prelude::LeptosOptions;
@@ -12,13 +11,10 @@ use tokio::net::TcpListener;
 use crate::auth::{ensure_first_admin, AuthError, FirstAdmin};
 use crate::config::Settings;
 use crate::http::{router, AppState};
+use crate::live::LiveHandle;
 use crate::metrics::Metrics;
 use crate::snapshot::SnapshotHolder;
-use crate::store::{Store, StoreError};
-
-/// How often the snapshot is rebuilt even without writes, so "today" in the
-/// uptime bars moves on.
-const SNAPSHOT_REFRESH: Duration = Duration::from_secs(60);
+use crate::store::{DatabaseUrl, Store, StoreError};
 
 pub const FIRST_ADMIN_EMAIL: &str = "admin@plaster.local";
 
@@ -45,6 +41,7 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     first_admin: Option<FirstAdmin>,
+    database_url: DatabaseUrl,
 }
 
 pub fn leptos_options(settings: &Settings) -> LeptosOptions {
@@ -88,11 +85,13 @@ impl Application {
             snapshot,
             metrics: Metrics::default(),
             leptos_options: leptos_options(&settings),
+            live: LiveHandle::new(),
         };
         Ok(Application {
             listener,
             state,
             first_admin,
+            database_url: settings.database_url.clone(),
         })
     }
 
@@ -115,26 +114,29 @@ impl Application {
         self.state.snapshot.clone()
     }
 
+    /// Wakes the live task after a write made in this process, so it need
+    /// not wait for the poll (SQLite) or the notification (PostgreSQL).
+    pub fn live(&self) -> LiveHandle {
+        self.state.live.clone()
+    }
+
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let refresher = {
-            let (snapshot, store) = (self.state.snapshot.clone(), self.state.store.clone());
-            tokio::spawn(async move {
-                let mut tick = tokio::time::interval(SNAPSHOT_REFRESH);
-                tick.tick().await;
-                loop {
-                    tick.tick().await;
-                    if let Err(e) = snapshot.rebuild(&store).await {
-                        tracing::warn!(error = %e, "snapshot refresh failed; serving the last one");
-                    }
-                }
-            })
-        };
+        // Follows writes from this process, the CLI and other nodes, and
+        // refreshes the snapshot now and then; stops when dropped.
+        let _live = crate::live::spawn(
+            self.state.store.clone(),
+            self.state.snapshot.clone(),
+            &self.database_url,
+            &self.state.live,
+        );
+        let live = self.state.live.clone();
         let app = router(self.state);
-        let result = axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown_signal())
-            .await;
-        refresher.abort();
-        result
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(async move {
+                shutdown_signal().await;
+                live.close();
+            })
+            .await
     }
 }
 

@@ -4,10 +4,12 @@
 use std::collections::BTreeMap;
 
 use app::dto::{
-    ComponentStatus, ComponentView, GroupView, IncidentUpdateView, IncidentView, Lang, LocalText,
-    StatusPageView, UptimeDay,
+    AffectedComponentView, ComponentStatus, ComponentView, GroupView, HistoryItem, IncidentDetail,
+    IncidentUpdateView, IncidentView, Lang, LocalText, StatusChangeView, StatusPageView,
+    TimelineEntryView, UptimeDay,
 };
-use chrono::{Days, NaiveDate, TimeZone};
+use app::i18n::month_name;
+use chrono::{Datelike, Days, NaiveDate, TimeZone};
 use chrono_tz::Tz;
 
 use crate::store::status::{ComponentRecord, HistoryRecord, IncidentRecord, StatusData, Texts};
@@ -66,8 +68,12 @@ fn intervals(history: &[&HistoryRecord], start: i64, end: i64) -> Vec<(i64, i64,
     out
 }
 
+/// When an incident touched a component: `[start, end)` and its title.
+pub type IncidentSpan = (i64, i64, String);
+
 pub fn uptime_days(
     history: &[&HistoryRecord],
+    spans: &[IncidentSpan],
     today: NaiveDate,
     now_ms: i64,
     tz: Tz,
@@ -99,11 +105,18 @@ pub fn uptime_days(
         }
         total_outage += outage;
         total += (end - start).max(0);
+        let mut incidents: Vec<String> = Vec::new();
+        for (from, to, title) in spans {
+            if *from < end && *to > start && !incidents.contains(title) {
+                incidents.push(title.clone());
+            }
+        }
         days.push(UptimeDay {
             date: date.format("%Y-%m-%d").to_string(),
             worst,
             outage_minutes: u32::try_from((outage + MS_PER_MINUTE - 1) / MS_PER_MINUTE)
                 .unwrap_or(u32::MAX),
+            incidents,
         });
         match date.succ_opt() {
             Some(next) => date = next,
@@ -172,11 +185,12 @@ fn component_view(
     c: &ComponentRecord,
     lang: Lang,
     history: &[&HistoryRecord],
+    spans: &[IncidentSpan],
     today: NaiveDate,
     now_ms: i64,
     tz: Tz,
 ) -> ComponentView {
-    let (days, uptime_basis_points) = uptime_days(history, today, now_ms, tz);
+    let (days, uptime_basis_points) = uptime_days(history, spans, today, now_ms, tz);
     ComponentView {
         id: c.id.clone(),
         name: localize(&c.names, lang).unwrap_or(LocalText {
@@ -218,11 +232,13 @@ pub fn build_pages(data: &StatusData, now_ms: i64, tz: Tz) -> BTreeMap<Lang, Sta
     Lang::ALL
         .into_iter()
         .map(|lang| {
+            let spans = incident_spans(data, lang, now_ms);
             let row = |c: &ComponentRecord| {
                 let history = by_component
                     .get(c.id.as_str())
                     .map_or(&[][..], Vec::as_slice);
-                component_view(c, lang, history, today, now_ms, tz)
+                let spans = spans.get(c.id.as_str()).map_or(&[][..], Vec::as_slice);
+                component_view(c, lang, history, spans, today, now_ms, tz)
             };
             let mut groups: Vec<GroupView> = data
                 .groups
@@ -284,6 +300,169 @@ pub fn build_pages(data: &StatusData, now_ms: i64, tz: Tz) -> BTreeMap<Lang, Sta
         .collect()
 }
 
+fn incident_title(incident: &IncidentRecord, lang: Lang) -> LocalText {
+    localize(&incident.titles, lang).unwrap_or(LocalText {
+        text: incident.id.clone(),
+        fallback_from: None,
+    })
+}
+
+/// For each component, the incidents that touched it, as time spans with
+/// titles in `lang`; an open incident lasts until `now_ms`.
+fn incident_spans(data: &StatusData, lang: Lang, now_ms: i64) -> BTreeMap<&str, Vec<IncidentSpan>> {
+    let mut out: BTreeMap<&str, Vec<IncidentSpan>> = BTreeMap::new();
+    for incident in &data.incidents {
+        let start = incident.started_at;
+        // At least a millisecond, so an incident opened and closed at once still shows.
+        let end = incident.resolved_at.unwrap_or(now_ms).max(start + 1);
+        let title = incident_title(incident, lang).text;
+        let ids: std::collections::BTreeSet<&str> = incident
+            .updates
+            .iter()
+            .flat_map(|u| u.components.iter().map(|c| c.component_id.as_str()))
+            .collect();
+        for id in ids {
+            out.entry(id).or_default().push((start, end, title.clone()));
+        }
+    }
+    out
+}
+
+fn component_name(id: &str, lang: Lang, component_names: &BTreeMap<&str, &Texts>) -> String {
+    component_names
+        .get(id)
+        .and_then(|names| localize(names, lang))
+        .map_or_else(|| id.to_string(), |t| t.text)
+}
+
+fn duration_minutes(incident: &IncidentRecord) -> Option<i64> {
+    incident
+        .resolved_at
+        .map(|end| ((end - incident.started_at).max(0) + MS_PER_MINUTE / 2) / MS_PER_MINUTE)
+}
+
+/// Everything the incident page shows about `incident`, in `lang`.
+pub fn incident_detail(
+    incident: &IncidentRecord,
+    lang: Lang,
+    tz: Tz,
+    component_names: &BTreeMap<&str, &Texts>,
+) -> IncidentDetail {
+    let mut affected: Vec<AffectedComponentView> = Vec::new();
+    let mut affected_ids: Vec<&str> = Vec::new();
+    for change in incident.updates.iter().flat_map(|u| u.components.iter()) {
+        let worst = change.new_status.max(change.old_status);
+        match affected_ids
+            .iter()
+            .position(|id| *id == change.component_id)
+        {
+            Some(i) => affected[i].worst = affected[i].worst.max(worst),
+            None => {
+                affected_ids.push(&change.component_id);
+                affected.push(AffectedComponentView {
+                    name: component_name(&change.component_id, lang, component_names),
+                    worst,
+                });
+            }
+        }
+    }
+    IncidentDetail {
+        id: incident.id.clone(),
+        title: incident_title(incident, lang),
+        impact: incident.impact,
+        stage: incident.status,
+        started_display: format_time(incident.started_at, tz),
+        started_ms: incident.started_at,
+        resolved_display: incident.resolved_at.map(|ms| format_time(ms, tz)),
+        resolved_ms: incident.resolved_at,
+        duration_minutes: duration_minutes(incident),
+        timeline: incident
+            .updates
+            .iter()
+            .map(|u| TimelineEntryView {
+                stage: u.status,
+                body: localize(&u.bodies, lang).unwrap_or(LocalText {
+                    text: String::new(),
+                    fallback_from: None,
+                }),
+                at_display: format_time(u.display_at, tz),
+                at_ms: u.display_at,
+                changes: u
+                    .components
+                    .iter()
+                    .map(|c| StatusChangeView {
+                        component: component_name(&c.component_id, lang, component_names),
+                        old_status: c.old_status,
+                        new_status: c.new_status,
+                    })
+                    .collect(),
+            })
+            .collect(),
+        affected,
+    }
+}
+
+/// Every incident's page in every language, keyed by incident id.
+pub fn build_incident_details(
+    data: &StatusData,
+    tz: Tz,
+) -> BTreeMap<Lang, BTreeMap<String, IncidentDetail>> {
+    let component_names: BTreeMap<&str, &Texts> = data
+        .components
+        .iter()
+        .map(|c| (c.id.as_str(), &c.names))
+        .collect();
+    Lang::ALL
+        .into_iter()
+        .map(|lang| {
+            let details = data
+                .incidents
+                .iter()
+                .map(|i| (i.id.clone(), incident_detail(i, lang, tz, &component_names)))
+                .collect();
+            (lang, details)
+        })
+        .collect()
+}
+
+/// The closed incidents, newest first, in every language, each with the
+/// month it started in the page's time zone.
+pub fn build_history(data: &StatusData, tz: Tz) -> BTreeMap<Lang, Vec<HistoryItem>> {
+    Lang::ALL
+        .into_iter()
+        .map(|lang| {
+            let mut items: Vec<HistoryItem> = data
+                .incidents
+                .iter()
+                .filter(|i| i.status.is_closed())
+                .map(|i| {
+                    let started = chrono::DateTime::from_timestamp_millis(i.started_at)
+                        .unwrap_or_default()
+                        .with_timezone(&tz);
+                    HistoryItem {
+                        id: i.id.clone(),
+                        title: incident_title(i, lang),
+                        impact: i.impact,
+                        stage: i.status,
+                        month_key: started.format("%Y-%m").to_string(),
+                        month_label: format!(
+                            "{} {}",
+                            month_name(lang, started.month()),
+                            started.year()
+                        ),
+                        started_display: format_time(i.started_at, tz),
+                        started_ms: i.started_at,
+                        duration_minutes: duration_minutes(i),
+                    }
+                })
+                .collect();
+            // The store already sorts newest first; grouping by month relies on it.
+            items.sort_by(|a, b| b.started_ms.cmp(&a.started_ms).then(a.id.cmp(&b.id)));
+            (lang, items)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -330,12 +509,19 @@ mod tests {
             rec(ComponentStatus::Operational, outage_start + 30 * 60_000),
         ];
         let refs: Vec<&HistoryRecord> = history.iter().collect();
-        let (days, bp) = uptime_days(&refs, today, now, tz);
+        let spans = vec![(
+            outage_start,
+            outage_start + 30 * 60_000,
+            "Login down".to_string(),
+        )];
+        let (days, bp) = uptime_days(&refs, &spans, today, now, tz);
         assert_eq!(days.len(), UPTIME_DAYS as usize);
         let last = days.last().expect("today");
         assert_eq!(last.outage_minutes, 30);
         assert_eq!(last.worst, ComponentStatus::MajorOutage);
         assert!(days[..89].iter().all(|d| d.outage_minutes == 0));
+        assert_eq!(last.incidents, vec!["Login down".to_string()]);
+        assert!(days[..89].iter().all(|d| d.incidents.is_empty()));
         assert!(bp < 10_000 && bp > 9_990, "{bp}");
     }
 }

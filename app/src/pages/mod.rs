@@ -1,1 +1,4 @@
+pub mod common;
+pub mod history;
+pub mod incident;
 pub mod status;

@@ -4,10 +4,9 @@
 use leptos::prelude::*;
 use leptos_meta::{Html, Title};
 
-use crate::dto::{
-    ComponentView, GroupView, IncidentView, Lang, LocalText, StatusPageView, UptimeDay,
-};
+use crate::dto::{ComponentView, GroupView, IncidentView, Lang, StatusPageView, UptimeDay};
 use crate::i18n::{overall_label, stage_label, status_label, ui};
+use crate::pages::common::{prefix, set_language_headers, Localized, PageFooter, PageHeader, Time};
 use crate::server_fns::status_page;
 
 #[component]
@@ -17,7 +16,7 @@ pub fn StatusHome(lang: Option<Lang>) -> impl IntoView {
         <Suspense fallback=|| view! { <p class="loading">"…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
-                    Ok(view) => view! { <StatusBody page=view/> }.into_any(),
+                    Ok(view) => view! { <StatusBody page=view route_lang=lang/> }.into_any(),
                     Err(e) => {
                         view! {
                             <p class="error" role="alert">
@@ -33,20 +32,20 @@ pub fn StatusHome(lang: Option<Lang>) -> impl IntoView {
 }
 
 #[component]
-fn StatusBody(page: StatusPageView) -> impl IntoView {
+fn StatusBody(page: StatusPageView, route_lang: Option<Lang>) -> impl IntoView {
     let lang = page.lang;
+    set_language_headers(lang);
     let t = ui(lang);
     let overall = page.overall;
     let active = page.active_incidents;
     let recent = page.recent_incidents;
+    let base = prefix(route_lang);
+    let history_href = format!("{base}/history");
     view! {
         <Html attr:lang=lang.code()/>
         <Title text=page.page_name.clone()/>
-        <header class="page-header">
-            <h1>{page.page_name.clone()}</h1>
-            <LangSwitcher current=lang/>
-        </header>
-        <main id="main">
+        <PageHeader page_name=page.page_name.clone() lang=lang route_lang=route_lang is_home=true/>
+        <main id="main" tabindex="-1">
             <section
                 class=format!("banner status-{}", overall.as_str())
                 aria-live="polite"
@@ -62,7 +61,7 @@ fn StatusBody(page: StatusPageView) -> impl IntoView {
                             <h2 id="active-h">{t.active_incidents}</h2>
                             {active
                                 .into_iter()
-                                .map(|i| view! { <IncidentCard incident=i lang=lang/> })
+                                .map(|i| view! { <IncidentCard incident=i lang=lang base=base.clone()/> })
                                 .collect_view()}
                         </section>
                     }
@@ -82,42 +81,18 @@ fn StatusBody(page: StatusPageView) -> impl IntoView {
                 } else {
                     recent
                         .into_iter()
-                        .map(|i| view! { <IncidentCard incident=i lang=lang/> })
+                        .map(|i| view! { <IncidentCard incident=i lang=lang base=base.clone()/> })
                         .collect_view()
                         .into_any()
                 }}
+                <p class="more">
+                    <a href=history_href data-testid="history-link">{t.history}</a>
+                </p>
             </section>
         </main>
-        <footer class="page-footer">
-            <p>
-                {t.times_in} " " <span data-testid="time-zone">{page.time_zone.clone()}</span>
-                " · " {t.updated} " " {page.generated_display.clone()}
-            </p>
-        </footer>
+        <PageFooter lang=lang time_zone=page.time_zone.clone() generated=page.generated_display.clone()/>
     }
-}
-
-#[component]
-fn LangSwitcher(current: Lang) -> impl IntoView {
-    view! {
-        <nav class="lang-switcher" aria-label=ui(current).language>
-            <ul>
-                {Lang::ALL
-                    .into_iter()
-                    .map(|l| {
-                        let current_page = (l == current).then_some("page");
-                        view! {
-                            <li>
-                                <a href=format!("/{}", l.code()) hreflang=l.code() aria-current=current_page>
-                                    {l.native_name()}
-                                </a>
-                            </li>
-                        }
-                    })
-                    .collect_view()}
-            </ul>
-        </nav>
-    }
+    .into_any()
 }
 
 /// A group of components that the reader can fold away; folding is a
@@ -191,6 +166,8 @@ fn ComponentRow(component: ComponentView, lang: Lang) -> impl IntoView {
     }
 }
 
+/// Ninety days, one focusable cell each: hovering or focusing a day shows
+/// its incidents and downtime in a CSS-only tooltip, so it works without JavaScript.
 #[component]
 fn UptimeBar(days: Vec<UptimeDay>, lang: Lang) -> impl IntoView {
     let t = ui(lang);
@@ -199,19 +176,37 @@ fn UptimeBar(days: Vec<UptimeDay>, lang: Lang) -> impl IntoView {
             {days
                 .into_iter()
                 .map(|d| {
-                    let label = format!(
-                        "{}: {}, {} {}",
-                        d.date,
-                        status_label(lang, d.worst),
-                        d.outage_minutes,
-                        t.minutes_down
-                    );
+                    let summary = if d.outage_minutes == 0 && d.incidents.is_empty() {
+                        format!("{}: {}, {}", d.date, status_label(lang, d.worst), t.no_outage)
+                    } else {
+                        format!(
+                            "{}: {}, {} {}",
+                            d.date,
+                            status_label(lang, d.worst),
+                            d.outage_minutes,
+                            t.minutes_down
+                        )
+                    };
+                    let label = if d.incidents.is_empty() {
+                        summary.clone()
+                    } else {
+                        format!("{summary}. {}", d.incidents.join("; "))
+                    };
                     view! {
                         <li
                             class=format!("day status-{}", d.worst.as_str())
-                            title=label.clone()
+                            tabindex="0"
                             aria-label=label
-                        ></li>
+                        >
+                            <span class="tip" aria-hidden="true">
+                                <span class="tip-head">{summary}</span>
+                                {d
+                                    .incidents
+                                    .into_iter()
+                                    .map(|title| view! { <span class="tip-incident">{title}</span> })
+                                    .collect_view()}
+                            </span>
+                        </li>
                     }
                 })
                 .collect_view()}
@@ -220,11 +215,14 @@ fn UptimeBar(days: Vec<UptimeDay>, lang: Lang) -> impl IntoView {
 }
 
 #[component]
-fn IncidentCard(incident: IncidentView, lang: Lang) -> impl IntoView {
+fn IncidentCard(incident: IncidentView, lang: Lang, base: String) -> impl IntoView {
     let t = ui(lang);
+    let href = format!("{base}/incidents/{}", incident.id);
     view! {
         <article class=format!("incident impact-{}", incident.impact.as_str()) data-testid="incident">
-            <h3><Localized text=incident.title.clone() lang=lang/></h3>
+            <h3>
+                <a href=href><Localized text=incident.title.clone() lang=lang/></a>
+            </h3>
             <p class="meta">
                 {stage_label(lang, incident.stage)} " · " {t.started} " " {incident.started_display.clone()}
                 {incident.resolved_display.clone().map(|r| format!(" · {} {}", t.resolved, r))}
@@ -238,7 +236,7 @@ fn IncidentCard(incident: IncidentView, lang: Lang) -> impl IntoView {
                             <li>
                                 <strong>{stage_label(lang, u.stage)}</strong>
                                 " "
-                                <time data-ms=u.at_ms.to_string()>{u.at_display.clone()}</time>
+                                <Time ms=u.at_ms display=u.at_display.clone()/>
                                 <p><Localized text=u.body.clone() lang=lang/></p>
                             </li>
                         }
@@ -246,20 +244,5 @@ fn IncidentCard(incident: IncidentView, lang: Lang) -> impl IntoView {
                     .collect_view()}
             </ol>
         </article>
-    }
-}
-
-/// A text that says so when it is shown in another language than the page's.
-#[component]
-fn Localized(text: LocalText, lang: Lang) -> impl IntoView {
-    match text.fallback_from {
-        None => view! { <span>{text.text}</span> }.into_any(),
-        Some(from) => view! {
-            <span lang=from.code()>{text.text}</span>
-            <small class="fallback-note">
-                " (" {ui(lang).fallback_note} " " {from.native_name()} ")"
-            </small>
-        }
-        .into_any(),
     }
 }

@@ -49,6 +49,29 @@ fn a_bad_config_file_exits_2_naming_file_and_key() {
     );
 }
 
+/// `plaster compensation preview` in `dir`, with its plan.toml and customers.csv.
+fn preview_in(dir: &std::path::Path) -> Command {
+    let mut cmd = plaster();
+    cmd.current_dir(dir).args([
+        "compensation",
+        "preview",
+        "--plan",
+        "plan.toml",
+        "--customers",
+        "customers.csv",
+    ]);
+    cmd
+}
+
+fn assert_success(out: &std::process::Output) {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn examples_dir(name: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../shared/examples")
@@ -73,15 +96,7 @@ fn compensation_preview_matches_the_shared_examples() {
     for (name, subscriptions) in [("v75", false), ("sumo", true)] {
         let dir = examples_dir(name);
         let details = tempfile::NamedTempFile::new().expect("temp file");
-        let mut cmd = plaster();
-        cmd.current_dir(&dir).args([
-            "compensation",
-            "preview",
-            "--plan",
-            "plan.toml",
-            "--customers",
-            "customers.csv",
-        ]);
+        let mut cmd = preview_in(&dir);
         if subscriptions {
             cmd.args(["--subscriptions", "subscriptions.csv"]);
         }
@@ -91,12 +106,7 @@ fn compensation_preview_matches_the_shared_examples() {
             .arg("events.jsonl")
             .output()
             .expect("run plaster");
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_success(&out);
         let got: serde_json::Value = serde_json::from_slice(&out.stdout).expect("report is JSON");
         let want: serde_json::Value = serde_json::from_str(
             &std::fs::read_to_string(dir.join("expected-report.json")).expect("expected report"),
@@ -133,16 +143,7 @@ fn compensation_preview_exit_codes_name_the_problem() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("plan.toml") && err.contains("id"), "{err}");
 
-    let out = plaster()
-        .current_dir(&dir)
-        .args([
-            "compensation",
-            "preview",
-            "--plan",
-            "plan.toml",
-            "--customers",
-            "customers.csv",
-        ])
+    let out = preview_in(&dir)
         .arg(tmp.path().join("missing.jsonl"))
         .output()
         .expect("run plaster");
@@ -206,25 +207,11 @@ fn generated_logs_are_deterministic_and_preview_cleanly() {
         "no event files in {}",
         scenario.display()
     );
-    let out = plaster()
-        .current_dir(&scenario)
-        .args([
-            "compensation",
-            "preview",
-            "--plan",
-            "plan.toml",
-            "--customers",
-            "customers.csv",
-        ])
+    let out = preview_in(&scenario)
         .args(&events)
         .output()
         .expect("run plaster");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
     assert!(
         report["events"]["records"].as_u64().unwrap_or(0) > 1000,

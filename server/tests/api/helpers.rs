@@ -10,6 +10,7 @@ use std::sync::{Arc, Once};
 
 use plaster_server::auth::FirstAdmin;
 use plaster_server::config::Settings;
+use plaster_server::live::LiveHandle;
 use plaster_server::snapshot::SnapshotHolder;
 use plaster_server::startup::{Application, StartOptions};
 use plaster_server::store::Store;
@@ -29,6 +30,8 @@ pub struct TestApp {
     pub database_url: String,
     /// The running server's snapshot: rebuild it after writing to the store.
     pub snapshot: Arc<SnapshotHolder>,
+    /// Wakes the running server's live task after a write made in the test.
+    pub live: LiveHandle,
     _database: TestDatabase,
 }
 
@@ -54,7 +57,12 @@ impl TestApp {
 
 enum TestDatabase {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { admin_url: String, name: String },
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
+    /// Another node's database: the first node drops it.
+    Shared,
 }
 
 impl Drop for TestDatabase {
@@ -151,6 +159,25 @@ pub async fn spawn_app(backend: TestBackend) -> Option<TestApp> {
 pub async fn spawn_app_with(backend: TestBackend, options: StartOptions) -> Option<TestApp> {
     plaster_server::telemetry::init();
     let (database_url, database) = fresh_database(backend).await?;
+    start(database_url, database, options).await
+}
+
+/// A second server on the same database as `app`, as another node would be.
+pub async fn spawn_second_node(app: &TestApp) -> TestApp {
+    start(
+        app.database_url.clone(),
+        TestDatabase::Shared,
+        StartOptions { seed_demo: false },
+    )
+    .await
+    .expect("the second node starts")
+}
+
+async fn start(
+    database_url: String,
+    database: TestDatabase,
+    options: StartOptions,
+) -> Option<TestApp> {
     let app = Application::build(test_settings(&database_url), options)
         .await
         .expect("the application starts");
@@ -158,6 +185,7 @@ pub async fn spawn_app_with(backend: TestBackend, options: StartOptions) -> Opti
     let store = app.store().clone();
     let first_admin = app.first_admin().cloned();
     let snapshot = app.snapshot();
+    let live = app.live();
     tokio::spawn(app.run_until_stopped());
     Some(TestApp {
         address,
@@ -169,6 +197,7 @@ pub async fn spawn_app_with(backend: TestBackend, options: StartOptions) -> Opti
         first_admin,
         database_url,
         snapshot,
+        live,
         _database: database,
     })
 }

@@ -5,5 +5,7 @@ mod helpers;
 
 mod cli;
 mod health;
+mod live;
+mod pages;
 mod status_page;
 mod statuspage_api;

@@ -1,0 +1,161 @@
+//! Pieces every public page shares: the header with the language switcher,
+//! the footer, localised texts, times, and the response headers that say
+//! which language the page is in.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_location;
+
+use crate::dto::{Lang, LocalText};
+use crate::i18n::{path_in_lang, ui};
+
+/// The path prefix of a route: `/sv` for a route with a language in its
+/// path, nothing for the unprefixed routes, whose language is negotiated.
+pub fn prefix(route_lang: Option<Lang>) -> String {
+    route_lang.map_or_else(String::new, |l| format!("/{}", l.code()))
+}
+
+/// `/` for the unprefixed front page, else the prefix itself.
+pub fn home_href(route_lang: Option<Lang>) -> String {
+    route_lang.map_or_else(|| "/".to_string(), |l| format!("/{}", l.code()))
+}
+
+/// Tells caches and clients which language the page is in, and that an
+/// unprefixed page depends on `Accept-Language`. Only the server sends headers.
+pub fn set_language_headers(lang: Lang) {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        use http::header::{HeaderValue, CONTENT_LANGUAGE, VARY};
+        response.insert_header(CONTENT_LANGUAGE, HeaderValue::from_static(lang.code()));
+        response.insert_header(VARY, HeaderValue::from_static("Accept-Language"));
+    }
+    #[cfg(not(feature = "ssr"))]
+    let _ = lang;
+}
+
+/// Marks the response as "not found" while still rendering a helpful page.
+pub fn set_not_found() {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
+}
+
+/// Lets keyboard users jump past the header.
+#[component]
+pub fn SkipLink(lang: Lang) -> impl IntoView {
+    view! { <a class="skip-link" href="#main">{ui(lang).skip_to_content}</a> }
+}
+
+/// The page's header: the page name (a heading on the front page, a link
+/// home elsewhere) and the language switcher.
+#[component]
+pub fn PageHeader(
+    page_name: String,
+    lang: Lang,
+    route_lang: Option<Lang>,
+    #[prop(optional)] is_home: bool,
+) -> impl IntoView {
+    let name = if is_home {
+        view! { <h1>{page_name}</h1> }.into_any()
+    } else {
+        view! {
+            <p class="site-name">
+                <a href=home_href(route_lang)>{page_name}</a>
+            </p>
+        }
+        .into_any()
+    };
+    view! {
+        <SkipLink lang=lang/>
+        <header class="page-header">
+            {name}
+            <LangSwitcher current=lang/>
+        </header>
+    }
+}
+
+/// Links to the same page in each language.
+#[component]
+pub fn LangSwitcher(current: Lang) -> impl IntoView {
+    // Memos are Copy; the Location around them is not.
+    let location = use_location();
+    let (pathname, query) = (location.pathname, location.query);
+    view! {
+        <nav class="lang-switcher" aria-label=ui(current).language>
+            <ul>
+                {Lang::ALL
+                    .into_iter()
+                    .map(|l| {
+                        let current_page = (l == current).then_some("page");
+                        let href = move || {
+                            let path = path_in_lang(&pathname.get(), l);
+                            // Keep the history page number; nothing else in the query matters.
+                            match query.read().get("page") {
+                                Some(page) if page.chars().all(|c| c.is_ascii_digit()) => {
+                                    format!("{path}?page={page}")
+                                }
+                                _ => path,
+                            }
+                        };
+                        view! {
+                            <li>
+                                <a href=href hreflang=l.code() lang=l.code() aria-current=current_page>
+                                    {l.native_name()}
+                                </a>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        </nav>
+    }
+}
+
+#[component]
+pub fn PageFooter(
+    lang: Lang,
+    time_zone: String,
+    #[prop(optional)] generated: Option<String>,
+) -> impl IntoView {
+    let t = ui(lang);
+    view! {
+        <footer class="page-footer">
+            <p>
+                {t.times_in} " " <span data-testid="time-zone">{time_zone}</span>
+                {generated.map(|g| format!(" · {} {}", t.updated, g))}
+            </p>
+            <LocalTimes/>
+        </footer>
+    }
+}
+
+/// A text that says so when it is shown in another language than the page's.
+#[component]
+pub fn Localized(text: LocalText, lang: Lang) -> impl IntoView {
+    match text.fallback_from {
+        None => view! { <span>{text.text}</span> }.into_any(),
+        Some(from) => view! {
+            <span lang=from.code()>{text.text}</span>
+            <small class="fallback-note">
+                " (" {ui(lang).fallback_note} " " {from.native_name()} ")"
+            </small>
+        }
+        .into_any(),
+    }
+}
+
+/// A point in time: the page's zone from the server, the reader's own zone
+/// once the page has hydrated (see [`LocalTimes`]).
+#[component]
+pub fn Time(ms: i64, display: String) -> impl IntoView {
+    view! { <time data-ms=ms.to_string()>{display}</time> }
+}
+
+/// After hydration, rewrites every `<time data-ms>` in the reader's own
+/// time zone with the zone named. It runs in an effect, so the server's
+/// HTML and the first client render stay identical.
+#[component]
+pub fn LocalTimes() -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| crate::local_time::rewrite_times());
+}

@@ -1,0 +1,448 @@
+//! Writes to the public status: typed commands, each one transaction that
+//! validates, writes, and appends a `status_changes` row. That row is what
+//! every node's live task watches (see `live.rs`), so a write from anywhere —
+//! this process, the CLI, another node — ends in a rebuilt snapshot.
+
+use std::collections::BTreeSet;
+
+use app::dto::{ComponentStatus, Impact, IncidentStage, Lang};
+use sqlx::{AnyConnection, Row};
+
+use crate::ids::new_id;
+use crate::store::status::{insert_incident, insert_incident_update, record_component_status};
+use crate::store::status::{AffectedComponent, IncidentRecord, Texts, UpdateRecord};
+use crate::store::{Backend, Store, StoreError};
+
+/// The PostgreSQL channel a committed change is announced on.
+pub const CHANNEL: &str = "plaster_status";
+
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("unknown component {0:?}")]
+    UnknownComponent(String),
+    #[error("unknown incident {0:?}")]
+    UnknownIncident(String),
+    #[error("{field}: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl WriteError {
+    /// The caller's input was wrong (as opposed to the database failing).
+    pub fn is_bad_input(&self) -> bool {
+        !matches!(self, WriteError::Store(_))
+    }
+
+    fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        WriteError::Invalid {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<sqlx::Error> for WriteError {
+    fn from(e: sqlx::Error) -> Self {
+        WriteError::Store(StoreError::Query(e))
+    }
+}
+
+/// A component and the status it is to have.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComponentChange {
+    pub component_id: String,
+    pub status: ComponentStatus,
+}
+
+#[derive(Debug, Clone)]
+pub struct OpenIncident {
+    pub impact: Impact,
+    pub stage: IncidentStage,
+    pub titles: Texts,
+    pub bodies: Texts,
+    pub components: Vec<ComponentChange>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PostUpdate {
+    pub incident_id: String,
+    pub stage: IncidentStage,
+    pub bodies: Texts,
+    pub components: Vec<ComponentChange>,
+}
+
+/// What a write did, for the caller to report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Written {
+    /// The `status_changes` row: the snapshot version that includes this write.
+    pub change_id: i64,
+    pub subject_id: String,
+    /// Old → new per component touched.
+    pub components: Vec<AffectedComponent>,
+}
+
+/// The newest change in the database, 0 when there is none.
+pub async fn latest_change_id(store: &Store) -> Result<i64, StoreError> {
+    let row = sqlx::query("SELECT COALESCE(MAX(id), 0) FROM status_changes")
+        .fetch_one(store.pool())
+        .await?;
+    Ok(row.try_get::<i64, _>(0)?)
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Appends the change row first: on SQLite the insert takes the write lock at
+/// once, so the reads that follow cannot be overtaken by another writer.
+async fn append_change(
+    conn: &mut AnyConnection,
+    at_ms: i64,
+    kind: &str,
+    subject_id: &str,
+) -> Result<i64, WriteError> {
+    let row = sqlx::query(
+        "INSERT INTO status_changes (changed_at, kind, subject_id) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(at_ms)
+    .bind(kind)
+    .bind(subject_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row.try_get::<i64, _>(0)?)
+}
+
+/// PostgreSQL delivers the notification only when the transaction commits,
+/// so listeners never rebuild from a state without the change.
+async fn announce(conn: &mut AnyConnection, backend: Backend, id: i64) -> Result<(), WriteError> {
+    if backend == Backend::Postgres {
+        // NOTIFY takes no bind parameters; the payload is our own integer.
+        sqlx::raw_sql(&format!("NOTIFY {CHANNEL}, '{id}'"))
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn current_status(
+    conn: &mut AnyConnection,
+    component_id: &str,
+) -> Result<ComponentStatus, WriteError> {
+    let row = sqlx::query("SELECT status FROM components WHERE id = $1")
+        .bind(component_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(row) = row else {
+        return Err(WriteError::UnknownComponent(component_id.to_string()));
+    };
+    let status: String = row.try_get(0)?;
+    status
+        .parse()
+        .map_err(|e: app::dto::UnknownValue| StoreError::Corrupt(e.to_string()).into())
+}
+
+/// Resolves each change against the component's current status; refuses
+/// unknown and repeated components.
+async fn affected(
+    conn: &mut AnyConnection,
+    changes: &[ComponentChange],
+) -> Result<Vec<AffectedComponent>, WriteError> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::with_capacity(changes.len());
+    for c in changes {
+        if !seen.insert(c.component_id.as_str()) {
+            return Err(WriteError::invalid(
+                "component",
+                format!("{:?} is listed more than once", c.component_id),
+            ));
+        }
+        out.push(AffectedComponent {
+            old_status: current_status(conn, &c.component_id).await?,
+            component_id: c.component_id.clone(),
+            new_status: c.status,
+        });
+    }
+    Ok(out)
+}
+
+fn require_text(field: &'static str, texts: &Texts) -> Result<(), WriteError> {
+    if texts.is_empty() {
+        return Err(WriteError::invalid(
+            field,
+            "missing text: give at least one language, e.g. en=...",
+        ));
+    }
+    match texts.iter().find(|(_, t)| t.trim().is_empty()) {
+        Some((lang, _)) => Err(WriteError::invalid(
+            field,
+            format!("the {lang} text is empty"),
+        )),
+        None => Ok(()),
+    }
+}
+
+pub async fn set_component_status(
+    store: &Store,
+    component_id: &str,
+    status: ComponentStatus,
+) -> Result<Written, WriteError> {
+    let now = now_ms();
+    let mut tx = store.pool().begin().await?;
+    let change_id = append_change(&mut tx, now, "component", component_id).await?;
+    let old_status = current_status(&mut tx, component_id).await?;
+    record_component_status(&mut tx, component_id, status, now, None).await?;
+    announce(&mut tx, store.backend(), change_id).await?;
+    tx.commit().await?;
+    Ok(Written {
+        change_id,
+        subject_id: component_id.to_string(),
+        components: vec![AffectedComponent {
+            component_id: component_id.to_string(),
+            old_status,
+            new_status: status,
+        }],
+    })
+}
+
+pub async fn open_incident(store: &Store, cmd: &OpenIncident) -> Result<Written, WriteError> {
+    require_text("title", &cmd.titles)?;
+    require_text("body", &cmd.bodies)?;
+    let now = now_ms();
+    let incident_id = new_id();
+    let mut tx = store.pool().begin().await?;
+    let change_id = append_change(&mut tx, now, "incident_opened", &incident_id).await?;
+    let components = affected(&mut tx, &cmd.components).await?;
+    let incident = IncidentRecord {
+        id: incident_id.clone(),
+        impact: cmd.impact,
+        status: cmd.stage,
+        started_at: now,
+        resolved_at: cmd.stage.is_closed().then_some(now),
+        created_at: now,
+        updated_at: now,
+        titles: cmd.titles.clone(),
+        updates: vec![UpdateRecord {
+            id: new_id(),
+            status: cmd.stage,
+            display_at: now,
+            created_at: now,
+            bodies: cmd.bodies.clone(),
+            components: components.clone(),
+        }],
+    };
+    insert_incident(&mut tx, &incident).await?;
+    announce(&mut tx, store.backend(), change_id).await?;
+    tx.commit().await?;
+    Ok(Written {
+        change_id,
+        subject_id: incident_id,
+        components,
+    })
+}
+
+pub async fn post_incident_update(store: &Store, cmd: &PostUpdate) -> Result<Written, WriteError> {
+    require_text("body", &cmd.bodies)?;
+    let now = now_ms();
+    let mut tx = store.pool().begin().await?;
+    let change_id = append_change(&mut tx, now, "incident_updated", &cmd.incident_id).await?;
+    let exists = sqlx::query("SELECT id FROM incidents WHERE id = $1")
+        .bind(&cmd.incident_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .is_some();
+    if !exists {
+        return Err(WriteError::UnknownIncident(cmd.incident_id.clone()));
+    }
+    let components = affected(&mut tx, &cmd.components).await?;
+    let update = UpdateRecord {
+        id: new_id(),
+        status: cmd.stage,
+        display_at: now,
+        created_at: now,
+        bodies: cmd.bodies.clone(),
+        components: components.clone(),
+    };
+    insert_incident_update(&mut tx, &cmd.incident_id, &update).await?;
+    // A closing stage keeps the first resolution time (a postmortem after
+    // "resolved" does not move it); reopening clears it.
+    let resolved_at = if cmd.stage.is_closed() {
+        "COALESCE(resolved_at, $3)"
+    } else {
+        "NULL"
+    };
+    sqlx::query(&format!(
+        "UPDATE incidents SET status = $1, updated_at = $3, resolved_at = {resolved_at}
+         WHERE id = $2"
+    ))
+    .bind(cmd.stage.as_str())
+    .bind(&cmd.incident_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    announce(&mut tx, store.backend(), change_id).await?;
+    tx.commit().await?;
+    Ok(Written {
+        change_id,
+        subject_id: cmd.incident_id.clone(),
+        components,
+    })
+}
+
+/// One line of `plaster incident list`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncidentSummary {
+    pub id: String,
+    pub impact: Impact,
+    pub stage: IncidentStage,
+    pub started_at: i64,
+    pub title: String,
+}
+
+/// Incidents, newest first, titled in `lang` (or any language there is).
+pub async fn list_incidents(store: &Store, lang: Lang) -> Result<Vec<IncidentSummary>, StoreError> {
+    let data = store.load_status_data(now_ms()).await?;
+    Ok(data
+        .incidents
+        .into_iter()
+        .map(|i| IncidentSummary {
+            title: i
+                .titles
+                .get(&lang)
+                .or_else(|| i.titles.values().next())
+                .cloned()
+                .unwrap_or_default(),
+            id: i.id,
+            impact: i.impact,
+            stage: i.status,
+            started_at: i.started_at,
+        })
+        .collect())
+}
+
+// Parsing command-line input into the typed commands above.
+
+fn lang_prefix(s: &str) -> Option<(Lang, &str)> {
+    let (code, rest) = s.split_once('=')?;
+    if code.len() > 3 || code.contains(' ') {
+        return None;
+    }
+    Some((code.parse().ok()?, rest))
+}
+
+/// Texts per language from `sv=…,en=…` arguments (repeatable). A comma
+/// starts a new language only when a language code and `=` follow it, so
+/// the texts themselves may contain commas.
+pub fn parse_texts(field: &'static str, args: &[String]) -> Result<Texts, WriteError> {
+    let mut out = Texts::new();
+    for arg in args {
+        let mut current: Option<(Lang, String)> = None;
+        for piece in arg.split(',') {
+            match (lang_prefix(piece), current.as_mut()) {
+                (Some((lang, text)), _) => {
+                    if let Some((l, t)) = current.take() {
+                        insert_text(field, &mut out, l, t)?;
+                    }
+                    current = Some((lang, text.to_string()));
+                }
+                (None, Some((_, text))) => {
+                    text.push(',');
+                    text.push_str(piece);
+                }
+                (None, None) => {
+                    return Err(WriteError::invalid(
+                        field,
+                        format!("expected LANG=TEXT with LANG one of sv, nb, en, got {arg:?}"),
+                    ))
+                }
+            }
+        }
+        if let Some((l, t)) = current {
+            insert_text(field, &mut out, l, t)?;
+        }
+    }
+    Ok(out)
+}
+
+fn insert_text(
+    field: &'static str,
+    out: &mut Texts,
+    lang: Lang,
+    text: String,
+) -> Result<(), WriteError> {
+    if out.insert(lang, text.trim().to_string()).is_some() {
+        return Err(WriteError::invalid(
+            field,
+            format!("the {lang} text is given twice"),
+        ));
+    }
+    Ok(())
+}
+
+/// `login=major_outage` pairs (comma-separated or repeated).
+pub fn parse_component_changes(args: &[String]) -> Result<Vec<ComponentChange>, WriteError> {
+    args.iter()
+        .flat_map(|a| a.split(','))
+        .filter(|s| !s.trim().is_empty())
+        .map(|pair| {
+            let (id, status) = pair.split_once('=').ok_or_else(|| {
+                WriteError::invalid(
+                    "component",
+                    format!("expected ID=STATUS, e.g. login=major_outage, got {pair:?}"),
+                )
+            })?;
+            Ok(ComponentChange {
+                component_id: id.trim().to_string(),
+                status: parse_value("component", status.trim())?,
+            })
+        })
+        .collect()
+}
+
+/// A status, impact or stage, with the field named in the error.
+pub fn parse_value<T>(field: &'static str, s: &str) -> Result<T, WriteError>
+where
+    T: std::str::FromStr<Err = app::dto::UnknownValue>,
+{
+    s.parse()
+        .map_err(|e: app::dto::UnknownValue| WriteError::invalid(field, e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn texts_may_contain_commas() {
+        let t = parse_texts("title", &s(&["sv=Inloggning, spel,en=Login, betting"])).expect("ok");
+        assert_eq!(t[&Lang::Sv], "Inloggning, spel");
+        assert_eq!(t[&Lang::En], "Login, betting");
+        let t = parse_texts("body", &s(&["sv=A", "nb=B"])).expect("ok");
+        assert_eq!(t.len(), 2);
+    }
+
+    #[test]
+    fn bad_texts_name_the_field() {
+        let e = parse_texts("title", &s(&["hello"])).expect_err("no lang");
+        assert!(e.to_string().starts_with("title:"), "{e}");
+        let e = parse_texts("body", &s(&["en=a", "en=b"])).expect_err("twice");
+        assert!(e.to_string().contains("twice"), "{e}");
+    }
+
+    #[test]
+    fn component_changes_parse_and_refuse_bad_statuses() {
+        let c =
+            parse_component_changes(&s(&["login=major_outage,betting=operational"])).expect("ok");
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[0].status, ComponentStatus::MajorOutage);
+        let e = parse_component_changes(&s(&["login=down"])).expect_err("bad");
+        assert!(e.to_string().contains("component status"), "{e}");
+    }
+}

@@ -1,0 +1,583 @@
+//! Writes, the change feed and live push: a write from this process, the CLI
+//! or another node reaches the snapshot and the SSE clients.
+
+use std::collections::BTreeMap;
+use std::pin::Pin;
+use std::time::Duration;
+
+use app::dto::{ComponentStatus, Impact, IncidentStage, Lang};
+use futures_util::{Stream, StreamExt};
+use plaster_server::status_writes::{
+    self, latest_change_id, ComponentChange, OpenIncident, PostUpdate, WriteError,
+};
+use serde_json::Value;
+use tokio::time::Instant;
+
+use crate::helpers::{spawn_app, spawn_second_node, TestApp, TestBackend};
+use crate::on_both_backends;
+
+on_both_backends!(
+    a_component_write_shows_in_the_api_and_the_page,
+    incident_writes_rebuild_the_snapshot,
+    an_sse_client_receives_a_write,
+    reconnecting_with_an_old_event_id_catches_up_at_once,
+    a_cli_write_reaches_sse_clients,
+    the_cli_refuses_bad_input_with_exit_2,
+    an_unknown_component_is_refused_and_nothing_written,
+    the_polling_fallback_has_the_same_state,
+);
+
+/// How long a test waits for a change to show before it fails. Tests check
+/// that changes arrive without a reload, not how fast: speed is measured by
+/// benchmarks, and a 2-core CI machine running debug builds in parallel can be
+/// slow. PLASTER_TEST_LIVE_WITHIN_MS overrides it.
+fn within() -> Duration {
+    let ms = std::env::var("PLASTER_TEST_LIVE_WITHIN_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(15_000);
+    Duration::from_millis(ms)
+}
+
+fn texts(en: &str) -> BTreeMap<Lang, String> {
+    [(Lang::En, en.to_string()), (Lang::Sv, format!("sv: {en}"))]
+        .into_iter()
+        .collect()
+}
+
+/// Polls `check` until it holds or `within()` has passed.
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + within();
+    loop {
+        if check().await {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not within {:?}: {what}",
+            within()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn component_status(app: &TestApp, id: &str) -> String {
+    let v: Value = app
+        .get("/api/v2/components.json")
+        .await
+        .json()
+        .await
+        .expect("json");
+    v["components"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|c| c["id"] == id)
+        .map(|c| c["status"].as_str().unwrap_or_default().to_string())
+        .unwrap_or_default()
+}
+
+async fn unresolved(app: &TestApp) -> usize {
+    let v: Value = app
+        .get("/api/v2/incidents/unresolved.json")
+        .await
+        .json()
+        .await
+        .expect("json");
+    v["incidents"].as_array().map_or(0, Vec::len)
+}
+
+async fn a_component_write_shows_in_the_api_and_the_page(app: TestApp) {
+    assert_eq!(component_status(&app, "login").await, "operational");
+    let written =
+        status_writes::set_component_status(&app.store, "login", ComponentStatus::MajorOutage)
+            .await
+            .expect("write");
+    assert_eq!(
+        written.components[0].old_status,
+        ComponentStatus::Operational
+    );
+    app.live.changed();
+    eventually("the API shows major_outage", || async {
+        component_status(&app, "login").await == "major_outage"
+    })
+    .await;
+    eventually("the page shows the outage banner", || async {
+        app.get_text("/").await.1.contains("status-major_outage")
+    })
+    .await;
+    // The version is read before the data, so it may trail it by a rebuild.
+    eventually("the version includes the write", || async {
+        app.snapshot.version() >= written.change_id
+    })
+    .await;
+}
+
+async fn incident_writes_rebuild_the_snapshot(app: TestApp) {
+    let before = unresolved(&app).await;
+    let opened = status_writes::open_incident(
+        &app.store,
+        &OpenIncident {
+            impact: Impact::Major,
+            stage: IncidentStage::Investigating,
+            titles: texts("Login fails, we are on it"),
+            bodies: texts("Many cannot sign in."),
+            components: vec![ComponentChange {
+                component_id: "login".into(),
+                status: ComponentStatus::PartialOutage,
+            }],
+        },
+    )
+    .await
+    .expect("open");
+    app.live.changed();
+    // Both in one check: a rebuild racing the commit may see a part of it;
+    // the rebuild the commit itself triggers sees all.
+    eventually("the incident is unresolved", || async {
+        unresolved(&app).await == before + 1
+            && component_status(&app, "login").await == "partial_outage"
+    })
+    .await;
+    let (_, en) = app.get_text("/en").await;
+    assert!(
+        en.contains("Login fails, we are on it"),
+        "title on the page"
+    );
+
+    status_writes::post_incident_update(
+        &app.store,
+        &PostUpdate {
+            incident_id: opened.subject_id.clone(),
+            stage: IncidentStage::Resolved,
+            bodies: texts("Fixed."),
+            components: vec![ComponentChange {
+                component_id: "login".into(),
+                status: ComponentStatus::Operational,
+            }],
+        },
+    )
+    .await
+    .expect("update");
+    app.live.changed();
+    eventually("the incident is resolved", || async {
+        unresolved(&app).await == before && component_status(&app, "login").await == "operational"
+    })
+    .await;
+    let v: Value = app
+        .get("/api/v2/incidents.json")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let incident = v["incidents"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|i| i["id"] == opened.subject_id.as_str())
+        .expect("the incident is listed")
+        .clone();
+    assert_eq!(incident["status"], "resolved");
+    assert!(incident["resolved_at"].is_string(), "{incident}");
+}
+
+type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>;
+
+/// A minimal SSE reader over the raw byte stream.
+struct SseClient {
+    stream: ByteStream,
+    buffer: String,
+}
+
+#[derive(Debug)]
+struct StatusEvent {
+    id: i64,
+    data: Value,
+}
+
+impl SseClient {
+    async fn connect(app: &TestApp, last_event_id: Option<i64>) -> Self {
+        let mut request = app.client.get(app.url("/api/live"));
+        if let Some(id) = last_event_id {
+            request = request.header("Last-Event-ID", id.to_string());
+        }
+        let response = request.send().await.expect("connect /api/live");
+        assert_eq!(response.status().as_u16(), 200);
+        let headers = response.headers();
+        assert!(headers["content-type"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("text/event-stream"));
+        assert_eq!(headers["cache-control"], "no-cache");
+        assert_eq!(headers["x-accel-buffering"], "no");
+        SseClient {
+            stream: Box::pin(response.bytes_stream()),
+            buffer: String::new(),
+        }
+    }
+
+    /// The next `status` event, or `None` when none came before `deadline`.
+    async fn next_event(&mut self, deadline: Instant) -> Option<StatusEvent> {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let (mut id, mut event, mut data) = (None, None, String::new());
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("id:") {
+                        id = v.trim().parse::<i64>().ok();
+                    } else if let Some(v) = line.strip_prefix("event:") {
+                        event = Some(v.trim().to_string());
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push_str(v.strip_prefix(' ').unwrap_or(v));
+                    }
+                }
+                // Keep-alive comments carry no event.
+                if event.as_deref() == Some("status") {
+                    return Some(StatusEvent {
+                        id: id.expect("every status event has an id"),
+                        data: serde_json::from_str(&data).expect("event data is JSON"),
+                    });
+                }
+                continue;
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.stream.next())
+                .await
+                .ok()??
+                .expect("stream chunk");
+            self.buffer
+                .push_str(std::str::from_utf8(&chunk).expect("utf-8"));
+        }
+    }
+
+    /// Waits for an event at `version` or newer whose data satisfies
+    /// `check`. (The version is read before the data, so an event may
+    /// already show a change under the version before it.)
+    async fn wait_for(
+        &mut self,
+        what: &str,
+        version: i64,
+        check: impl Fn(&Value) -> bool,
+    ) -> StatusEvent {
+        let deadline = Instant::now() + within();
+        loop {
+            match self.next_event(deadline).await {
+                Some(e) if e.id >= version && check(&e.data) => return e,
+                Some(_) => continue,
+                None => panic!("no event within {:?}: {what}", within()),
+            }
+        }
+    }
+}
+
+fn login_is(status: &'static str) -> impl Fn(&Value) -> bool {
+    move |data| data["components"]["login"] == status
+}
+
+async fn an_sse_client_receives_a_write(app: TestApp) {
+    let mut client = SseClient::connect(&app, None).await;
+    let first = client
+        .next_event(Instant::now() + within())
+        .await
+        .expect("the current state on connect");
+    assert_eq!(first.data["components"]["login"], "operational");
+    assert_eq!(first.data["version"], first.id);
+    assert_eq!(first.data["overall"], "operational");
+    assert!(first.data["active_incidents"].is_u64());
+
+    let written =
+        status_writes::set_component_status(&app.store, "login", ComponentStatus::MajorOutage)
+            .await
+            .expect("write");
+    app.live.changed();
+    let event = client
+        .wait_for("login down", written.change_id, login_is("major_outage"))
+        .await;
+    assert_eq!(event.id, written.change_id);
+    assert!(event.id > first.id, "versions grow");
+    assert_eq!(event.data["overall"], "major_outage");
+}
+
+async fn reconnecting_with_an_old_event_id_catches_up_at_once(app: TestApp) {
+    let mut client = SseClient::connect(&app, None).await;
+    let old = client
+        .next_event(Instant::now() + within())
+        .await
+        .expect("current state");
+    drop(client);
+    let mut last = 0;
+    for status in [
+        ComponentStatus::DegradedPerformance,
+        ComponentStatus::PartialOutage,
+    ] {
+        last = status_writes::set_component_status(&app.store, "login", status)
+            .await
+            .expect("write")
+            .change_id;
+    }
+    app.live.changed();
+    eventually("the server rebuilt", || async {
+        app.snapshot.live_state().version >= last
+    })
+    .await;
+
+    let mut again = SseClient::connect(&app, Some(old.id)).await;
+    let caught_up = again
+        .next_event(Instant::now() + within())
+        .await
+        .expect("the current state at once");
+    assert!(caught_up.id > old.id);
+    assert_eq!(caught_up.data["components"]["login"], "partial_outage");
+}
+
+/// The change id the CLI reports ("  change N").
+fn change_id(stdout: &str) -> i64 {
+    stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("change ")?.parse().ok())
+        .unwrap_or_else(|| panic!("no change id in {stdout}"))
+}
+
+fn plaster(app: &TestApp, args: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_plaster"));
+    // A folder of its own, so no plaster.toml is picked up.
+    cmd.current_dir(std::env::temp_dir())
+        .env_remove("PLASTER_CONFIG")
+        .env("DATABASE_URL", &app.database_url)
+        .args(args);
+    cmd
+}
+
+async fn run(mut cmd: std::process::Command) -> std::process::Output {
+    // A bounded wait: a stuck child process fails the test instead of hanging the suite.
+    tokio::time::timeout(
+        Duration::from_secs(120),
+        tokio::task::spawn_blocking(move || cmd.output().expect("run plaster")),
+    )
+    .await
+    .expect("plaster CLI finished within 120 s")
+    .expect("join")
+}
+
+async fn a_cli_write_reaches_sse_clients(app: TestApp) {
+    let mut client = SseClient::connect(&app, None).await;
+    client
+        .next_event(Instant::now() + within())
+        .await
+        .expect("current state");
+
+    let out = run(plaster(
+        &app,
+        &["component", "set-status", "login", "major_outage"],
+    ))
+    .await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("login: operational -> major_outage"),
+        "{stdout}"
+    );
+    client
+        .wait_for(
+            "the CLI's change",
+            change_id(&stdout),
+            login_is("major_outage"),
+        )
+        .await;
+
+    let out = run(plaster(
+        &app,
+        &[
+            "incident",
+            "open",
+            "--impact",
+            "major",
+            "--title",
+            "sv=Inloggningen strular,en=Login trouble, investigating",
+            "--body",
+            "en=We are looking into it.",
+            "--component",
+            "bet-placement=partial_outage",
+        ],
+    ))
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let opened = change_id(&String::from_utf8_lossy(&out.stdout));
+    let event = client
+        .wait_for("the CLI's incident", opened, |d| {
+            d["components"]["bet-placement"] == "partial_outage"
+                && d["active_incidents"].as_u64().unwrap_or(0) >= 1
+        })
+        .await;
+    // login is still down from the first write.
+    assert_eq!(event.data["overall"], "major_outage");
+
+    let list = run(plaster(&app, &["incident", "list"])).await;
+    let text = String::from_utf8_lossy(&list.stdout);
+    assert!(
+        text.contains("Login trouble, investigating"),
+        "list shows the title: {text}"
+    );
+}
+
+async fn the_cli_refuses_bad_input_with_exit_2(app: TestApp) {
+    let before = latest_change_id(&app.store).await.expect("max");
+    for (args, named) in [
+        (
+            vec!["component", "set-status", "nope", "major_outage"],
+            "nope",
+        ),
+        (vec!["component", "set-status", "login", "down"], "down"),
+        (
+            vec![
+                "incident", "update", "missing1", "--stage", "resolved", "--body", "en=x",
+            ],
+            "missing1",
+        ),
+        (
+            vec![
+                "incident", "open", "--impact", "huge", "--title", "en=t", "--body", "en=b",
+            ],
+            "impact",
+        ),
+        (
+            vec![
+                "incident", "open", "--impact", "minor", "--title", "en=t", "--body", "hello",
+            ],
+            "body",
+        ),
+    ] {
+        let out = run(plaster(&app, &args)).await;
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(named), "{args:?} should name {named}: {err}");
+    }
+    assert_eq!(latest_change_id(&app.store).await.expect("max"), before);
+}
+
+async fn an_unknown_component_is_refused_and_nothing_written(app: TestApp) {
+    let before = latest_change_id(&app.store).await.expect("max");
+    let e = status_writes::set_component_status(&app.store, "nope", ComponentStatus::MajorOutage)
+        .await
+        .expect_err("unknown component");
+    assert!(matches!(e, WriteError::UnknownComponent(ref id) if id == "nope"));
+    assert!(e.to_string().contains("nope") && e.is_bad_input());
+
+    // A later component is unknown: the whole incident is refused.
+    let incidents_before = unresolved(&app).await;
+    let e = status_writes::open_incident(
+        &app.store,
+        &OpenIncident {
+            impact: Impact::Minor,
+            stage: IncidentStage::Investigating,
+            titles: texts("t"),
+            bodies: texts("b"),
+            components: vec![
+                ComponentChange {
+                    component_id: "login".into(),
+                    status: ComponentStatus::MajorOutage,
+                },
+                ComponentChange {
+                    component_id: "nope".into(),
+                    status: ComponentStatus::MajorOutage,
+                },
+            ],
+        },
+    )
+    .await
+    .expect_err("unknown component");
+    assert!(e.to_string().contains("nope"), "{e}");
+
+    let e = status_writes::post_incident_update(
+        &app.store,
+        &PostUpdate {
+            incident_id: "missing".into(),
+            stage: IncidentStage::Resolved,
+            bodies: texts("b"),
+            components: vec![],
+        },
+    )
+    .await
+    .expect_err("unknown incident");
+    assert!(matches!(e, WriteError::UnknownIncident(_)), "{e}");
+
+    assert_eq!(latest_change_id(&app.store).await.expect("max"), before);
+    app.snapshot.rebuild(&app.store).await.expect("rebuild");
+    assert_eq!(unresolved(&app).await, incidents_before);
+    assert_eq!(component_status(&app, "login").await, "operational");
+}
+
+async fn the_polling_fallback_has_the_same_state(app: TestApp) {
+    let response = app.get("/api/live/state.json").await;
+    assert_eq!(response.status().as_u16(), 200);
+    let etag = response.headers()["etag"].clone();
+    assert_eq!(response.headers()["cache-control"], "no-cache");
+    let state: Value = response.json().await.expect("json");
+    assert_eq!(state["version"], app.snapshot.version());
+    assert_eq!(state["components"]["login"], "operational");
+
+    let again = app
+        .client
+        .get(app.url("/api/live/state.json"))
+        .header("If-None-Match", etag.clone())
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(again.status().as_u16(), 304);
+
+    status_writes::set_component_status(&app.store, "login", ComponentStatus::PartialOutage)
+        .await
+        .expect("write");
+    app.live.changed();
+    eventually("the state moves on", || async {
+        let r = app
+            .client
+            .get(app.url("/api/live/state.json"))
+            .header("If-None-Match", etag.clone())
+            .send()
+            .await
+            .expect("GET");
+        r.status().as_u16() == 200
+            && r.json::<Value>().await.expect("json")["components"]["login"] == "partial_outage"
+    })
+    .await;
+}
+
+/// Two nodes on one PostgreSQL database: a write through node A's store
+/// (no wake-up of either node) reaches node B's live clients.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_write_on_one_node_reaches_another_nodes_clients() {
+    let Some(a) = spawn_app(TestBackend::Postgres).await else {
+        return;
+    };
+    let b = spawn_second_node(&a).await;
+    let mut client = SseClient::connect(&b, None).await;
+    client
+        .next_event(Instant::now() + within())
+        .await
+        .expect("current state");
+    let written =
+        status_writes::set_component_status(&a.store, "casino", ComponentStatus::MajorOutage)
+            .await
+            .expect("write");
+    let event = client
+        .wait_for("node B hears node A's write", written.change_id, |d| {
+            d["components"]["casino"] == "major_outage"
+        })
+        .await;
+    assert_eq!(event.id, written.change_id);
+    eventually("node A rebuilt too", || async {
+        component_status(&a, "casino").await == "major_outage"
+    })
+    .await;
+}

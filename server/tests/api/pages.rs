@@ -1,0 +1,159 @@
+//! The public pages beyond the front page: incidents, history, and the
+//! language chosen from `Accept-Language`.
+
+use crate::helpers::TestApp;
+use crate::on_both_backends;
+
+on_both_backends!(
+    incident_page_shows_the_full_timeline,
+    unknown_incident_is_a_404_page,
+    history_lists_past_incidents_by_month,
+    accept_language_picks_the_language,
+    uptime_days_name_their_incidents,
+);
+
+async fn get_with_language(app: &TestApp, path: &str, accept: &str) -> reqwest::Response {
+    app.client
+        .get(app.url(path))
+        .header("Accept-Language", accept)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET {path} failed: {e}"))
+}
+
+async fn incident_page_shows_the_full_timeline(app: TestApp) {
+    let (status, html) = app.get_text("/en/incidents/atg-2024-08-24-v75").await;
+    assert_eq!(status, 200);
+    for text in [
+        "Betting stopped before the V75 dream jackpot deadline",
+        // Every stage of the timeline, oldest first, with zone-named times.
+        "Investigating",
+        "Identified",
+        "Monitoring",
+        "Postmortem",
+        "2024-08-24 16:06 CEST",
+        "2024-08-24 20:41 CEST",
+        "A false close signal from Svensk Travsport",
+        // 16:06 to 20:41.
+        "4 h 35 min",
+        "Critical",
+        "Affected services",
+        "Casino",
+    ] {
+        assert!(html.contains(text), "missing {text:?}");
+    }
+    // Status changes per update, old → new.
+    assert!(html.contains("→"), "status changes");
+    assert!(html.contains("Major outage") && html.contains("Operational"));
+    let timeline = &html[html.find("data-testid=\"timeline\"").expect("timeline")..];
+    let order = ["16:06", "16:31", "19:15", "20:41", "2024-08-26 10:00"]
+        .map(|t| timeline.find(t).unwrap_or(usize::MAX));
+    assert!(
+        order.windows(2).all(|w| w[0] < w[1]),
+        "oldest update first: {order:?}"
+    );
+
+    let (status, sv) = app.get_text("/sv/incidents/atg-2024-08-24-v75").await;
+    assert_eq!(status, 200);
+    assert!(sv.contains("Spelstopp före V75 med drömjackpot"));
+    assert!(sv.contains("4 tim 35 min"));
+    assert!(sv.contains("lang=\"sv\""));
+}
+
+async fn unknown_incident_is_a_404_page(app: TestApp) {
+    let (status, html) = app.get_text("/en/incidents/no-such-incident").await;
+    assert_eq!(status, 404);
+    assert!(html.contains("Incident not found"), "a helpful page");
+    let (status, _) = app.get_text("/incidents/no-such-incident").await;
+    assert_eq!(status, 404);
+}
+
+async fn history_lists_past_incidents_by_month(app: TestApp) {
+    let (status, html) = app.get_text("/sv/history").await;
+    assert_eq!(status, 200);
+    for text in [
+        "Störningshistorik",
+        "augusti 2024",
+        "september 2023",
+        "augusti 2018",
+        "Spelstopp före V75 med drömjackpot",
+        "/sv/incidents/atg-2024-08-24-v75",
+        "/sv/incidents/tv2-2018-08-20-sumo",
+        "Sida 1 av 1",
+    ] {
+        assert!(html.contains(text), "missing {text:?}");
+    }
+    let (pos_2024, pos_2023) = (html.find("augusti 2024"), html.find("september 2023"));
+    assert!(pos_2024 < pos_2023, "newest month first");
+
+    let (_, en) = app.get_text("/en/history?page=7").await;
+    assert!(
+        en.contains("August 2024") && en.contains("Page 1 of 1"),
+        "clamped page"
+    );
+}
+
+async fn accept_language_picks_the_language(app: TestApp) {
+    let response = get_with_language(&app, "/", "nb-NO,nb;q=0.9,en;q=0.5").await;
+    assert_eq!(response.status().as_u16(), 200);
+    let headers = response.headers().clone();
+    let html = response.text().await.expect("body");
+    assert!(html.contains("Alle systemer fungerer"), "Norwegian page");
+    assert!(html.contains("lang=\"nb\""));
+    assert_eq!(
+        headers
+            .get("content-language")
+            .and_then(|v| v.to_str().ok()),
+        Some("nb")
+    );
+    let vary = headers
+        .get_all("vary")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",");
+    assert!(
+        vary.to_ascii_lowercase().contains("accept-language"),
+        "{vary}"
+    );
+
+    // q-values decide, not order.
+    let html = get_with_language(&app, "/", "sv;q=0.2, en;q=0.8")
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(html.contains("All systems operational"));
+
+    // Nynorsk readers get bokmål; an unknown language gets the default (sv).
+    let html = get_with_language(&app, "/history", "nn")
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(html.contains("Hendelseshistorikk"));
+    let html = get_with_language(&app, "/", "de-DE")
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(html.contains("Alla system fungerar"));
+
+    // A language in the path wins over the header.
+    let html = get_with_language(&app, "/en/incidents/recent-casino-loading", "sv-SE")
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(html.contains("Casino games fail to start"));
+}
+
+async fn uptime_days_name_their_incidents(app: TestApp) {
+    let (_, html) = app.get_text("/en").await;
+    // The demo's casino incident 37 days ago shows on that day's cell.
+    assert!(html.contains("tabindex=\"0\""), "days are focusable");
+    assert!(
+        html.contains("class=\"tip-incident\">Casino games fail to start"),
+        "the day names its incident"
+    );
+}
