@@ -159,3 +159,32 @@ pub fn LocalTimes() -> impl IntoView {
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| crate::local_time::rewrite_times());
 }
+
+/// Shows a page once its data has arrived from the server function, or says
+/// plainly that the status page is unavailable. Every public page loads this way.
+pub fn loaded<T, F>(page: Resource<Result<T, ServerFnError>>, render: F) -> impl IntoView
+where
+    T: Clone + Send + Sync + 'static,
+    F: Fn(T) -> AnyView + Clone + Send + Sync + 'static,
+{
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"…"</p> }>
+            {move || {
+                let render = render.clone();
+                Suspend::new(async move {
+                    match page.await {
+                        Ok(data) => render(data),
+                        Err(e) => {
+                            view! {
+                                <p class="error" role="alert">
+                                    {format!("The status page is unavailable: {e}")}
+                                </p>
+                            }
+                                .into_any()
+                        }
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}

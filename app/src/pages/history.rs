@@ -7,7 +7,7 @@ use leptos_router::hooks::use_query_map;
 use crate::dto::{HistoryItem, HistoryPageView, Lang};
 use crate::i18n::{format_duration, impact_label, ui};
 use crate::pages::common::{
-    home_href, prefix, set_language_headers, Localized, PageFooter, PageHeader, Time,
+    home_href, loaded, prefix, set_language_headers, Localized, PageFooter, PageHeader, Time,
 };
 use crate::server_fns::history_page;
 
@@ -25,23 +25,9 @@ pub fn HistoryPage(lang: Option<Lang>) -> impl IntoView {
         },
         |(lang, page)| history_page(lang, page),
     );
-    view! {
-        <Suspense fallback=|| view! { <p class="loading">"…"</p> }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Ok(view) => view! { <HistoryBody page=view route_lang=lang/> }.into_any(),
-                    Err(e) => {
-                        view! {
-                            <p class="error" role="alert">
-                                {format!("The status page is unavailable: {e}")}
-                            </p>
-                        }
-                            .into_any()
-                    }
-                }
-            })}
-        </Suspense>
-    }
+    loaded(page, move |view| {
+        view! { <HistoryBody page=view route_lang=lang/> }.into_any()
+    })
 }
 
 #[component]

@@ -7,7 +7,8 @@ use leptos_router::hooks::use_params_map;
 use crate::dto::{IncidentDetail, IncidentPageView, Lang, StatusChangeView, TimelineEntryView};
 use crate::i18n::{format_duration, impact_label, stage_label, status_label, ui};
 use crate::pages::common::{
-    home_href, prefix, set_language_headers, set_not_found, Localized, PageFooter, PageHeader, Time,
+    home_href, loaded, prefix, set_language_headers, set_not_found, Localized, PageFooter,
+    PageHeader, Time,
 };
 use crate::server_fns::incident_page;
 
@@ -18,23 +19,9 @@ pub fn IncidentPage(lang: Option<Lang>) -> impl IntoView {
         move || (lang, params.read().get("id").unwrap_or_default()),
         |(lang, id)| incident_page(lang, id),
     );
-    view! {
-        <Suspense fallback=|| view! { <p class="loading">"…"</p> }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Ok(view) => view! { <IncidentBody page=view route_lang=lang/> }.into_any(),
-                    Err(e) => {
-                        view! {
-                            <p class="error" role="alert">
-                                {format!("The status page is unavailable: {e}")}
-                            </p>
-                        }
-                            .into_any()
-                    }
-                }
-            })}
-        </Suspense>
-    }
+    loaded(page, move |view| {
+        view! { <IncidentBody page=view route_lang=lang/> }.into_any()
+    })
 }
 
 #[component]

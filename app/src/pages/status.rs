@@ -6,29 +6,17 @@ use leptos_meta::{Html, Title};
 
 use crate::dto::{ComponentView, GroupView, IncidentView, Lang, StatusPageView, UptimeDay};
 use crate::i18n::{overall_label, stage_label, status_label, ui};
-use crate::pages::common::{prefix, set_language_headers, Localized, PageFooter, PageHeader, Time};
+use crate::pages::common::{
+    loaded, prefix, set_language_headers, Localized, PageFooter, PageHeader, Time,
+};
 use crate::server_fns::status_page;
 
 #[component]
 pub fn StatusHome(lang: Option<Lang>) -> impl IntoView {
     let page = Resource::new(move || lang, status_page);
-    view! {
-        <Suspense fallback=|| view! { <p class="loading">"…"</p> }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Ok(view) => view! { <StatusBody page=view route_lang=lang/> }.into_any(),
-                    Err(e) => {
-                        view! {
-                            <p class="error" role="alert">
-                                {format!("The status page is unavailable: {e}")}
-                            </p>
-                        }
-                            .into_any()
-                    }
-                }
-            })}
-        </Suspense>
-    }
+    loaded(page, move |view| {
+        view! { <StatusBody page=view route_lang=lang/> }.into_any()
+    })
 }
 
 #[component]
