@@ -24,5 +24,7 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 
+# The live-update specs write through the CLI into the same database.
+export PLASTER_E2E_BIN="$PWD/target/release/plaster" PLASTER_E2E_DATABASE_URL="sqlite://$work/plaster.db"
 cd end2end
 PLASTER_BASE_URL="http://127.0.0.1:$port" npx playwright test "$@"

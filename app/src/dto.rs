@@ -308,6 +308,10 @@ pub struct StatusPageView {
     pub recent_incidents: Vec<IncidentView>,
     pub time_zone: String,
     pub generated_display: String,
+    /// The change the snapshot was built from, so an open page can tell
+    /// whether a live event is news to it.
+    #[serde(default)]
+    pub version: i64,
 }
 
 /// One component's change of status within an incident update.
@@ -361,6 +365,9 @@ pub struct IncidentPageView {
     pub page_name: String,
     pub time_zone: String,
     pub incident: Option<IncidentDetail>,
+    /// See [`StatusPageView::version`].
+    #[serde(default)]
+    pub version: i64,
 }
 
 /// One past incident in the history list.
@@ -396,4 +403,30 @@ pub struct HistoryPageView {
     pub page: u32,
     pub total_pages: u32,
     pub months: Vec<HistoryMonth>,
+    /// See [`StatusPageView::version`].
+    #[serde(default)]
+    pub version: i64,
+}
+
+/// A page's data that knows which change it was built from.
+pub trait Versioned {
+    fn version(&self) -> i64;
+}
+
+impl Versioned for StatusPageView {
+    fn version(&self) -> i64 {
+        self.version
+    }
+}
+
+impl Versioned for IncidentPageView {
+    fn version(&self) -> i64 {
+        self.version
+    }
+}
+
+impl Versioned for HistoryPageView {
+    fn version(&self) -> i64 {
+        self.version
+    }
 }

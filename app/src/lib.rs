@@ -9,6 +9,8 @@
 pub mod dto;
 pub mod i18n;
 #[cfg(feature = "hydrate")]
+mod live;
+#[cfg(feature = "hydrate")]
 mod local_time;
 pub mod pages;
 #[cfg(feature = "ssr")]
@@ -80,4 +82,11 @@ pub fn App() -> impl IntoView {
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(App);
+    // Lets tests (and curious readers) see that the page is live now.
+    if let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
+        let _ = root.set_attribute("data-hydrated", "true");
+    }
 }

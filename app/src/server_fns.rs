@@ -65,6 +65,7 @@ pub async fn incident_page(
         page_name: front.page_name.clone(),
         time_zone: front.time_zone.clone(),
         incident: source.incident(lang, &id).map(|i| (*i).clone()),
+        version: front.version,
     })
 }
 
@@ -102,5 +103,6 @@ pub async fn history_page(lang: Option<Lang>, page: u32) -> Result<HistoryPageVi
         page: u32::try_from(page).unwrap_or(u32::MAX),
         total_pages: u32::try_from(total_pages).unwrap_or(u32::MAX),
         months,
+        version: front.version,
     })
 }

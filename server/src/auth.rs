@@ -67,7 +67,8 @@ pub async fn ensure_first_admin(
             id: new_id(),
             email: email.to_string(),
             password_hash: hash_password(&password)?,
-            roles: vec!["admin".to_string()],
+            // Admin for accounts and components, communications so the demo can run incidents.
+            roles: vec!["communications".to_string(), "admin".to_string()],
             created_at: chrono::Utc::now().timestamp_millis(),
         })
         .await?;

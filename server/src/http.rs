@@ -29,6 +29,8 @@ pub struct AppState {
     pub metrics: Metrics,
     pub leptos_options: LeptosOptions,
     pub live: crate::live::LiveHandle,
+    /// Staff cookies get `Secure` when Plaster is reached over HTTPS.
+    pub secure_cookies: bool,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -113,6 +115,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics::handler))
+        .merge(crate::staff::router(&state))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -120,6 +123,11 @@ pub fn router(state: AppState) -> Router {
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // Public pages from the snapshot's rendered copies (see page_cache).
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::public::page_cache::serve,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.metrics.clone(),
             metrics::record,

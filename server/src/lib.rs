@@ -1,5 +1,6 @@
 //! The Plaster server: storage, snapshot, HTTP, CLI commands.
 
+pub mod audit;
 pub mod auth;
 pub mod compensation;
 pub mod config;
@@ -7,9 +8,11 @@ pub mod demo;
 pub mod http;
 pub mod ids;
 pub mod live;
+pub mod markdown;
 pub mod metrics;
 pub mod public;
 pub mod snapshot;
+pub mod staff;
 pub mod startup;
 pub mod status_view;
 pub mod status_writes;

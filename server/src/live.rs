@@ -143,6 +143,13 @@ pub struct LiveTasks {
     tasks: Vec<JoinHandle<()>>,
 }
 
+impl LiveTasks {
+    /// Ties another background task of the node to the same lifetime.
+    pub fn also(&mut self, task: JoinHandle<()>) {
+        self.tasks.push(task);
+    }
+}
+
 impl Drop for LiveTasks {
     fn drop(&mut self) {
         for task in &self.tasks {

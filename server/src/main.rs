@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use plaster_server::audit::Actor;
 use plaster_server::compensation::{self, GenerateLogsArgs, PreviewArgs};
 use plaster_server::config::Settings;
 use plaster_server::startup::{Application, StartOptions};
@@ -51,9 +52,25 @@ enum Command {
     /// Change a component's status (announced to running servers).
     #[command(subcommand)]
     Component(ComponentCommand),
+    /// Staff accounts for the console.
+    #[command(subcommand)]
+    Staff(StaffCommand),
     /// Open, update and list incidents (announced to running servers).
     #[command(subcommand)]
     Incident(IncidentCommand),
+}
+
+#[derive(Subcommand)]
+enum StaffCommand {
+    /// Add an account and print its one-time password, e.g.
+    /// `plaster staff add --email ada@example.se --role communications`.
+    Add {
+        #[arg(long)]
+        email: String,
+        /// communications, support, finance or admin (repeatable, or comma-separated).
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -211,9 +228,44 @@ fn main() -> ExitCode {
         Command::Component(ComponentCommand::SetStatus { id, status }) => {
             with_store(cli.config, |store| async move {
                 let status = status_writes::parse_value("status", &status)?;
-                let written = status_writes::set_component_status(&store, &id, status).await?;
+                let written =
+                    status_writes::set_component_status(&store, &Actor::Cli, &id, status).await?;
                 println!("component {id}:");
                 print_written(&written);
+                Ok(())
+            })
+        }
+        Command::Staff(StaffCommand::Add { email, roles }) => {
+            with_store(cli.config, |store| async move {
+                use plaster_server::staff::accounts::{create_account, AccountError};
+                let invalid = |field: &'static str, e: &AccountError| WriteError::Invalid {
+                    field,
+                    message: e.to_string(),
+                };
+                let roles = plaster_server::staff::roles::Roles::parse_all(
+                    roles.iter().map(String::as_str),
+                )
+                .map_err(|e| WriteError::Invalid {
+                    field: "role",
+                    message: e.to_string(),
+                })?;
+                let (_, password) = create_account(&store, &Actor::Cli, &email, &roles)
+                    .await
+                    .map_err(|e| match e {
+                        AccountError::Store(e) => WriteError::Store(e),
+                        AccountError::Role(_) => invalid("role", &e),
+                        AccountError::Hash(_) => WriteError::Store(
+                            plaster_server::store::StoreError::Corrupt(e.to_string()),
+                        ),
+                        _ => invalid("email", &e),
+                    })?;
+                println!(
+                    "added {} ({})",
+                    email.trim().to_lowercase(),
+                    roles.to_stored()
+                );
+                println!("one-time password, shown only now: {password}");
+                println!("sign in at /staff/login; the first sign-in must choose a new password");
                 Ok(())
             })
         }
@@ -225,7 +277,7 @@ fn main() -> ExitCode {
                 bodies: status_writes::parse_texts("body", &o.body)?,
                 components: status_writes::parse_component_changes(&o.component)?,
             };
-            let written = status_writes::open_incident(&store, &cmd).await?;
+            let written = status_writes::open_incident(&store, &Actor::Cli, &cmd).await?;
             println!(
                 "opened incident {} ({}, {})",
                 written.subject_id,
@@ -243,7 +295,8 @@ fn main() -> ExitCode {
                     bodies: status_writes::parse_texts("body", &u.body)?,
                     components: status_writes::parse_component_changes(&u.component)?,
                 };
-                let written = status_writes::post_incident_update(&store, &cmd).await?;
+                let written =
+                    status_writes::post_incident_update(&store, &Actor::Cli, &cmd).await?;
                 println!(
                     "updated incident {} ({})",
                     written.subject_id,

@@ -11,6 +11,7 @@ use arc_swap::ArcSwapOption;
 use chrono_tz::Tz;
 
 use crate::live::LiveState;
+use crate::public::page_cache::PageCache;
 use crate::public::{build_assets, Asset, PublicSettings};
 use crate::status_view::{build_history, build_incident_details, build_pages};
 use crate::store::{Store, StoreError};
@@ -26,6 +27,8 @@ pub struct Snapshot {
     pub built_at_ms: i64,
     /// See [`LiveState::version`].
     pub version: i64,
+    /// The HTML pages rendered from this snapshot so far.
+    pub pages_html: PageCache,
 }
 
 pub struct SnapshotHolder {
@@ -37,6 +40,8 @@ pub struct SnapshotHolder {
     /// one at a time, so an older read never replaces a newer snapshot.
     rebuilding: tokio::sync::Mutex<()>,
     live: tokio::sync::watch::Sender<Arc<LiveState>>,
+    /// When the snapshot in place was built; changes on every rebuild.
+    built: tokio::sync::watch::Sender<i64>,
 }
 
 impl SnapshotHolder {
@@ -48,6 +53,7 @@ impl SnapshotHolder {
             public: PublicSettings::new("", tz, default_lang),
             rebuilding: tokio::sync::Mutex::new(()),
             live: tokio::sync::watch::Sender::new(Arc::new(LiveState::default())),
+            built: tokio::sync::watch::Sender::new(0),
         }
     }
 
@@ -74,7 +80,10 @@ impl SnapshotHolder {
         let built = tokio::task::spawn_blocking(move || {
             let pages = build_pages(&data, now, tz)
                 .into_iter()
-                .map(|(lang, page)| (lang, Arc::new(page)))
+                .map(|(lang, mut page)| {
+                    page.version = version;
+                    (lang, Arc::new(page))
+                })
                 .collect::<BTreeMap<_, _>>();
             let incidents = build_incident_details(&data, tz)
                 .into_iter()
@@ -120,9 +129,11 @@ impl SnapshotHolder {
             assets,
             built_at_ms: now,
             version,
+            pages_html: PageCache::default(),
         });
         let live = LiveState::build(version, statuses, snapshot.pages.get(&self.default_lang));
         self.current.store(Some(snapshot));
+        self.built.send_replace(now);
         // Only a real change wakes the live clients.
         self.live.send_if_modified(|current| {
             let changed = **current != live;
@@ -154,6 +165,12 @@ impl SnapshotHolder {
     /// Follows the live state; a slow reader only ever sees the newest.
     pub fn subscribe_live(&self) -> tokio::sync::watch::Receiver<Arc<LiveState>> {
         self.live.subscribe()
+    }
+
+    /// Changes each time a new snapshot is in place, for work that follows
+    /// rebuilds (such as rendering the front pages ahead of readers).
+    pub fn subscribe_built(&self) -> tokio::sync::watch::Receiver<i64> {
+        self.built.subscribe()
     }
 
     pub fn live_state(&self) -> Arc<LiveState> {

@@ -86,6 +86,7 @@ impl Application {
             metrics: Metrics::default(),
             leptos_options: leptos_options(&settings),
             live: LiveHandle::new(),
+            secure_cookies: settings.public_url.scheme() == "https",
         };
         Ok(Application {
             listener,
@@ -123,14 +124,18 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         // Follows writes from this process, the CLI and other nodes, and
         // refreshes the snapshot now and then; stops when dropped.
-        let _live = crate::live::spawn(
+        let mut background = crate::live::spawn(
             self.state.store.clone(),
             self.state.snapshot.clone(),
             &self.database_url,
             &self.state.live,
         );
         let live = self.state.live.clone();
-        let app = router(self.state);
+        let app = router(self.state.clone());
+        background.also(tokio::spawn(crate::public::page_cache::warm(
+            app.clone(),
+            self.state,
+        )));
         axum::serve(self.listener, app)
             .with_graceful_shutdown(async move {
                 shutdown_signal().await;

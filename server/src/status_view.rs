@@ -36,6 +36,17 @@ pub fn localize(texts: &Texts, lang: Lang) -> Option<LocalText> {
         })
 }
 
+/// An update's text in `lang` (or its fallback) as safe HTML from Markdown;
+/// empty when the update has no text at all.
+fn localize_body(bodies: &Texts, lang: Lang) -> LocalText {
+    let mut text = localize(bodies, lang).unwrap_or(LocalText {
+        text: String::new(),
+        fallback_from: None,
+    });
+    text.text = crate::markdown::to_safe_html(&text.text);
+    text
+}
+
 /// "2024-08-24 16:06 CEST": the zone is always named.
 pub fn format_time(ms: i64, tz: Tz) -> String {
     match chrono::DateTime::from_timestamp_millis(ms) {
@@ -169,10 +180,7 @@ fn incident_view(
             .rev()
             .map(|u| IncidentUpdateView {
                 stage: u.status,
-                body: localize(&u.bodies, lang).unwrap_or(LocalText {
-                    text: String::new(),
-                    fallback_from: None,
-                }),
+                body: localize_body(&u.bodies, lang),
                 at_display: format_time(u.display_at, tz),
                 at_ms: u.display_at,
             })
@@ -294,6 +302,8 @@ pub fn build_pages(data: &StatusData, now_ms: i64, tz: Tz) -> BTreeMap<Lang, Sta
                     .collect(),
                 time_zone: tz.name().to_string(),
                 generated_display: format_time(now_ms, tz),
+                // Set by the snapshot, which knows which change it was read after.
+                version: 0,
             };
             (lang, view)
         })
@@ -381,10 +391,7 @@ pub fn incident_detail(
             .iter()
             .map(|u| TimelineEntryView {
                 stage: u.status,
-                body: localize(&u.bodies, lang).unwrap_or(LocalText {
-                    text: String::new(),
-                    fallback_from: None,
-                }),
+                body: localize_body(&u.bodies, lang),
                 at_display: format_time(u.display_at, tz),
                 at_ms: u.display_at,
                 changes: u

@@ -6,7 +6,10 @@
 use std::collections::BTreeSet;
 
 use app::dto::{ComponentStatus, Impact, IncidentStage, Lang};
+use serde_json::json;
 use sqlx::{AnyConnection, Row};
+
+use crate::audit::{self, Actor};
 
 use crate::ids::new_id;
 use crate::store::status::{insert_incident, insert_incident_update, record_component_status};
@@ -93,6 +96,22 @@ pub async fn latest_change_id(store: &Store) -> Result<i64, StoreError> {
     Ok(row.try_get::<i64, _>(0)?)
 }
 
+/// Texts as `{"sv": "...", "en": "..."}` for the audit log.
+pub fn texts_json(texts: &Texts) -> serde_json::Value {
+    texts
+        .iter()
+        .map(|(lang, text)| (lang.code().to_string(), json!(text)))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+fn changes_json(changes: &[AffectedComponent]) -> serde_json::Value {
+    changes
+        .iter()
+        .map(|c| json!({ "component": c.component_id, "from": c.old_status.as_str(), "to": c.new_status.as_str() }))
+        .collect()
+}
+
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
@@ -120,8 +139,10 @@ async fn append_change(
 /// so listeners never rebuild from a state without the change.
 async fn announce(conn: &mut AnyConnection, backend: Backend, id: i64) -> Result<(), WriteError> {
     if backend == Backend::Postgres {
-        // NOTIFY takes no bind parameters; the payload is our own integer.
-        sqlx::raw_sql(&format!("NOTIFY {CHANNEL}, '{id}'"))
+        // pg_notify takes bind parameters, unlike the NOTIFY statement.
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(id.to_string())
             .execute(&mut *conn)
             .await?;
     }
@@ -187,6 +208,7 @@ fn require_text(field: &'static str, texts: &Texts) -> Result<(), WriteError> {
 
 pub async fn set_component_status(
     store: &Store,
+    actor: &Actor,
     component_id: &str,
     status: ComponentStatus,
 ) -> Result<Written, WriteError> {
@@ -195,6 +217,15 @@ pub async fn set_component_status(
     let change_id = append_change(&mut tx, now, "component", component_id).await?;
     let old_status = current_status(&mut tx, component_id).await?;
     record_component_status(&mut tx, component_id, status, now, None).await?;
+    audit::append(
+        &mut tx,
+        actor,
+        "component.status",
+        component_id,
+        Some(&json!({ "status": old_status.as_str() })),
+        Some(&json!({ "status": status.as_str() })),
+    )
+    .await?;
     announce(&mut tx, store.backend(), change_id).await?;
     tx.commit().await?;
     Ok(Written {
@@ -208,7 +239,11 @@ pub async fn set_component_status(
     })
 }
 
-pub async fn open_incident(store: &Store, cmd: &OpenIncident) -> Result<Written, WriteError> {
+pub async fn open_incident(
+    store: &Store,
+    actor: &Actor,
+    cmd: &OpenIncident,
+) -> Result<Written, WriteError> {
     require_text("title", &cmd.titles)?;
     require_text("body", &cmd.bodies)?;
     let now = now_ms();
@@ -235,6 +270,21 @@ pub async fn open_incident(store: &Store, cmd: &OpenIncident) -> Result<Written,
         }],
     };
     insert_incident(&mut tx, &incident).await?;
+    audit::append(
+        &mut tx,
+        actor,
+        "incident.open",
+        &incident_id,
+        None,
+        Some(&json!({
+            "impact": cmd.impact.as_str(),
+            "stage": cmd.stage.as_str(),
+            "titles": texts_json(&cmd.titles),
+            "bodies": texts_json(&cmd.bodies),
+            "components": changes_json(&components),
+        })),
+    )
+    .await?;
     announce(&mut tx, store.backend(), change_id).await?;
     tx.commit().await?;
     Ok(Written {
@@ -244,19 +294,23 @@ pub async fn open_incident(store: &Store, cmd: &OpenIncident) -> Result<Written,
     })
 }
 
-pub async fn post_incident_update(store: &Store, cmd: &PostUpdate) -> Result<Written, WriteError> {
+pub async fn post_incident_update(
+    store: &Store,
+    actor: &Actor,
+    cmd: &PostUpdate,
+) -> Result<Written, WriteError> {
     require_text("body", &cmd.bodies)?;
     let now = now_ms();
     let mut tx = store.pool().begin().await?;
     let change_id = append_change(&mut tx, now, "incident_updated", &cmd.incident_id).await?;
-    let exists = sqlx::query("SELECT id FROM incidents WHERE id = $1")
+    let old_stage: String = match sqlx::query("SELECT status FROM incidents WHERE id = $1")
         .bind(&cmd.incident_id)
         .fetch_optional(&mut *tx)
         .await?
-        .is_some();
-    if !exists {
-        return Err(WriteError::UnknownIncident(cmd.incident_id.clone()));
-    }
+    {
+        Some(row) => row.try_get(0)?,
+        None => return Err(WriteError::UnknownIncident(cmd.incident_id.clone())),
+    };
     let components = affected(&mut tx, &cmd.components).await?;
     let update = UpdateRecord {
         id: new_id(),
@@ -282,6 +336,19 @@ pub async fn post_incident_update(store: &Store, cmd: &PostUpdate) -> Result<Wri
     .bind(&cmd.incident_id)
     .bind(now)
     .execute(&mut *tx)
+    .await?;
+    audit::append(
+        &mut tx,
+        actor,
+        "incident.update",
+        &cmd.incident_id,
+        Some(&json!({ "stage": old_stage })),
+        Some(&json!({
+            "stage": cmd.stage.as_str(),
+            "bodies": texts_json(&cmd.bodies),
+            "components": changes_json(&components),
+        })),
+    )
     .await?;
     announce(&mut tx, store.backend(), change_id).await?;
     tx.commit().await?;
@@ -445,4 +512,117 @@ mod tests {
         let e = parse_component_changes(&s(&["login=down"])).expect_err("bad");
         assert!(e.to_string().contains("component status"), "{e}");
     }
+}
+
+/// What an admin changes about a component (not its status).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EditComponent {
+    pub component_id: String,
+    pub names: Texts,
+    pub group_id: Option<String>,
+    pub position: i64,
+    pub hidden: bool,
+}
+
+/// Renames, regroups, reorders or hides a component; the public page follows.
+pub async fn edit_component(
+    store: &Store,
+    actor: &Actor,
+    cmd: &EditComponent,
+) -> Result<Written, WriteError> {
+    require_text("name", &cmd.names)?;
+    let now = now_ms();
+    let mut tx = store.pool().begin().await?;
+    let change_id = append_change(&mut tx, now, "component_edited", &cmd.component_id).await?;
+    let Some(before) =
+        sqlx::query("SELECT group_id, position, hidden FROM components WHERE id = $1")
+            .bind(&cmd.component_id)
+            .fetch_optional(&mut *tx)
+            .await?
+    else {
+        return Err(WriteError::UnknownComponent(cmd.component_id.clone()));
+    };
+    if let Some(group) = &cmd.group_id {
+        let known = sqlx::query("SELECT id FROM component_groups WHERE id = $1")
+            .bind(group)
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_some();
+        if !known {
+            return Err(WriteError::invalid(
+                "group",
+                format!("unknown group {group:?}"),
+            ));
+        }
+    }
+    let mut old_names = Texts::new();
+    for row in sqlx::query("SELECT lang, name FROM component_translations WHERE component_id = $1")
+        .bind(&cmd.component_id)
+        .fetch_all(&mut *tx)
+        .await?
+    {
+        let lang: String = row.try_get(0)?;
+        if let Ok(lang) = lang.parse::<Lang>() {
+            old_names.insert(lang, row.try_get(1)?);
+        }
+    }
+    sqlx::query("UPDATE components SET group_id = $2, position = $3, hidden = $4, updated_at = $5 WHERE id = $1")
+        .bind(&cmd.component_id)
+        .bind(cmd.group_id.as_deref())
+        .bind(cmd.position)
+        .bind(i64::from(cmd.hidden))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    for lang in Lang::ALL {
+        match cmd.names.get(&lang) {
+            Some(name) => {
+                // Keeps the description; only the name is edited here.
+                sqlx::query(
+                    "INSERT INTO component_translations (component_id, lang, name) VALUES ($1, $2, $3)
+                     ON CONFLICT (component_id, lang) DO UPDATE SET name = excluded.name",
+                )
+                .bind(&cmd.component_id)
+                .bind(lang.code())
+                .bind(name)
+                .execute(&mut *tx)
+                .await?;
+            }
+            None => {
+                sqlx::query(
+                    "DELETE FROM component_translations WHERE component_id = $1 AND lang = $2",
+                )
+                .bind(&cmd.component_id)
+                .bind(lang.code())
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+    }
+    audit::append(
+        &mut tx,
+        actor,
+        "component.edit",
+        &cmd.component_id,
+        Some(&json!({
+            "names": texts_json(&old_names),
+            "group": before.try_get::<Option<String>, _>("group_id")?,
+            "position": before.try_get::<i64, _>("position")?,
+            "hidden": before.try_get::<i64, _>("hidden")? != 0,
+        })),
+        Some(&json!({
+            "names": texts_json(&cmd.names),
+            "group": cmd.group_id,
+            "position": cmd.position,
+            "hidden": cmd.hidden,
+        })),
+    )
+    .await?;
+    announce(&mut tx, store.backend(), change_id).await?;
+    tx.commit().await?;
+    Ok(Written {
+        change_id,
+        subject_id: cmd.component_id.clone(),
+        components: Vec::new(),
+    })
 }

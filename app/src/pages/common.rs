@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
-use crate::dto::{Lang, LocalText};
+use crate::dto::{Lang, LocalText, Versioned};
 use crate::i18n::{path_in_lang, ui};
 
 /// The path prefix of a route: `/sv` for a route with a language in its
@@ -30,6 +30,22 @@ pub fn set_language_headers(lang: Lang) {
     }
     #[cfg(not(feature = "ssr"))]
     let _ = lang;
+}
+
+/// Text for `<Title>`. leptos_meta 0.8 writes the title into the server's
+/// HTML without escaping it, so an incident title holding `</title><script>`
+/// would break out of the element. On the server it is escaped here (the
+/// browser decodes the entities inside `<title>`); in the browser the title
+/// is set as text and needs nothing.
+pub fn document_title(text: String) -> String {
+    #[cfg(feature = "ssr")]
+    {
+        text.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    }
+    #[cfg(not(feature = "ssr"))]
+    text
 }
 
 /// Marks the response as "not found" while still rendering a helpful page.
@@ -144,6 +160,25 @@ pub fn Localized(text: LocalText, lang: Lang) -> impl IntoView {
     }
 }
 
+/// An incident text: HTML the server made from the staff's Markdown and
+/// sanitised (see the server's `markdown` module), with the same fallback
+/// note as [`Localized`].
+#[component]
+pub fn LocalizedHtml(text: LocalText, lang: Lang) -> impl IntoView {
+    let note = text.fallback_from.map(|from| {
+        view! {
+            <small class="fallback-note">
+                "(" {ui(lang).fallback_note} " " {from.native_name()} ")"
+            </small>
+        }
+    });
+    let text_lang = text.fallback_from.unwrap_or(lang).code();
+    view! {
+        <div class="md" lang=text_lang inner_html=text.text></div>
+        {note}
+    }
+}
+
 /// A point in time: the page's zone from the server, the reader's own zone
 /// once the page has hydrated (see [`LocalTimes`]).
 #[component]
@@ -162,13 +197,27 @@ pub fn LocalTimes() -> impl IntoView {
 
 /// Shows a page once its data has arrived from the server function, or says
 /// plainly that the status page is unavailable. Every public page loads this way.
+///
+/// Once hydrated, the page follows live changes and reloads its data when
+/// one arrives; a transition keeps the old content on screen meanwhile.
 pub fn loaded<T, F>(page: Resource<Result<T, ServerFnError>>, render: F) -> impl IntoView
 where
-    T: Clone + Send + Sync + 'static,
+    T: Versioned + serde::Serialize + serde::de::DeserializeOwned + Clone + Send + Sync + 'static,
     F: Fn(T) -> AnyView + Clone + Send + Sync + 'static,
 {
+    // Reads nothing reactively, so it runs once per mounted page.
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        let rendered = page
+            .get_untracked()
+            .and_then(Result::ok)
+            .map_or(0, |p| p.version());
+        let follower = crate::live::follow(rendered, move || page.refetch());
+        let follower = send_wrapper::SendWrapper::new(follower);
+        on_cleanup(move || drop(follower));
+    });
     view! {
-        <Suspense fallback=|| view! { <p class="loading">"…"</p> }>
+        <Transition fallback=|| view! { <p class="loading">"…"</p> }>
             {move || {
                 let render = render.clone();
                 Suspend::new(async move {
@@ -185,6 +234,6 @@ where
                     }
                 })
             }}
-        </Suspense>
+        </Transition>
     }
 }

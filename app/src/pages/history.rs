@@ -7,7 +7,8 @@ use leptos_router::hooks::use_query_map;
 use crate::dto::{HistoryItem, HistoryPageView, Lang};
 use crate::i18n::{format_duration, impact_label, ui};
 use crate::pages::common::{
-    home_href, loaded, prefix, set_language_headers, Localized, PageFooter, PageHeader, Time,
+    document_title, home_href, loaded, prefix, set_language_headers, Localized, PageFooter,
+    PageHeader, Time,
 };
 use crate::server_fns::history_page;
 
@@ -74,7 +75,7 @@ fn HistoryBody(page: HistoryPageView, route_lang: Option<Lang>) -> impl IntoView
     });
     view! {
         <Html attr:lang=lang.code()/>
-        <Title text=format!("{} · {}", t.history, page.page_name)/>
+        <Title text=document_title(format!("{} · {}", t.history, page.page_name))/>
         <PageHeader page_name=page.page_name.clone() lang=lang route_lang=route_lang/>
         <main id="main" tabindex="-1">
             <p class="crumbs">

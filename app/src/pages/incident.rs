@@ -7,8 +7,8 @@ use leptos_router::hooks::use_params_map;
 use crate::dto::{IncidentDetail, IncidentPageView, Lang, StatusChangeView, TimelineEntryView};
 use crate::i18n::{format_duration, impact_label, stage_label, status_label, ui};
 use crate::pages::common::{
-    home_href, loaded, prefix, set_language_headers, set_not_found, Localized, PageFooter,
-    PageHeader, Time,
+    document_title, home_href, loaded, prefix, set_language_headers, set_not_found, Localized,
+    LocalizedHtml, PageFooter, PageHeader, Time,
 };
 use crate::server_fns::incident_page;
 
@@ -47,7 +47,7 @@ fn IncidentBody(page: IncidentPageView, route_lang: Option<Lang>) -> impl IntoVi
     };
     view! {
         <Html attr:lang=lang.code()/>
-        <Title text=title/>
+        <Title text=document_title(title)/>
         <PageHeader page_name=page.page_name.clone() lang=lang route_lang=route_lang/>
         <main id="main" tabindex="-1">
             <nav class="crumbs" aria-label=t.history>
@@ -143,7 +143,7 @@ fn TimelineEntry(entry: TimelineEntryView, lang: Lang) -> impl IntoView {
                 " "
                 <Time ms=entry.at_ms display=entry.at_display.clone()/>
             </h3>
-            <p><Localized text=entry.body.clone() lang=lang/></p>
+            <LocalizedHtml text=entry.body.clone() lang=lang/>
             {(!changes.is_empty())
                 .then(|| {
                     view! {

@@ -7,7 +7,8 @@ use leptos_meta::{Html, Title};
 use crate::dto::{ComponentView, GroupView, IncidentView, Lang, StatusPageView, UptimeDay};
 use crate::i18n::{overall_label, stage_label, status_label, ui};
 use crate::pages::common::{
-    loaded, prefix, set_language_headers, Localized, PageFooter, PageHeader, Time,
+    document_title, loaded, prefix, set_language_headers, Localized, LocalizedHtml, PageFooter,
+    PageHeader, Time,
 };
 use crate::server_fns::status_page;
 
@@ -31,7 +32,7 @@ fn StatusBody(page: StatusPageView, route_lang: Option<Lang>) -> impl IntoView {
     let history_href = format!("{base}/history");
     view! {
         <Html attr:lang=lang.code()/>
-        <Title text=page.page_name.clone()/>
+        <Title text=document_title(page.page_name.clone())/>
         <PageHeader page_name=page.page_name.clone() lang=lang route_lang=route_lang is_home=true/>
         <main id="main" tabindex="-1">
             <section
@@ -225,7 +226,7 @@ fn IncidentCard(incident: IncidentView, lang: Lang, base: String) -> impl IntoVi
                                 <strong>{stage_label(lang, u.stage)}</strong>
                                 " "
                                 <Time ms=u.at_ms display=u.at_display.clone()/>
-                                <p><Localized text=u.body.clone() lang=lang/></p>
+                                <LocalizedHtml text=u.body.clone() lang=lang/>
                             </li>
                         }
                     })

@@ -6,8 +6,8 @@ use std::io::Write;
 
 use axum::body::Body;
 use axum::http::header::{
-    ACCEPT_ENCODING, ACCESS_CONTROL_ALLOW_ORIGIN, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE,
-    ETAG, IF_NONE_MATCH, LAST_MODIFIED, VARY,
+    ACCEPT_ENCODING, ACCESS_CONTROL_ALLOW_ORIGIN, CACHE_CONTROL, CONTENT_ENCODING,
+    CONTENT_LANGUAGE, CONTENT_TYPE, ETAG, IF_NONE_MATCH, LAST_MODIFIED, VARY,
 };
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -93,6 +93,9 @@ pub struct Asset {
     last_modified: HeaderValue,
     /// Whether other sites may fetch it (the API, feeds and badge are for widgets).
     pub cors: bool,
+    /// For pages: their language, and that the same path may come in
+    /// another language for another `Accept-Language`.
+    content_language: Option<HeaderValue>,
 }
 
 impl Asset {
@@ -132,7 +135,15 @@ impl Asset {
             brotli: Bytes::from(br),
             built_at_ms,
             cors: true,
+            content_language: None,
         })
+    }
+
+    /// A public HTML page in `lang`: same-origin only, and varying by language.
+    pub fn as_page(mut self, lang: app::dto::Lang) -> Asset {
+        self.cors = false;
+        self.content_language = Some(HeaderValue::from_static(lang.code()));
+        self
     }
 
     /// Whether `If-None-Match` names this content in any of its encodings.
@@ -168,7 +179,18 @@ impl Asset {
 
         let mut headers = HeaderMap::with_capacity(9);
         headers.insert(ETAG, etag.clone());
-        headers.insert(VARY, HeaderValue::from_static("Accept-Encoding"));
+        match &self.content_language {
+            Some(lang) => {
+                headers.insert(
+                    VARY,
+                    HeaderValue::from_static("Accept-Encoding, Accept-Language"),
+                );
+                headers.insert(CONTENT_LANGUAGE, lang.clone());
+            }
+            None => {
+                headers.insert(VARY, HeaderValue::from_static("Accept-Encoding"));
+            }
+        }
         headers.insert(CACHE_CONTROL, HeaderValue::from_static(CACHE_CONTROL_VALUE));
         headers.insert(LAST_MODIFIED, self.last_modified.clone());
         headers.insert(

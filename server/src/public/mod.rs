@@ -14,6 +14,7 @@ pub mod asset;
 pub mod badge;
 pub mod feeds;
 pub mod openapi;
+pub mod page_cache;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -1,6 +1,6 @@
-//! Staff accounts: just enough for the first admin; the staff console grows it.
+//! Staff accounts, their sessions and failed sign-ins.
 
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 use super::{Store, StoreError};
 
@@ -13,6 +13,42 @@ pub struct NewStaffAccount {
     pub created_at: i64,
 }
 
+/// An account as the console sees it (never with its password hash).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StaffAccountRecord {
+    pub id: String,
+    pub email: String,
+    /// Comma-separated role names, as stored.
+    pub roles: String,
+    pub must_change_password: bool,
+    pub disabled: bool,
+    pub created_at: i64,
+}
+
+/// A live session joined with its account.
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    pub account: StaffAccountRecord,
+    pub csrf_token: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+}
+
+const ACCOUNT_COLUMNS: &str =
+    "a.id, a.email, a.roles, a.must_change_password, a.disabled, a.created_at";
+
+fn account(row: &sqlx::any::AnyRow) -> Result<StaffAccountRecord, StoreError> {
+    Ok(StaffAccountRecord {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        roles: row.try_get("roles")?,
+        must_change_password: row.try_get::<i64, _>("must_change_password")? != 0,
+        disabled: row.try_get::<i64, _>("disabled")? != 0,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
 impl Store {
     pub async fn count_staff(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query("SELECT COUNT(*) FROM staff_accounts")
@@ -22,18 +58,8 @@ impl Store {
     }
 
     pub async fn insert_staff(&self, account: &NewStaffAccount) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO staff_accounts (id, email, password_hash, roles, must_change_password, created_at)
-             VALUES ($1, $2, $3, $4, 1, $5)",
-        )
-        .bind(&account.id)
-        .bind(&account.email)
-        .bind(&account.password_hash)
-        .bind(account.roles.join(","))
-        .bind(account.created_at)
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        let mut conn = self.pool().acquire().await?;
+        insert_staff(&mut conn, account).await
     }
 
     pub async fn staff_password_hash(&self, email: &str) -> Result<Option<String>, StoreError> {
@@ -46,4 +72,210 @@ impl Store {
                 .transpose()?,
         )
     }
+
+    /// The account with this e-mail and its password hash, for signing in.
+    pub async fn staff_for_sign_in(
+        &self,
+        email: &str,
+    ) -> Result<Option<(StaffAccountRecord, String)>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {ACCOUNT_COLUMNS}, a.password_hash FROM staff_accounts a WHERE a.email = $1"
+        ))
+        .bind(email)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|row| Ok((account(&row)?, row.try_get("password_hash")?)))
+            .transpose()
+    }
+
+    pub async fn staff_account(&self, id: &str) -> Result<Option<StaffAccountRecord>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM staff_accounts a WHERE a.id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .map(|row| account(&row))
+        .transpose()
+    }
+
+    pub async fn staff_accounts(&self) -> Result<Vec<StaffAccountRecord>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM staff_accounts a ORDER BY a.email"
+        ))
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(account)
+        .collect()
+    }
+
+    /// The session for a token hash, if it exists (expiry is the caller's call).
+    pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {ACCOUNT_COLUMNS}, s.csrf_token, s.created_at AS s_created,
+                    s.last_seen_at, s.expires_at
+             FROM staff_sessions s JOIN staff_accounts a ON a.id = s.account_id
+             WHERE s.token_hash = $1"
+        ))
+        .bind(token_hash)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|row| {
+            Ok(SessionRecord {
+                account: account(&row)?,
+                csrf_token: row.try_get("csrf_token")?,
+                created_at: row.try_get("s_created")?,
+                last_seen_at: row.try_get("last_seen_at")?,
+                expires_at: row.try_get("expires_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn insert_session(
+        &self,
+        token_hash: &str,
+        account_id: &str,
+        csrf_token: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO staff_sessions (token_hash, account_id, csrf_token, created_at, last_seen_at, expires_at)
+             VALUES ($1, $2, $3, $4, $4, $5)",
+        )
+        .bind(token_hash)
+        .bind(account_id)
+        .bind(csrf_token)
+        .bind(now)
+        .bind(expires_at)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn touch_session(&self, token_hash: &str, now: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE staff_sessions SET last_seen_at = $2 WHERE token_hash = $1")
+            .bind(token_hash)
+            .bind(now)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM staff_sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Failed sign-ins for `key` since `since_ms`.
+    pub async fn count_login_failures(&self, key: &str, since_ms: i64) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query("SELECT COUNT(*) FROM login_failures WHERE key = $1 AND failed_at >= $2")
+                .bind(key)
+                .bind(since_ms)
+                .fetch_one(self.pool())
+                .await?
+                .try_get(0)?,
+        )
+    }
+
+    pub async fn record_login_failure(&self, key: &str, at_ms: i64) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO login_failures (key, failed_at) VALUES ($1, $2)")
+            .bind(key)
+            .bind(at_ms)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn clear_login_failures(&self, key: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM login_failures WHERE key = $1")
+            .bind(key)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+}
+
+pub async fn insert_staff(
+    conn: &mut AnyConnection,
+    account: &NewStaffAccount,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO staff_accounts (id, email, password_hash, roles, must_change_password, created_at)
+         VALUES ($1, $2, $3, $4, 1, $5)",
+    )
+    .bind(&account.id)
+    .bind(&account.email)
+    .bind(&account.password_hash)
+    .bind(account.roles.join(","))
+    .bind(account.created_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Sets a new password hash and ends every session of the account but `keep`.
+pub async fn set_password(
+    conn: &mut AnyConnection,
+    account_id: &str,
+    password_hash: &str,
+    must_change: bool,
+    keep_session: Option<&str>,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE staff_accounts SET password_hash = $2, must_change_password = $3, password_changed_at = $4
+         WHERE id = $1",
+    )
+    .bind(account_id)
+    .bind(password_hash)
+    .bind(i64::from(must_change))
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM staff_sessions WHERE account_id = $1 AND token_hash <> $2")
+        .bind(account_id)
+        .bind(keep_session.unwrap_or(""))
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_roles(
+    conn: &mut AnyConnection,
+    account_id: &str,
+    roles: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE staff_accounts SET roles = $2 WHERE id = $1")
+        .bind(account_id)
+        .bind(roles)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Disabling also ends the account's sessions at once.
+pub async fn set_disabled(
+    conn: &mut AnyConnection,
+    account_id: &str,
+    disabled: bool,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE staff_accounts SET disabled = $2 WHERE id = $1")
+        .bind(account_id)
+        .bind(i64::from(disabled))
+        .execute(&mut *conn)
+        .await?;
+    if disabled {
+        sqlx::query("DELETE FROM staff_sessions WHERE account_id = $1")
+            .bind(account_id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
 }

@@ -6,7 +6,7 @@ use app::dto::{ComponentStatus, Impact, IncidentStage, Lang};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::{Store, StoreError};
+use super::{Backend, Store, StoreError};
 
 pub type Texts = BTreeMap<Lang, String>;
 
@@ -110,8 +110,11 @@ fn lang_of(row: &AnyRow) -> Result<Lang, StoreError> {
 }
 
 /// Reads `(owner, lang, text)` rows into per-owner text maps.
-async fn texts_by_owner(store: &Store, sql: &str) -> Result<BTreeMap<String, Texts>, StoreError> {
-    let rows = sqlx::query(sql).fetch_all(store.pool()).await?;
+async fn texts_by_owner(
+    conn: &mut AnyConnection,
+    sql: &str,
+) -> Result<BTreeMap<String, Texts>, StoreError> {
+    let rows = sqlx::query(sql).fetch_all(&mut *conn).await?;
     let mut out: BTreeMap<String, Texts> = BTreeMap::new();
     for row in rows {
         let owner: String = row.try_get(0)?;
@@ -122,222 +125,242 @@ async fn texts_by_owner(store: &Store, sql: &str) -> Result<BTreeMap<String, Tex
 }
 
 impl Store {
+    /// Everything the public side shows, read in one transaction so a
+    /// rebuild never sees half of a write (on PostgreSQL, REPEATABLE READ:
+    /// every query sees the same committed state).
     pub async fn load_status_data(&self, history_since_ms: i64) -> Result<StatusData, StoreError> {
-        let group_names = texts_by_owner(
-            self,
-            "SELECT group_id, lang, name FROM component_group_translations",
-        )
-        .await?;
-        let groups = sqlx::query("SELECT id, position FROM component_groups ORDER BY position, id")
-            .fetch_all(self.pool())
-            .await?
-            .into_iter()
-            .map(|row| {
-                let id: String = row.try_get("id")?;
-                Ok(GroupRecord {
-                    names: group_names.get(&id).cloned().unwrap_or_default(),
-                    position: row.try_get("position")?,
-                    id,
-                })
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
+        let mut tx = self.pool().begin().await?;
+        if self.backend() == Backend::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(&mut *tx)
+                .await?;
+        }
+        let data = read_status_data(&mut tx, history_since_ms).await?;
+        tx.commit().await?;
+        Ok(data)
+    }
+}
 
-        let names = texts_by_owner(
-            self,
-            "SELECT component_id, lang, name FROM component_translations",
-        )
-        .await?;
-        let descriptions = texts_by_owner(
-            self,
-            "SELECT component_id, lang, description FROM component_translations WHERE description IS NOT NULL",
-        )
-        .await?;
-        let components = sqlx::query(
-            "SELECT id, group_id, position, status, hidden, created_at, updated_at
-             FROM components ORDER BY position, id",
-        )
-        .fetch_all(self.pool())
+async fn read_status_data(
+    conn: &mut AnyConnection,
+    history_since_ms: i64,
+) -> Result<StatusData, StoreError> {
+    let group_names = texts_by_owner(
+        &mut *conn,
+        "SELECT group_id, lang, name FROM component_group_translations",
+    )
+    .await?;
+    let groups = sqlx::query("SELECT id, position FROM component_groups ORDER BY position, id")
+        .fetch_all(&mut *conn)
         .await?
         .into_iter()
         .map(|row| {
             let id: String = row.try_get("id")?;
-            Ok(ComponentRecord {
-                names: names.get(&id).cloned().unwrap_or_default(),
-                descriptions: descriptions.get(&id).cloned().unwrap_or_default(),
-                group_id: row.try_get("group_id")?,
+            Ok(GroupRecord {
+                names: group_names.get(&id).cloned().unwrap_or_default(),
                 position: row.try_get("position")?,
-                status: parse(&row.try_get::<String, _>("status")?)?,
-                hidden: row.try_get::<i64, _>("hidden")? != 0,
-                created_at: row.try_get("created_at")?,
-                updated_at: row.try_get("updated_at")?,
                 id,
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
 
-        // The records inside the range, plus each component's last one before it.
-        let history = sqlx::query(
-            "SELECT h.component_id, h.status, h.changed_at FROM component_status_history h
+    let names = texts_by_owner(
+        &mut *conn,
+        "SELECT component_id, lang, name FROM component_translations",
+    )
+    .await?;
+    let descriptions = texts_by_owner(
+            &mut *conn,
+            "SELECT component_id, lang, description FROM component_translations WHERE description IS NOT NULL",
+        )
+        .await?;
+    let components = sqlx::query(
+        "SELECT id, group_id, position, status, hidden, created_at, updated_at
+             FROM components ORDER BY position, id",
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|row| {
+        let id: String = row.try_get("id")?;
+        Ok(ComponentRecord {
+            names: names.get(&id).cloned().unwrap_or_default(),
+            descriptions: descriptions.get(&id).cloned().unwrap_or_default(),
+            group_id: row.try_get("group_id")?,
+            position: row.try_get("position")?,
+            status: parse(&row.try_get::<String, _>("status")?)?,
+            hidden: row.try_get::<i64, _>("hidden")? != 0,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+            id,
+        })
+    })
+    .collect::<Result<Vec<_>, StoreError>>()?;
+
+    // The records inside the range, plus each component's last one before it.
+    let history = sqlx::query(
+        "SELECT h.component_id, h.status, h.changed_at FROM component_status_history h
              WHERE h.changed_at >= $1
                 OR h.id = (SELECT h2.id FROM component_status_history h2
                            WHERE h2.component_id = h.component_id AND h2.changed_at < $1
                            ORDER BY h2.changed_at DESC, h2.id DESC LIMIT 1)
              ORDER BY h.component_id, h.changed_at, h.id",
-        )
-        .bind(history_since_ms)
-        .fetch_all(self.pool())
+    )
+    .bind(history_since_ms)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|row| {
+        Ok(HistoryRecord {
+            component_id: row.try_get("component_id")?,
+            status: parse(&row.try_get::<String, _>("status")?)?,
+            changed_at: row.try_get("changed_at")?,
+        })
+    })
+    .collect::<Result<Vec<_>, StoreError>>()?;
+
+    let incidents = load_incidents(&mut *conn).await?;
+    let maintenances = load_maintenances(&mut *conn).await?;
+
+    let settings = sqlx::query("SELECT key, value FROM page_settings")
+        .fetch_all(&mut *conn)
         .await?
         .into_iter()
-        .map(|row| {
-            Ok(HistoryRecord {
-                component_id: row.try_get("component_id")?,
-                status: parse(&row.try_get::<String, _>("status")?)?,
-                changed_at: row.try_get("changed_at")?,
-            })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
+        .map(|row| Ok((row.try_get("key")?, row.try_get("value")?)))
+        .collect::<Result<BTreeMap<String, String>, StoreError>>()?;
 
-        let incidents = self.load_incidents().await?;
-        let maintenances = self.load_maintenances().await?;
+    Ok(StatusData {
+        groups,
+        components,
+        history,
+        incidents,
+        maintenances,
+        settings,
+    })
+}
 
-        let settings = sqlx::query("SELECT key, value FROM page_settings")
-            .fetch_all(self.pool())
-            .await?
-            .into_iter()
-            .map(|row| Ok((row.try_get("key")?, row.try_get("value")?)))
-            .collect::<Result<BTreeMap<String, String>, StoreError>>()?;
-
-        Ok(StatusData {
-            groups,
-            components,
-            history,
-            incidents,
-            maintenances,
-            settings,
-        })
-    }
-
-    async fn load_incidents(&self) -> Result<Vec<IncidentRecord>, StoreError> {
-        let titles = texts_by_owner(
-            self,
-            "SELECT incident_id, lang, title FROM incident_translations",
-        )
-        .await?;
-        let bodies = texts_by_owner(
-            self,
-            "SELECT update_id, lang, body FROM incident_update_translations",
-        )
-        .await?;
-        let mut affected: BTreeMap<String, Vec<AffectedComponent>> = BTreeMap::new();
-        for row in sqlx::query(
-            "SELECT update_id, component_id, old_status, new_status
+async fn load_incidents(conn: &mut AnyConnection) -> Result<Vec<IncidentRecord>, StoreError> {
+    let titles = texts_by_owner(
+        &mut *conn,
+        "SELECT incident_id, lang, title FROM incident_translations",
+    )
+    .await?;
+    let bodies = texts_by_owner(
+        &mut *conn,
+        "SELECT update_id, lang, body FROM incident_update_translations",
+    )
+    .await?;
+    let mut affected: BTreeMap<String, Vec<AffectedComponent>> = BTreeMap::new();
+    for row in sqlx::query(
+        "SELECT update_id, component_id, old_status, new_status
              FROM incident_update_components ORDER BY update_id, component_id",
-        )
-        .fetch_all(self.pool())
-        .await?
-        {
-            affected
-                .entry(row.try_get("update_id")?)
-                .or_default()
-                .push(AffectedComponent {
-                    component_id: row.try_get("component_id")?,
-                    old_status: parse(&row.try_get::<String, _>("old_status")?)?,
-                    new_status: parse(&row.try_get::<String, _>("new_status")?)?,
-                });
-        }
-        let mut updates: BTreeMap<String, Vec<UpdateRecord>> = BTreeMap::new();
-        for row in sqlx::query(
-            "SELECT id, incident_id, status, display_at, created_at FROM incident_updates
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        affected
+            .entry(row.try_get("update_id")?)
+            .or_default()
+            .push(AffectedComponent {
+                component_id: row.try_get("component_id")?,
+                old_status: parse(&row.try_get::<String, _>("old_status")?)?,
+                new_status: parse(&row.try_get::<String, _>("new_status")?)?,
+            });
+    }
+    let mut updates: BTreeMap<String, Vec<UpdateRecord>> = BTreeMap::new();
+    for row in sqlx::query(
+        "SELECT id, incident_id, status, display_at, created_at FROM incident_updates
              ORDER BY incident_id, display_at, created_at, id",
-        )
-        .fetch_all(self.pool())
-        .await?
-        {
-            let id: String = row.try_get("id")?;
-            updates
-                .entry(row.try_get("incident_id")?)
-                .or_default()
-                .push(UpdateRecord {
-                    bodies: bodies.get(&id).cloned().unwrap_or_default(),
-                    components: affected.remove(&id).unwrap_or_default(),
-                    status: parse(&row.try_get::<String, _>("status")?)?,
-                    display_at: row.try_get("display_at")?,
-                    created_at: row.try_get("created_at")?,
-                    id,
-                });
-        }
-        sqlx::query(
-            "SELECT id, impact, status, started_at, resolved_at, created_at, updated_at
-             FROM incidents ORDER BY started_at DESC, id",
-        )
-        .fetch_all(self.pool())
-        .await?
-        .into_iter()
-        .map(|row| {
-            let id: String = row.try_get("id")?;
-            Ok(IncidentRecord {
-                titles: titles.get(&id).cloned().unwrap_or_default(),
-                updates: updates.remove(&id).unwrap_or_default(),
-                impact: parse(&row.try_get::<String, _>("impact")?)?,
-                status: parse(&row.try_get::<String, _>("status")?)?,
-                started_at: row.try_get("started_at")?,
-                resolved_at: row.try_get("resolved_at")?,
-                created_at: row.try_get("created_at")?,
-                updated_at: row.try_get("updated_at")?,
-                id,
-            })
-        })
-        .collect()
-    }
-
-    async fn load_maintenances(&self) -> Result<Vec<MaintenanceRecord>, StoreError> {
-        let titles = texts_by_owner(
-            self,
-            "SELECT maintenance_id, lang, title FROM scheduled_maintenance_translations",
-        )
-        .await?;
-        let bodies = texts_by_owner(
-            self,
-            "SELECT maintenance_id, lang, body FROM scheduled_maintenance_translations",
-        )
-        .await?;
-        let mut components: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for row in sqlx::query(
-            "SELECT maintenance_id, component_id FROM scheduled_maintenance_components
-             ORDER BY maintenance_id, component_id",
-        )
-        .fetch_all(self.pool())
-        .await?
-        {
-            components
-                .entry(row.try_get("maintenance_id")?)
-                .or_default()
-                .push(row.try_get("component_id")?);
-        }
-        sqlx::query(
-            "SELECT id, status, scheduled_for, scheduled_until, created_at, updated_at
-             FROM scheduled_maintenances ORDER BY scheduled_for, id",
-        )
-        .fetch_all(self.pool())
-        .await?
-        .into_iter()
-        .map(|row| {
-            let id: String = row.try_get("id")?;
-            Ok(MaintenanceRecord {
-                titles: titles.get(&id).cloned().unwrap_or_default(),
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        let id: String = row.try_get("id")?;
+        updates
+            .entry(row.try_get("incident_id")?)
+            .or_default()
+            .push(UpdateRecord {
                 bodies: bodies.get(&id).cloned().unwrap_or_default(),
-                component_ids: components.remove(&id).unwrap_or_default(),
-                status: row.try_get("status")?,
-                scheduled_for: row.try_get("scheduled_for")?,
-                scheduled_until: row.try_get("scheduled_until")?,
+                components: affected.remove(&id).unwrap_or_default(),
+                status: parse(&row.try_get::<String, _>("status")?)?,
+                display_at: row.try_get("display_at")?,
                 created_at: row.try_get("created_at")?,
-                updated_at: row.try_get("updated_at")?,
                 id,
-            })
-        })
-        .collect()
+            });
     }
+    sqlx::query(
+        "SELECT id, impact, status, started_at, resolved_at, created_at, updated_at
+             FROM incidents ORDER BY started_at DESC, id",
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|row| {
+        let id: String = row.try_get("id")?;
+        Ok(IncidentRecord {
+            titles: titles.get(&id).cloned().unwrap_or_default(),
+            updates: updates.remove(&id).unwrap_or_default(),
+            impact: parse(&row.try_get::<String, _>("impact")?)?,
+            status: parse(&row.try_get::<String, _>("status")?)?,
+            started_at: row.try_get("started_at")?,
+            resolved_at: row.try_get("resolved_at")?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+            id,
+        })
+    })
+    .collect()
+}
 
+async fn load_maintenances(conn: &mut AnyConnection) -> Result<Vec<MaintenanceRecord>, StoreError> {
+    let titles = texts_by_owner(
+        &mut *conn,
+        "SELECT maintenance_id, lang, title FROM scheduled_maintenance_translations",
+    )
+    .await?;
+    let bodies = texts_by_owner(
+        &mut *conn,
+        "SELECT maintenance_id, lang, body FROM scheduled_maintenance_translations",
+    )
+    .await?;
+    let mut components: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for row in sqlx::query(
+        "SELECT maintenance_id, component_id FROM scheduled_maintenance_components
+             ORDER BY maintenance_id, component_id",
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        components
+            .entry(row.try_get("maintenance_id")?)
+            .or_default()
+            .push(row.try_get("component_id")?);
+    }
+    sqlx::query(
+        "SELECT id, status, scheduled_for, scheduled_until, created_at, updated_at
+             FROM scheduled_maintenances ORDER BY scheduled_for, id",
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|row| {
+        let id: String = row.try_get("id")?;
+        Ok(MaintenanceRecord {
+            titles: titles.get(&id).cloned().unwrap_or_default(),
+            bodies: bodies.get(&id).cloned().unwrap_or_default(),
+            component_ids: components.remove(&id).unwrap_or_default(),
+            status: row.try_get("status")?,
+            scheduled_for: row.try_get("scheduled_for")?,
+            scheduled_until: row.try_get("scheduled_until")?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+            id,
+        })
+    })
+    .collect()
+}
+
+impl Store {
     /// Whether any component exists: the demo seeds only an empty database.
     pub async fn has_components(&self) -> Result<bool, StoreError> {
         let n: i64 = sqlx::query("SELECT COUNT(*) FROM components")

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use app::dto::{ComponentStatus, Impact, IncidentStage, Lang};
 use futures_util::{Stream, StreamExt};
+use plaster_server::audit::Actor;
 use plaster_server::status_writes::{
     self, latest_change_id, ComponentChange, OpenIncident, PostUpdate, WriteError,
 };
@@ -93,10 +94,14 @@ async fn unresolved(app: &TestApp) -> usize {
 
 async fn a_component_write_shows_in_the_api_and_the_page(app: TestApp) {
     assert_eq!(component_status(&app, "login").await, "operational");
-    let written =
-        status_writes::set_component_status(&app.store, "login", ComponentStatus::MajorOutage)
-            .await
-            .expect("write");
+    let written = status_writes::set_component_status(
+        &app.store,
+        &Actor::Cli,
+        "login",
+        ComponentStatus::MajorOutage,
+    )
+    .await
+    .expect("write");
     assert_eq!(
         written.components[0].old_status,
         ComponentStatus::Operational
@@ -121,6 +126,7 @@ async fn incident_writes_rebuild_the_snapshot(app: TestApp) {
     let before = unresolved(&app).await;
     let opened = status_writes::open_incident(
         &app.store,
+        &Actor::Cli,
         &OpenIncident {
             impact: Impact::Major,
             stage: IncidentStage::Investigating,
@@ -150,6 +156,7 @@ async fn incident_writes_rebuild_the_snapshot(app: TestApp) {
 
     status_writes::post_incident_update(
         &app.store,
+        &Actor::Cli,
         &PostUpdate {
             incident_id: opened.subject_id.clone(),
             stage: IncidentStage::Resolved,
@@ -287,10 +294,14 @@ async fn an_sse_client_receives_a_write(app: TestApp) {
     assert_eq!(first.data["overall"], "operational");
     assert!(first.data["active_incidents"].is_u64());
 
-    let written =
-        status_writes::set_component_status(&app.store, "login", ComponentStatus::MajorOutage)
-            .await
-            .expect("write");
+    let written = status_writes::set_component_status(
+        &app.store,
+        &Actor::Cli,
+        "login",
+        ComponentStatus::MajorOutage,
+    )
+    .await
+    .expect("write");
     app.live.changed();
     let event = client
         .wait_for("login down", written.change_id, login_is("major_outage"))
@@ -312,7 +323,7 @@ async fn reconnecting_with_an_old_event_id_catches_up_at_once(app: TestApp) {
         ComponentStatus::DegradedPerformance,
         ComponentStatus::PartialOutage,
     ] {
-        last = status_writes::set_component_status(&app.store, "login", status)
+        last = status_writes::set_component_status(&app.store, &Actor::Cli, "login", status)
             .await
             .expect("write")
             .change_id;
@@ -467,9 +478,14 @@ async fn the_cli_refuses_bad_input_with_exit_2(app: TestApp) {
 
 async fn an_unknown_component_is_refused_and_nothing_written(app: TestApp) {
     let before = latest_change_id(&app.store).await.expect("max");
-    let e = status_writes::set_component_status(&app.store, "nope", ComponentStatus::MajorOutage)
-        .await
-        .expect_err("unknown component");
+    let e = status_writes::set_component_status(
+        &app.store,
+        &Actor::Cli,
+        "nope",
+        ComponentStatus::MajorOutage,
+    )
+    .await
+    .expect_err("unknown component");
     assert!(matches!(e, WriteError::UnknownComponent(ref id) if id == "nope"));
     assert!(e.to_string().contains("nope") && e.is_bad_input());
 
@@ -477,6 +493,7 @@ async fn an_unknown_component_is_refused_and_nothing_written(app: TestApp) {
     let incidents_before = unresolved(&app).await;
     let e = status_writes::open_incident(
         &app.store,
+        &Actor::Cli,
         &OpenIncident {
             impact: Impact::Minor,
             stage: IncidentStage::Investigating,
@@ -500,6 +517,7 @@ async fn an_unknown_component_is_refused_and_nothing_written(app: TestApp) {
 
     let e = status_writes::post_incident_update(
         &app.store,
+        &Actor::Cli,
         &PostUpdate {
             incident_id: "missing".into(),
             stage: IncidentStage::Resolved,
@@ -535,9 +553,14 @@ async fn the_polling_fallback_has_the_same_state(app: TestApp) {
         .expect("GET");
     assert_eq!(again.status().as_u16(), 304);
 
-    status_writes::set_component_status(&app.store, "login", ComponentStatus::PartialOutage)
-        .await
-        .expect("write");
+    status_writes::set_component_status(
+        &app.store,
+        &Actor::Cli,
+        "login",
+        ComponentStatus::PartialOutage,
+    )
+    .await
+    .expect("write");
     app.live.changed();
     eventually("the state moves on", || async {
         let r = app
@@ -566,10 +589,14 @@ async fn postgres_a_write_on_one_node_reaches_another_nodes_clients() {
         .next_event(Instant::now() + within())
         .await
         .expect("current state");
-    let written =
-        status_writes::set_component_status(&a.store, "casino", ComponentStatus::MajorOutage)
-            .await
-            .expect("write");
+    let written = status_writes::set_component_status(
+        &a.store,
+        &Actor::Cli,
+        "casino",
+        ComponentStatus::MajorOutage,
+    )
+    .await
+    .expect("write");
     let event = client
         .wait_for("node B hears node A's write", written.change_id, |d| {
             d["components"]["casino"] == "major_outage"

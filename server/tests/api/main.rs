@@ -7,5 +7,6 @@ mod cli;
 mod health;
 mod live;
 mod pages;
+mod staff;
 mod status_page;
 mod statuspage_api;

@@ -1,0 +1,66 @@
+import { test, expect, Page } from "@playwright/test";
+import { execFileSync } from "node:child_process";
+
+// A real write through the CLI, against the database the server under test
+// uses (scripts/e2e.sh exports both). The server learns of it by itself.
+function setStatus(component: string, status: string) {
+  const bin = process.env.PLASTER_E2E_BIN;
+  const db = process.env.PLASTER_E2E_DATABASE_URL;
+  if (!bin || !db) throw new Error("run through scripts/e2e.sh: PLASTER_E2E_BIN and PLASTER_E2E_DATABASE_URL are unset");
+  execFileSync(bin, ["component", "set-status", component, status], {
+    env: { ...process.env, DATABASE_URL: db, RUST_LOG: "warn" },
+    stdio: "pipe",
+  });
+}
+
+async function casino(page: Page) {
+  return page.getByTestId("component").filter({ has: page.locator(".name", { hasText: /^Casino$/ }) });
+}
+
+/** Waits until the wasm bundle has hydrated the page (the group toggle works then). */
+async function hydrated(page: Page) {
+  await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true", { timeout: 15_000 });
+}
+
+test.afterEach(() => setStatus("casino", "operational"));
+
+test("an open page shows a change without reloading", async ({ page }) => {
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto("/en");
+  await hydrated(page);
+  const row = await casino(page);
+  await expect(row).toHaveAttribute("data-status", "operational");
+  // Marks this document: a reload would lose it.
+  await page.evaluate(() => ((window as any).__notReloaded = true));
+
+  setStatus("casino", "major_outage");
+  await expect(row).toHaveAttribute("data-status", "major_outage");
+  await expect(row).toContainText("Major outage");
+  await expect(page.getByTestId("overall")).not.toContainText("All systems operational");
+
+  setStatus("casino", "operational");
+  await expect(row).toHaveAttribute("data-status", "operational");
+  expect(await page.evaluate(() => (window as any).__notReloaded)).toBe(true);
+  expect(errors).toEqual([]);
+});
+
+test("without the event stream the page polls and still updates", async ({ page }) => {
+  // A proxy that refuses the stream: the browser's EventSource gives up.
+  let refused = 0;
+  await page.route("**/api/live", (route) => {
+    refused += 1;
+    return route.fulfill({ status: 503, body: "no streams here" });
+  });
+  await page.goto("/en");
+  await hydrated(page);
+  const row = await casino(page);
+  await expect(row).toHaveAttribute("data-status", "operational");
+  await page.evaluate(() => ((window as any).__notReloaded = true));
+
+  setStatus("casino", "partial_outage");
+  // Polling runs every 5 s.
+  await expect(row).toHaveAttribute("data-status", "partial_outage", { timeout: 15_000 });
+  expect(refused).toBeGreaterThan(0);
+  expect(await page.evaluate(() => (window as any).__notReloaded)).toBe(true);
+});

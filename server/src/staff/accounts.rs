@@ -1,0 +1,329 @@
+//! Staff accounts (admins): list, add with a one-time password, change
+//! roles, disable. `plaster staff add` uses the same [`create_account`].
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::{Extension, Form};
+use rand::distr::{Alphanumeric, SampleString};
+use serde_json::json;
+
+use super::roles::Roles;
+use super::session::StaffSession;
+use super::{page, see_other, utc, Frame, StaffError};
+use crate::audit::{self, Actor};
+use crate::auth::hash_password;
+use crate::http::AppState;
+use crate::ids::new_id;
+use crate::store::staff::{insert_staff, NewStaffAccount, StaffAccountRecord};
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("email: {0:?} is not an e-mail address")]
+    Email(String),
+    #[error("email: an account for {0} exists already")]
+    Exists(String),
+    #[error("role: {0}")]
+    Role(String),
+    #[error("cannot hash the password: {0}")]
+    Hash(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A checked, lower-cased e-mail address.
+pub fn parse_email(raw: &str) -> Result<String, AccountError> {
+    let email = raw.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !email
+                    .chars()
+                    .any(|c| c.is_whitespace() || c == ',' || c == '<' || c == '>')
+        })
+        && email.matches('@').count() == 1;
+    if valid {
+        Ok(email)
+    } else {
+        Err(AccountError::Email(raw.to_string()))
+    }
+}
+
+/// Creates an account with a random one-time password (returned once; only
+/// its argon2id hash is stored). The first sign-in must replace it.
+pub async fn create_account(
+    store: &Store,
+    actor: &Actor,
+    email: &str,
+    roles: &Roles,
+) -> Result<(String, String), AccountError> {
+    let email = parse_email(email)?;
+    if roles.is_empty() {
+        return Err(AccountError::Role(
+            "give at least one of communications, support, finance, admin".into(),
+        ));
+    }
+    if store.staff_for_sign_in(&email).await?.is_some() {
+        return Err(AccountError::Exists(email));
+    }
+    let password = Alphanumeric.sample_string(&mut rand::rng(), 20);
+    let hashed = {
+        let password = password.clone();
+        tokio::task::spawn_blocking(move || hash_password(&password))
+            .await
+            .map_err(|e| AccountError::Hash(e.to_string()))?
+            .map_err(|e| AccountError::Hash(e.to_string()))?
+    };
+    let id = new_id();
+    let mut tx = store.pool().begin().await.map_err(StoreError::from)?;
+    insert_staff(
+        &mut tx,
+        &NewStaffAccount {
+            id: id.clone(),
+            email: email.clone(),
+            password_hash: hashed,
+            roles: roles.iter().map(|r| r.as_str().to_string()).collect(),
+            created_at: chrono::Utc::now().timestamp_millis(),
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        // Two admins adding the same address at once.
+        StoreError::Query(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+            AccountError::Exists(email.clone())
+        }
+        other => AccountError::Store(other),
+    })?;
+    audit::append(
+        &mut tx,
+        actor,
+        "account.add",
+        &email,
+        None,
+        Some(&json!({ "roles": roles.to_stored() })),
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok((id, password))
+}
+
+pub struct AccountRow {
+    pub id: String,
+    pub email: String,
+    pub roles: Roles,
+    pub disabled: bool,
+    pub must_change_password: bool,
+    pub created: String,
+}
+
+impl From<StaffAccountRecord> for AccountRow {
+    fn from(a: StaffAccountRecord) -> Self {
+        AccountRow {
+            roles: Roles::from_stored(&a.roles),
+            created: utc(a.created_at),
+            id: a.id,
+            email: a.email,
+            disabled: a.disabled,
+            must_change_password: a.must_change_password,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "staff/accounts.html")]
+struct AccountsPage {
+    frame: Frame,
+    accounts: Vec<AccountRow>,
+    all_roles: [super::roles::Role; 4],
+    created: Option<(String, String)>,
+    error: Option<String>,
+}
+
+async fn accounts_page(
+    state: &AppState,
+    session: &StaffSession,
+    created: Option<(String, String)>,
+    error: Option<String>,
+) -> Result<Response, StaffError> {
+    let failed = error.is_some();
+    let accounts = state
+        .store
+        .staff_accounts()
+        .await?
+        .into_iter()
+        .map(AccountRow::from)
+        .collect();
+    let mut response = page(&AccountsPage {
+        frame: Frame::new(session, "/staff/accounts"),
+        accounts,
+        all_roles: super::roles::Role::ALL,
+        created,
+        error,
+    });
+    if failed {
+        *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(response)
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(session): Extension<StaffSession>,
+) -> Result<Response, StaffError> {
+    accounts_page(&state, &session, None, None).await
+}
+
+/// Repeated `role` fields arrive as one string each.
+fn roles_of(body: &[(String, String)]) -> Result<Roles, AccountError> {
+    Roles::parse_all(
+        body.iter()
+            .filter(|(k, _)| k == "role")
+            .map(|(_, v)| v.as_str()),
+    )
+    .map_err(|e| AccountError::Role(e.to_string()))
+}
+
+fn field<'a>(body: &'a [(String, String)], name: &str) -> &'a str {
+    body.iter()
+        .find(|(k, _)| k == name)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+pub async fn add(
+    State(state): State<AppState>,
+    Extension(session): Extension<StaffSession>,
+    Form(body): Form<Vec<(String, String)>>,
+) -> Result<Response, StaffError> {
+    let result = match roles_of(&body) {
+        Ok(roles) => {
+            create_account(
+                &state.store,
+                &session.actor(),
+                field(&body, "email"),
+                &roles,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok((_, password)) => {
+            let email = parse_email(field(&body, "email")).unwrap_or_default();
+            accounts_page(&state, &session, Some((email, password)), None).await
+        }
+        Err(AccountError::Store(e)) => Err(e.into()),
+        Err(e) => accounts_page(&state, &session, None, Some(e.to_string())).await,
+    }
+}
+
+/// `action=roles` (with `role` fields), `action=disable`, `action=enable`.
+pub async fn edit(
+    State(state): State<AppState>,
+    Extension(session): Extension<StaffSession>,
+    Path(id): Path<String>,
+    Form(body): Form<Vec<(String, String)>>,
+) -> Result<Response, StaffError> {
+    let action = field(&body, "action").to_string();
+    let Some(account) = state.store.staff_account(&id).await? else {
+        return Err(StaffError::NotFound(format!("staff account {id}")));
+    };
+    let mut tx = state.store.pool().begin().await.map_err(StoreError::from)?;
+    match action.as_str() {
+        "roles" => {
+            let roles = match roles_of(&body) {
+                Ok(roles) if !roles.is_empty() => roles,
+                Ok(_) => {
+                    return accounts_page(
+                        &state,
+                        &session,
+                        None,
+                        Some("role: keep at least one role, or disable the account".into()),
+                    )
+                    .await
+                }
+                Err(e) => return accounts_page(&state, &session, None, Some(e.to_string())).await,
+            };
+            if account.id == session.account.id && !roles.has(super::roles::Role::Admin) {
+                return accounts_page(
+                    &state,
+                    &session,
+                    None,
+                    Some("role: you cannot take admin away from yourself".into()),
+                )
+                .await;
+            }
+            crate::store::staff::set_roles(&mut tx, &id, &roles.to_stored()).await?;
+            audit::append(
+                &mut tx,
+                &session.actor(),
+                "account.roles",
+                &account.email,
+                Some(&json!({ "roles": account.roles })),
+                Some(&json!({ "roles": roles.to_stored() })),
+            )
+            .await?;
+        }
+        "disable" | "enable" => {
+            let disable = action == "disable";
+            if disable && account.id == session.account.id {
+                return accounts_page(
+                    &state,
+                    &session,
+                    None,
+                    Some("You cannot disable your own account.".into()),
+                )
+                .await;
+            }
+            crate::store::staff::set_disabled(&mut tx, &id, disable).await?;
+            audit::append(
+                &mut tx,
+                &session.actor(),
+                if disable {
+                    "account.disable"
+                } else {
+                    "account.enable"
+                },
+                &account.email,
+                Some(&json!({ "disabled": account.disabled })),
+                Some(&json!({ "disabled": disable })),
+            )
+            .await?;
+        }
+        other => {
+            return Err(StaffError::BadInput(format!(
+                "action: {other:?} is not one of roles, disable, enable"
+            )))
+        }
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(see_other("/staff/accounts"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_checked_and_lower_cased() {
+        assert_eq!(
+            parse_email(" Ada@Example.SE ").expect("ok"),
+            "ada@example.se"
+        );
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@x.se",
+            "a b@x.se",
+            "a@x",
+            "a@@x.se",
+            "a@x.se,b@y.se",
+        ] {
+            assert!(parse_email(bad).is_err(), "{bad}");
+        }
+    }
+}

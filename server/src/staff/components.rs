@@ -1,0 +1,185 @@
+//! Components: communications change statuses (with a confirmation that
+//! shows the public effect); admins rename, regroup, reorder and hide.
+
+use app::dto::{ComponentStatus, Lang};
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::{Extension, Form};
+
+use super::roles::{ADMIN, COMMUNICATIONS};
+use super::session::StaffSession;
+use super::{page, see_other, Frame, StaffError};
+use crate::http::AppState;
+use crate::status_view::localize;
+use crate::status_writes::{self, EditComponent};
+use crate::store::status::Texts;
+
+type Fields = Vec<(String, String)>;
+
+fn field<'a>(body: &'a Fields, name: &str) -> &'a str {
+    body.iter()
+        .find(|(k, _)| k == name)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+pub struct ComponentRow {
+    pub id: String,
+    pub names: Vec<(&'static str, String)>,
+    pub display_name: String,
+    pub group_id: String,
+    pub position: i64,
+    pub hidden: bool,
+    pub status: ComponentStatus,
+}
+
+#[derive(Template)]
+#[template(path = "staff/components.html")]
+struct ComponentsPage {
+    frame: Frame,
+    components: Vec<ComponentRow>,
+    groups: Vec<(String, String)>,
+    statuses: [ComponentStatus; 5],
+    can_set_status: bool,
+    can_edit: bool,
+    /// A status change waiting for confirmation: (id, name, from, to).
+    confirm: Option<(String, String, ComponentStatus, ComponentStatus)>,
+    error: Option<String>,
+}
+
+async fn components_page(
+    state: &AppState,
+    session: &StaffSession,
+    confirm: Option<(String, ComponentStatus)>,
+    error: Option<String>,
+) -> Result<Response, StaffError> {
+    let data = state
+        .store
+        .load_status_data(chrono::Utc::now().timestamp_millis())
+        .await?;
+    let components: Vec<ComponentRow> = data
+        .components
+        .iter()
+        .map(|c| ComponentRow {
+            id: c.id.clone(),
+            names: Lang::ALL
+                .into_iter()
+                .map(|l| (l.code(), c.names.get(&l).cloned().unwrap_or_default()))
+                .collect(),
+            display_name: localize(&c.names, Lang::En).map_or_else(|| c.id.clone(), |t| t.text),
+            group_id: c.group_id.clone().unwrap_or_default(),
+            position: c.position,
+            hidden: c.hidden,
+            status: c.status,
+        })
+        .collect();
+    let confirm = confirm.and_then(|(id, to)| {
+        let c = components.iter().find(|c| c.id == id)?;
+        Some((id, c.display_name.clone(), c.status, to))
+    });
+    let failed = error.is_some();
+    let mut response = page(&ComponentsPage {
+        frame: Frame::new(session, "/staff/components"),
+        groups: data
+            .groups
+            .iter()
+            .map(|g| {
+                let name = localize(&g.names, Lang::En).map_or_else(|| g.id.clone(), |t| t.text);
+                (g.id.clone(), name)
+            })
+            .collect(),
+        components,
+        statuses: ComponentStatus::ALL,
+        can_set_status: COMMUNICATIONS.allows(&session.roles),
+        can_edit: ADMIN.allows(&session.roles),
+        confirm,
+        error,
+    });
+    if failed {
+        *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(response)
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(session): Extension<StaffSession>,
+) -> Result<Response, StaffError> {
+    components_page(&state, &session, None, None).await
+}
+
+/// `status=...`; without `confirm=yes` it only asks.
+pub async fn set_status(
+    State(state): State<AppState>,
+    Extension(session): Extension<StaffSession>,
+    Path(id): Path<String>,
+    Form(body): Form<Fields>,
+) -> Result<Response, StaffError> {
+    let status =
+        match status_writes::parse_value::<ComponentStatus>("status", field(&body, "status")) {
+            Ok(s) => s,
+            Err(e) => return components_page(&state, &session, None, Some(e.to_string())).await,
+        };
+    if field(&body, "confirm") != "yes" {
+        return components_page(&state, &session, Some((id, status)), None).await;
+    }
+    match status_writes::set_component_status(&state.store, &session.actor(), &id, status).await {
+        Ok(_) => {
+            state.live.changed();
+            Ok(see_other("/staff/components"))
+        }
+        Err(e) if e.is_bad_input() => {
+            components_page(&state, &session, None, Some(e.to_string())).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Admin: `name_sv`/`name_nb`/`name_en`, `group`, `position`, `hidden`.
+pub async fn edit(
+    State(state): State<AppState>,
+    Extension(session): Extension<StaffSession>,
+    Path(id): Path<String>,
+    Form(body): Form<Fields>,
+) -> Result<Response, StaffError> {
+    let names: Texts = Lang::ALL
+        .into_iter()
+        .filter_map(|l| {
+            let name = field(&body, &format!("name_{}", l.code())).trim();
+            (!name.is_empty()).then(|| (l, name.to_string()))
+        })
+        .collect();
+    let position = match field(&body, "position").trim().parse::<i64>() {
+        Ok(p) if (0..=10_000).contains(&p) => p,
+        _ => {
+            return components_page(
+                &state,
+                &session,
+                None,
+                Some(format!(
+                    "position: {:?} is not a whole number from 0 to 10000",
+                    field(&body, "position")
+                )),
+            )
+            .await
+        }
+    };
+    let group = field(&body, "group").trim();
+    let cmd = EditComponent {
+        component_id: id,
+        names,
+        group_id: (!group.is_empty()).then(|| group.to_string()),
+        position,
+        hidden: field(&body, "hidden") == "on",
+    };
+    match status_writes::edit_component(&state.store, &session.actor(), &cmd).await {
+        Ok(_) => {
+            state.live.changed();
+            Ok(see_other("/staff/components"))
+        }
+        Err(e) if e.is_bad_input() => {
+            components_page(&state, &session, None, Some(e.to_string())).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}

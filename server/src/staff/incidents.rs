@@ -1,0 +1,698 @@
+//! Running incidents (communications): open one, post updates through the
+//! stages with text per language, see which languages are missing, reuse
+//! message templates. Every public change goes through a preview that
+//! shows exactly what will be published, then a second, explicit "Publish".
+
+use std::collections::BTreeMap;
+
+use app::dto::{ComponentStatus, Impact, IncidentStage, Lang};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::{Extension, Form};
+use serde::Deserialize;
+use sqlx::Row;
+
+use super::session::StaffSession;
+use super::{page, see_other, utc, Frame, StaffError};
+use crate::http::AppState;
+use crate::markdown::to_safe_html;
+use crate::status_view::localize;
+use crate::status_writes::{self, ComponentChange, OpenIncident, PostUpdate};
+use crate::store::status::{StatusData, Texts};
+use crate::store::StoreError;
+
+type Fields = Vec<(String, String)>;
+
+fn field<'a>(body: &'a Fields, name: &str) -> &'a str {
+    body.iter()
+        .find(|(k, _)| k == name)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+/// Texts from `prefix_sv`, `prefix_nb`, `prefix_en`; blank ones are left out.
+fn texts(body: &Fields, prefix: &str) -> Texts {
+    Lang::ALL
+        .into_iter()
+        .filter_map(|lang| {
+            let text = field(body, &format!("{prefix}_{}", lang.code())).trim();
+            (!text.is_empty()).then(|| (lang, text.replace("\r\n", "\n")))
+        })
+        .collect()
+}
+
+/// One component line of the form.
+pub struct ComponentChoice {
+    pub id: String,
+    pub name: String,
+    pub status: ComponentStatus,
+    /// What the form asks for it ("" = leave as is).
+    pub chosen: String,
+}
+
+/// What the staff member typed, kept whole so an error or a preview never
+/// loses a word of it.
+#[derive(Default)]
+pub struct Draft {
+    pub titles: BTreeMap<&'static str, String>,
+    pub bodies: BTreeMap<&'static str, String>,
+    pub impact: String,
+    pub stage: String,
+    pub components: Vec<(String, String)>,
+}
+
+impl Draft {
+    fn from_fields(body: &Fields) -> Draft {
+        let per_lang = |prefix: &str| {
+            Lang::ALL
+                .into_iter()
+                .map(|l| {
+                    (
+                        l.code(),
+                        field(body, &format!("{prefix}_{}", l.code())).to_string(),
+                    )
+                })
+                .collect()
+        };
+        Draft {
+            titles: per_lang("title"),
+            bodies: per_lang("body"),
+            impact: field(body, "impact").to_string(),
+            stage: field(body, "stage").to_string(),
+            components: body
+                .iter()
+                .filter_map(|(k, v)| {
+                    k.strip_prefix("comp_")
+                        .filter(|_| !v.is_empty())
+                        .map(|id| (id.to_string(), v.clone()))
+                })
+                .collect(),
+        }
+    }
+
+    pub fn title(&self, lang: &str) -> &str {
+        self.titles.get(lang).map_or("", String::as_str)
+    }
+
+    pub fn body(&self, lang: &str) -> &str {
+        self.bodies.get(lang).map_or("", String::as_str)
+    }
+
+    fn changes(&self) -> Result<Vec<ComponentChange>, StaffError> {
+        self.components
+            .iter()
+            .map(|(id, status)| {
+                Ok(ComponentChange {
+                    component_id: id.clone(),
+                    status: status_writes::parse_value("component status", status)?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// A language's rendered preview: what readers will see.
+pub struct LangPreview {
+    pub lang: &'static str,
+    pub name: &'static str,
+    pub title: String,
+    pub body_html: String,
+    pub missing: bool,
+}
+
+fn previews(titles: Option<&Texts>, bodies: &Texts) -> Vec<LangPreview> {
+    Lang::ALL
+        .into_iter()
+        .map(|lang| {
+            let body = localize(bodies, lang);
+            LangPreview {
+                lang: lang.code(),
+                name: lang.native_name(),
+                title: titles
+                    .and_then(|t| localize(t, lang))
+                    .map(|t| t.text)
+                    .unwrap_or_default(),
+                body_html: body
+                    .as_ref()
+                    .map(|b| to_safe_html(&b.text))
+                    .unwrap_or_default(),
+                missing: !bodies.contains_key(&lang)
+                    || titles.is_some_and(|t| !t.contains_key(&lang)),
+            }
+        })
+        .collect()
+}
+
+async fn status_data(state: &AppState) -> Result<StatusData, StoreError> {
+    state
+        .store
+        .load_status_data(chrono::Utc::now().timestamp_millis())
+        .await
+}
+
+fn component_choices(data: &StatusData, draft: &Draft) -> Vec<ComponentChoice> {
+    data.components
+        .iter()
+        .map(|c| ComponentChoice {
+            name: localize(&c.names, Lang::En).map_or_else(|| c.id.clone(), |t| t.text),
+            status: c.status,
+            chosen: draft
+                .components
+                .iter()
+                .find(|(id, _)| *id == c.id)
+                .map(|(_, s)| s.clone())
+                .unwrap_or_default(),
+            id: c.id.clone(),
+        })
+        .collect()
+}
+
+pub struct IncidentRow {
+    pub id: String,
+    pub title: String,
+    pub impact: Impact,
+    pub stage: IncidentStage,
+    pub started: String,
+    pub missing: Vec<&'static str>,
+}
+
+#[derive(Template)]
+#[template(path = "staff/incidents.html")]
+struct ListPage {
+    frame: Frame,
+    active: Vec<IncidentRow>,
+    closed: Vec<IncidentRow>,
+}
+
+/// Languages an incident's title or any of its updates lacks.
+fn missing_langs(titles: &Texts, updates: &[&Texts]) -> Vec<&'static str> {
+    Lang::ALL
+        .into_iter()
+        .filter(|l| !titles.contains_key(l) || updates.iter().any(|b| !b.contains_key(l)))
+        .map(|l| l.code())
+        .collect()
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(session): Extension<StaffSession>,
+) -> Result<Response, StaffError> {
+    let data = status_data(&state).await?;
+    let (mut active, mut closed) = (Vec::new(), Vec::new());
+    for i in &data.incidents {
+        let row = IncidentRow {
+            id: i.id.clone(),
+            title: localize(&i.titles, Lang::En)
+                .map(|t| t.text)
+                .unwrap_or_default(),
+            impact: i.impact,
+            stage: i.status,
+            started: utc(i.started_at),
+            missing: missing_langs(
+                &i.titles,
+                &i.updates.iter().map(|u| &u.bodies).collect::<Vec<_>>(),
+            ),
+        };
+        if i.status.is_closed() {
+            closed.push(row);
+        } else {
+            active.push(row);
+        }
+    }
+    closed.truncate(20);
+    Ok(page(&ListPage {
+        frame: Frame::new(&session, "/staff/incidents"),
+        active,
+        closed,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "staff/incident_form.html")]
+struct FormPage {
+    frame: Frame,
+    /// None: opening a new incident; Some: posting an update to it.
+    incident: Option<IncidentDetail>,
+    draft: Draft,
+    components: Vec<ComponentChoice>,
+    impacts: [Impact; 5],
+    stages: [IncidentStage; 5],
+    statuses: [ComponentStatus; 5],
+    langs: [Lang; 3],
+    templates: Vec<TemplateRow>,
+    error: Option<String>,
+}
+
+pub struct TimelineRow {
+    pub stage: IncidentStage,
+    pub at: String,
+    pub previews: Vec<LangPreview>,
+}
+
+pub struct IncidentDetail {
+    pub id: String,
+    pub title: String,
+    pub impact: Impact,
+    pub stage: IncidentStage,
+    pub titles: Vec<LangPreview>,
+    pub timeline: Vec<TimelineRow>,
+    pub missing: Vec<&'static str>,
+}
+
+fn detail(data: &StatusData, id: &str) -> Option<IncidentDetail> {
+    let i = data.incidents.iter().find(|i| i.id == id)?;
+    Some(IncidentDetail {
+        id: i.id.clone(),
+        title: localize(&i.titles, Lang::En)
+            .map(|t| t.text)
+            .unwrap_or_default(),
+        impact: i.impact,
+        stage: i.status,
+        titles: previews(Some(&i.titles), &i.titles),
+        timeline: i
+            .updates
+            .iter()
+            .rev()
+            .map(|u| TimelineRow {
+                stage: u.status,
+                at: utc(u.display_at),
+                previews: previews(None, &u.bodies),
+            })
+            .collect(),
+        missing: missing_langs(
+            &i.titles,
+            &i.updates.iter().map(|u| &u.bodies).collect::<Vec<_>>(),
+        ),
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub struct FormQuery {
+    #[serde(default)]
+    template: String,
+}
+
+/// Fills the bodies (and stage) of a draft from a saved template.
+async fn apply_template(state: &AppState, id: &str, draft: &mut Draft) -> Result<(), StaffError> {
+    if id.is_empty() {
+        return Ok(());
+    }
+    if let Some(t) = load_templates(state)
+        .await?
+        .into_iter()
+        .find(|t| t.id == id)
+    {
+        draft.stage = t.stage.as_str().to_string();
+        for (lang, body) in t.bodies {
+            draft.bodies.insert(lang, body);
+        }
+    }
+    Ok(())
+}
+
+async fn form_page(
+    state: &AppState,
+    session: &StaffSession,
+    data: &StatusData,
+    incident: Option<IncidentDetail>,
+    draft: Draft,
+    error: Option<String>,
+) -> Result<Response, StaffError> {
+    let failed = error.is_some();
+    let mut response = page(&FormPage {
+        frame: Frame::new(session, "/staff/incidents"),
+        components: component_choices(data, &draft),
+        incident,
+        draft,
+        impacts: Impact::ALL,
+        stages: IncidentStage::ALL,
+        statuses: ComponentStatus::ALL,
+        langs: Lang::ALL,
+        templates: load_templates(state).await?,
+        error,
+    });
+    if failed {
+        *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(response)
+}
+
+pub async fn new_form(
+    State(state): State<AppState>,
+    Extension(session): Extension<StaffSession>,
+    Query(q): Query<FormQuery>,
+) -> Result<Response, StaffError> {
+    let data = status_data(&state).await?;
+    let mut draft = Draft {
+        impact: "major".into(),
+        stage: "investigating".into(),
+        ..Draft::default()
+    };
+    apply_template(&state, &q.template, &mut draft).await?;
+    form_page(&state, &session, &data, None, draft, None).await
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    Extension(session): Extension<StaffSession>,
+    Path(id): Path<String>,
+    Query(q): Query<FormQuery>,
+) -> Result<Response, StaffError> {
+    let data = status_data(&state).await?;
+    let incident =
+        detail(&data, &id).ok_or_else(|| StaffError::NotFound(format!("incident {id}")))?;
+    let mut draft = Draft {
+        stage: incident.stage.as_str().to_string(),
+        ..Draft::default()
+    };
+    apply_template(&state, &q.template, &mut draft).await?;
+    form_page(&state, &session, &data, Some(incident), draft, None).await
+}
+
+#[derive(Template)]
+#[template(path = "staff/incident_preview.html")]
+struct PreviewPage {
+    frame: Frame,
+    action: String,
+    heading: String,
+    previews: Vec<LangPreview>,
+    impact: Option<Impact>,
+    stage: IncidentStage,
+    changes: Vec<(String, ComponentStatus, ComponentStatus)>,
+    /// Every field of the form, carried to "Publish" and "Back to editing".
+    hidden: Vec<(String, String)>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn preview_page(
+    session: &StaffSession,
+    data: &StatusData,
+    action: String,
+    heading: String,
+    titles: Option<&Texts>,
+    bodies: &Texts,
+    impact: Option<Impact>,
+    stage: IncidentStage,
+    changes: &[ComponentChange],
+    body: &Fields,
+) -> Response {
+    page(&PreviewPage {
+        frame: Frame::new(session, "/staff/incidents"),
+        action,
+        heading,
+        previews: previews(titles, bodies),
+        impact,
+        stage,
+        changes: changes
+            .iter()
+            .filter_map(|c| {
+                let comp = data.components.iter().find(|x| x.id == c.component_id)?;
+                let name =
+                    localize(&comp.names, Lang::En).map_or_else(|| comp.id.clone(), |t| t.text);
+                Some((name, comp.status, c.status))
+            })
+            .collect(),
+        hidden: body
+            .iter()
+            .filter(|(k, _)| k != "csrf" && k != "intent")
+            .cloned()
+            .collect(),
+    })
+}
+
+/// `POST /staff/incidents`: `intent=preview` shows what will be published,
+/// `intent=publish` opens the incident, `intent=edit` goes back to the form.
+pub async fn open(
+    State(state): State<AppState>,
+    Extension(session): Extension<StaffSession>,
+    Form(body): Form<Fields>,
+) -> Result<Response, StaffError> {
+    let data = status_data(&state).await?;
+    let draft = Draft::from_fields(&body);
+    let parsed = (|| -> Result<OpenIncident, StaffError> {
+        Ok(OpenIncident {
+            impact: status_writes::parse_value("impact", &draft.impact)?,
+            stage: status_writes::parse_value("stage", &draft.stage)?,
+            titles: texts(&body, "title"),
+            bodies: texts(&body, "body"),
+            components: draft.changes()?,
+        })
+    })();
+    let cmd = match parsed.and_then(|cmd| {
+        check_texts(&cmd.titles, "title")
+            .and(check_texts(&cmd.bodies, "body"))
+            .map(|()| cmd)
+    }) {
+        Ok(cmd) => cmd,
+        Err(StaffError::BadInput(e)) => {
+            return form_page(&state, &session, &data, None, draft, Some(e)).await
+        }
+        Err(e) => return Err(e),
+    };
+    match field(&body, "intent") {
+        "publish" => match status_writes::open_incident(&state.store, &session.actor(), &cmd).await
+        {
+            Ok(written) => {
+                state.live.changed();
+                Ok(see_other(&format!(
+                    "/staff/incidents/{}?published=1",
+                    written.subject_id
+                )))
+            }
+            Err(e) if e.is_bad_input() => {
+                form_page(&state, &session, &data, None, draft, Some(e.to_string())).await
+            }
+            Err(e) => Err(e.into()),
+        },
+        "edit" => form_page(&state, &session, &data, None, draft, None).await,
+        _ => Ok(preview_page(
+            &session,
+            &data,
+            "/staff/incidents".into(),
+            "Open this incident?".into(),
+            Some(&cmd.titles),
+            &cmd.bodies,
+            Some(cmd.impact),
+            cmd.stage,
+            &cmd.components,
+            &body,
+        )),
+    }
+}
+
+fn check_texts(texts: &Texts, what: &str) -> Result<(), StaffError> {
+    if texts.is_empty() {
+        return Err(StaffError::BadInput(format!(
+            "{what}: write it in at least one language"
+        )));
+    }
+    Ok(())
+}
+
+/// `POST /staff/incidents/{id}/updates`, with the same preview step.
+pub async fn post_update(
+    State(state): State<AppState>,
+    Extension(session): Extension<StaffSession>,
+    Path(id): Path<String>,
+    Form(body): Form<Fields>,
+) -> Result<Response, StaffError> {
+    let data = status_data(&state).await?;
+    let incident =
+        detail(&data, &id).ok_or_else(|| StaffError::NotFound(format!("incident {id}")))?;
+    let draft = Draft::from_fields(&body);
+    let parsed = (|| -> Result<PostUpdate, StaffError> {
+        let bodies = texts(&body, "body");
+        check_texts(&bodies, "body")?;
+        Ok(PostUpdate {
+            incident_id: id.clone(),
+            stage: status_writes::parse_value("stage", &draft.stage)?,
+            bodies,
+            components: draft.changes()?,
+        })
+    })();
+    let cmd = match parsed {
+        Ok(cmd) => cmd,
+        Err(StaffError::BadInput(e)) => {
+            return form_page(&state, &session, &data, Some(incident), draft, Some(e)).await
+        }
+        Err(e) => return Err(e),
+    };
+    match field(&body, "intent") {
+        "publish" => {
+            match status_writes::post_incident_update(&state.store, &session.actor(), &cmd).await {
+                Ok(_) => {
+                    state.live.changed();
+                    Ok(see_other(&format!("/staff/incidents/{id}?published=1")))
+                }
+                Err(e) if e.is_bad_input() => {
+                    form_page(
+                        &state,
+                        &session,
+                        &data,
+                        Some(incident),
+                        draft,
+                        Some(e.to_string()),
+                    )
+                    .await
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        "edit" => form_page(&state, &session, &data, Some(incident), draft, None).await,
+        _ => Ok(preview_page(
+            &session,
+            &data,
+            format!("/staff/incidents/{id}/updates"),
+            format!("Post this update to “{}”?", incident.title),
+            None,
+            &cmd.bodies,
+            None,
+            cmd.stage,
+            &cmd.components,
+            &body,
+        )),
+    }
+}
+
+pub struct TemplateRow {
+    pub id: String,
+    pub name: String,
+    pub stage: IncidentStage,
+    pub bodies: Vec<(&'static str, String)>,
+}
+
+async fn load_templates(state: &AppState) -> Result<Vec<TemplateRow>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT t.id, t.name, t.stage, tr.lang, tr.body FROM message_templates t
+         LEFT JOIN message_template_translations tr ON tr.template_id = t.id
+         ORDER BY t.name, tr.lang",
+    )
+    .fetch_all(state.store.pool())
+    .await?;
+    let mut out: Vec<TemplateRow> = Vec::new();
+    for row in rows {
+        let id: String = row.try_get("id")?;
+        if out.last().is_none_or(|t| t.id != id) {
+            let stage: String = row.try_get("stage")?;
+            out.push(TemplateRow {
+                id: id.clone(),
+                name: row.try_get("name")?,
+                stage: stage
+                    .parse()
+                    .map_err(|e: app::dto::UnknownValue| StoreError::Corrupt(e.to_string()))?,
+                bodies: Vec::new(),
+            });
+        }
+        let lang: Option<String> = row.try_get("lang")?;
+        let body: Option<String> = row.try_get("body")?;
+        if let (Some(lang), Some(body), Some(t)) = (lang, body, out.last_mut()) {
+            if let Ok(lang) = lang.parse::<Lang>() {
+                t.bodies.push((lang.code(), body));
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Template)]
+#[template(path = "staff/templates.html")]
+struct TemplatesPage {
+    frame: Frame,
+    templates: Vec<TemplateRow>,
+    stages: [IncidentStage; 5],
+    langs: [Lang; 3],
+    error: Option<String>,
+}
+
+pub async fn templates(
+    State(state): State<AppState>,
+    Extension(session): Extension<StaffSession>,
+) -> Result<Response, StaffError> {
+    Ok(page(&TemplatesPage {
+        frame: Frame::new(&session, "/staff/incidents"),
+        templates: load_templates(&state).await?,
+        stages: IncidentStage::ALL,
+        langs: Lang::ALL,
+        error: None,
+    }))
+}
+
+pub async fn save_template(
+    State(state): State<AppState>,
+    Extension(session): Extension<StaffSession>,
+    Form(body): Form<Fields>,
+) -> Result<Response, StaffError> {
+    let name = field(&body, "name").trim().to_string();
+    let bodies = texts(&body, "body");
+    let stage = status_writes::parse_value::<IncidentStage>("stage", field(&body, "stage"));
+    let error = if name.is_empty() {
+        Some("name: give the template a name".to_string())
+    } else if bodies.is_empty() {
+        Some("body: write it in at least one language".to_string())
+    } else {
+        stage.as_ref().err().map(ToString::to_string)
+    };
+    if let (None, Ok(stage)) = (&error, stage) {
+        let id = crate::ids::new_id();
+        let mut tx = state.store.pool().begin().await.map_err(StoreError::from)?;
+        let inserted = sqlx::query(
+            "INSERT INTO message_templates (id, name, stage, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&id)
+        .bind(&name)
+        .bind(stage.as_str())
+        .bind(chrono::Utc::now().timestamp_millis())
+        .execute(&mut *tx)
+        .await;
+        match inserted {
+            Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+                return templates_error(
+                    &state,
+                    &session,
+                    format!("name: a template called {name:?} exists already"),
+                )
+                .await;
+            }
+            other => {
+                other.map_err(StoreError::from)?;
+            }
+        }
+        for (lang, text) in &bodies {
+            sqlx::query("INSERT INTO message_template_translations (template_id, lang, body) VALUES ($1, $2, $3)")
+                .bind(&id)
+                .bind(lang.code())
+                .bind(text)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::from)?;
+        }
+        crate::audit::append(
+            &mut tx,
+            &session.actor(),
+            "template.add",
+            &name,
+            None,
+            Some(&serde_json::json!({ "stage": stage.as_str(), "bodies": status_writes::texts_json(&bodies) })),
+        )
+        .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        return Ok(see_other("/staff/templates"));
+    }
+    templates_error(&state, &session, error.unwrap_or_default()).await
+}
+
+async fn templates_error(
+    state: &AppState,
+    session: &StaffSession,
+    error: String,
+) -> Result<Response, StaffError> {
+    let mut response = page(&TemplatesPage {
+        frame: Frame::new(session, "/staff/incidents"),
+        templates: load_templates(state).await?,
+        stages: IncidentStage::ALL,
+        langs: Lang::ALL,
+        error: Some(error),
+    });
+    *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(response)
+}

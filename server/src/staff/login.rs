@@ -1,0 +1,358 @@
+//! Signing in and out, the overview page and changing one's password.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Form};
+use serde::Deserialize;
+
+use super::session::{self, StaffSession, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
+use super::{page, see_other, Frame, StaffError};
+use crate::audit;
+use crate::auth::{hash_password, verify_password};
+use crate::http::AppState;
+
+/// Failed sign-ins for one e-mail address within [`FAILURE_WINDOW_MS`]
+/// before it is locked for the rest of the window.
+pub const MAX_FAILURES: i64 = 5;
+pub const FAILURE_WINDOW_MS: i64 = 15 * 60_000;
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+/// One message for a wrong password, an unknown address and a disabled
+/// account, so the form never tells which accounts exist.
+const WRONG: &str = "Wrong e-mail address or password.";
+const LOCKED: &str =
+    "Too many failed sign-ins for this address. Wait 15 minutes, or ask an admin to help.";
+
+#[derive(Template)]
+#[template(path = "staff/login.html")]
+struct LoginPage<'a> {
+    csrf: &'a str,
+    next: &'a str,
+    email: &'a str,
+    error: Option<&'a str>,
+    notice: Option<&'a str>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct LoginQuery {
+    #[serde(default)]
+    next: String,
+    #[serde(default)]
+    expired: Option<String>,
+    #[serde(default)]
+    signed_out: Option<String>,
+}
+
+/// Only paths inside the console, so `next` cannot send anyone elsewhere.
+fn safe_next(next: &str) -> &str {
+    if next.starts_with("/staff") && !next.starts_with("//") && !next.contains("://") {
+        next
+    } else {
+        "/staff"
+    }
+}
+
+fn login_page(
+    state: &AppState,
+    email: &str,
+    next: &str,
+    error: Option<&str>,
+    notice: Option<&str>,
+    status: axum::http::StatusCode,
+) -> Response {
+    let csrf = session::random_token();
+    let mut response = page(&LoginPage {
+        csrf: &csrf,
+        next: safe_next(next),
+        email,
+        error,
+        notice,
+    });
+    *response.status_mut() = status;
+    session::append_cookie(
+        response.headers_mut(),
+        session::set_cookie(LOGIN_CSRF_COOKIE, Some(&csrf), state.secure_cookies),
+    );
+    response
+}
+
+pub async fn form(State(state): State<AppState>, Query(q): Query<LoginQuery>) -> Response {
+    let notice = if q.expired.is_some() {
+        Some("Your session has expired; please sign in again.")
+    } else if q.signed_out.is_some() {
+        Some("You are signed out.")
+    } else {
+        None
+    };
+    login_page(
+        &state,
+        "",
+        &q.next,
+        None,
+        notice,
+        axum::http::StatusCode::OK,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    next: String,
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let cookie = session::cookie_value(&headers, LOGIN_CSRF_COOKIE);
+    if !cookie.is_some_and(|c| !form.csrf.is_empty() && session::same_secret(&c, &form.csrf)) {
+        return StaffError::Csrf.into_response();
+    }
+    match sign_in(&state, &form).await {
+        Ok(Ok(token)) => {
+            let mut response = see_other(safe_next(&form.next));
+            session::append_cookie(
+                response.headers_mut(),
+                session::set_cookie(SESSION_COOKIE, Some(&token), state.secure_cookies),
+            );
+            session::append_cookie(
+                response.headers_mut(),
+                session::set_cookie(LOGIN_CSRF_COOKIE, None, state.secure_cookies),
+            );
+            response
+        }
+        Ok(Err(message)) => login_page(
+            &state,
+            &form.email,
+            &form.next,
+            Some(message),
+            None,
+            axum::http::StatusCode::UNAUTHORIZED,
+        ),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Ok(Ok(token)) signed in; Ok(Err(message)) refused.
+async fn sign_in(
+    state: &AppState,
+    form: &LoginForm,
+) -> Result<Result<String, &'static str>, StaffError> {
+    let email = form.email.trim().to_lowercase();
+    let key = format!("email:{email}");
+    let now = chrono::Utc::now().timestamp_millis();
+    if state
+        .store
+        .count_login_failures(&key, now - FAILURE_WINDOW_MS)
+        .await?
+        >= MAX_FAILURES
+    {
+        return Ok(Err(LOCKED));
+    }
+    let found = state.store.staff_for_sign_in(&email).await?;
+    let password = form.password.clone();
+    // An unknown address costs the same hashing work as a known one.
+    let (account, hash) = match found {
+        Some((account, hash)) => (Some(account), hash),
+        None => (None, DUMMY_HASH.to_string()),
+    };
+    let verified = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .map_err(|e| StaffError::Internal(e.to_string()))?;
+    match account {
+        Some(account) if verified && !account.disabled => {
+            state.store.clear_login_failures(&key).await?;
+            let token = session::start(&state.store, &account.id, now).await?;
+            tracing::info!(account = %account.email, "staff signed in");
+            Ok(Ok(token))
+        }
+        _ => {
+            state.store.record_login_failure(&key, now).await?;
+            tracing::info!("failed staff sign-in");
+            Ok(Err(WRONG))
+        }
+    }
+}
+
+/// An argon2id hash of a random string nobody knows.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Q3m9Zb0cZr3o9mO8qfXb0l3Yd5oW8b1c2o8kq9e0n7w";
+
+pub async fn logout(
+    State(state): State<AppState>,
+    Extension(session): Extension<StaffSession>,
+) -> Response {
+    if let Err(e) = state.store.delete_session(session.token_hash()).await {
+        return StaffError::from(e).into_response();
+    }
+    let mut response = see_other("/staff/login?signed_out=1");
+    session::append_cookie(
+        response.headers_mut(),
+        session::set_cookie(SESSION_COOKIE, None, state.secure_cookies),
+    );
+    response
+}
+
+#[derive(Template)]
+#[template(path = "staff/dashboard.html")]
+struct Dashboard {
+    frame: Frame,
+    roles: String,
+    active: Vec<crate::status_writes::IncidentSummary>,
+    can_run_incidents: bool,
+}
+
+pub async fn dashboard(
+    State(state): State<AppState>,
+    Extension(session): Extension<StaffSession>,
+) -> Result<Response, StaffError> {
+    let can_run_incidents = super::roles::COMMUNICATIONS.allows(&session.roles);
+    let active = crate::status_writes::list_incidents(&state.store, app::dto::Lang::En)
+        .await?
+        .into_iter()
+        .filter(|i| !i.stage.is_closed())
+        .collect();
+    Ok(page(&Dashboard {
+        frame: Frame::new(&session, "/staff"),
+        roles: session
+            .roles
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        active,
+        can_run_incidents,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "staff/password.html")]
+struct PasswordPage<'a> {
+    frame: Frame,
+    must_change: bool,
+    error: Option<&'a str>,
+    min: usize,
+}
+
+pub async fn password_form(Extension(session): Extension<StaffSession>) -> Response {
+    page(&PasswordPage {
+        must_change: session.account.must_change_password,
+        frame: Frame::new(&session, ""),
+        error: None,
+        min: MIN_PASSWORD_CHARS,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    new: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+pub async fn password_submit(
+    State(state): State<AppState>,
+    Extension(session): Extension<StaffSession>,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, StaffError> {
+    let refuse = |message: &str| {
+        let mut response = page(&PasswordPage {
+            must_change: session.account.must_change_password,
+            frame: Frame::new(&session, ""),
+            error: Some(message),
+            min: MIN_PASSWORD_CHARS,
+        });
+        *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+        response
+    };
+    if form.new.chars().count() < MIN_PASSWORD_CHARS {
+        return Ok(refuse(&format!(
+            "New password: use at least {MIN_PASSWORD_CHARS} characters."
+        )));
+    }
+    if form.new != form.confirm {
+        return Ok(refuse("Confirm: the two new passwords differ."));
+    }
+    if form.new == form.current {
+        return Ok(refuse(
+            "New password: choose one that differs from the current one.",
+        ));
+    }
+    let stored = state
+        .store
+        .staff_for_sign_in(&session.account.email)
+        .await?
+        .map(|(_, hash)| hash)
+        .unwrap_or_else(|| DUMMY_HASH.to_string());
+    let (current, new) = (form.current.clone(), form.new.clone());
+    let hashed = tokio::task::spawn_blocking(move || {
+        verify_password(&current, &stored).then(|| hash_password(&new))
+    })
+    .await
+    .map_err(|e| StaffError::Internal(e.to_string()))?;
+    let Some(hashed) = hashed else {
+        return Ok(refuse(
+            "Current password: this is not your current password.",
+        ));
+    };
+    let hashed = hashed.map_err(|e| StaffError::Internal(e.to_string()))?;
+    let now = chrono::Utc::now().timestamp_millis();
+    let mut tx = state
+        .store
+        .pool()
+        .begin()
+        .await
+        .map_err(crate::store::StoreError::from)?;
+    crate::store::staff::set_password(
+        &mut tx,
+        &session.account.id,
+        &hashed,
+        false,
+        Some(session.token_hash()),
+        now,
+    )
+    .await?;
+    audit::append(
+        &mut tx,
+        &session.actor(),
+        "account.password",
+        &session.account.email,
+        None,
+        None,
+    )
+    .await?;
+    tx.commit().await.map_err(crate::store::StoreError::from)?;
+    Ok(see_other("/staff?password=changed"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_stays_inside_the_console() {
+        assert_eq!(safe_next("/staff/incidents"), "/staff/incidents");
+        assert_eq!(safe_next("https://evil.example/staff"), "/staff");
+        assert_eq!(safe_next("//evil.example"), "/staff");
+        assert_eq!(safe_next("/"), "/staff");
+    }
+
+    #[test]
+    fn the_dummy_hash_is_a_valid_hash_that_matches_nothing_typed() {
+        assert!(argon2::PasswordHash::new(DUMMY_HASH).is_ok());
+        assert!(!verify_password("", DUMMY_HASH));
+        assert!(!verify_password("password", DUMMY_HASH));
+    }
+}

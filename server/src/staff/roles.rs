@@ -1,0 +1,158 @@
+//! The four staff roles and who may use a route.
+
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    Communications,
+    Support,
+    Finance,
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [
+        Role::Communications,
+        Role::Support,
+        Role::Finance,
+        Role::Admin,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Communications => "communications",
+            Role::Support => "support",
+            Role::Finance => "finance",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("unknown role {0:?} (expected communications, support, finance or admin)")]
+pub struct UnknownRole(pub String);
+
+impl FromStr for Role {
+    type Err = UnknownRole;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s.trim().to_ascii_lowercase())
+            .ok_or_else(|| UnknownRole(s.to_string()))
+    }
+}
+
+/// The roles a person holds (several at once is normal).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Roles(Vec<Role>);
+
+impl Roles {
+    pub fn new(mut roles: Vec<Role>) -> Roles {
+        roles.sort();
+        roles.dedup();
+        Roles(roles)
+    }
+
+    /// From the stored comma-separated form; unknown names are dropped,
+    /// so a role removed from the code grants nothing.
+    pub fn from_stored(stored: &str) -> Roles {
+        Roles::new(
+            stored
+                .split(',')
+                .filter(|s| !s.trim().is_empty())
+                .filter_map(|s| s.parse().ok())
+                .collect(),
+        )
+    }
+
+    /// From form or CLI input; the first unknown name is an error.
+    pub fn parse_all<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<Roles, UnknownRole> {
+        let roles = names
+            .into_iter()
+            .flat_map(|n| n.split(','))
+            .filter(|s| !s.trim().is_empty())
+            .map(str::parse)
+            .collect::<Result<Vec<Role>, _>>()?;
+        Ok(Roles::new(roles))
+    }
+
+    pub fn has(&self, role: Role) -> bool {
+        self.0.contains(&role)
+    }
+
+    /// For templates, which see roles by name.
+    pub fn has_named(&self, name: &str) -> bool {
+        self.0.iter().any(|r| r.as_str() == name)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Role> + '_ {
+        self.0.iter().copied()
+    }
+
+    pub fn to_stored(&self) -> String {
+        self.0
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+/// Who may use a staff route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not (the sign-in page itself).
+    Public,
+    /// Any signed-in staff member, whatever their roles.
+    AnyStaff,
+    /// Signed in and holding at least one of these roles.
+    AnyOf(&'static [Role]),
+}
+
+impl Access {
+    pub fn allows(self, roles: &Roles) -> bool {
+        match self {
+            Access::Public | Access::AnyStaff => true,
+            Access::AnyOf(allowed) => allowed.iter().any(|r| roles.has(*r)),
+        }
+    }
+}
+
+pub const COMMUNICATIONS: Access = Access::AnyOf(&[Role::Communications]);
+pub const ADMIN: Access = Access::AnyOf(&[Role::Admin]);
+/// Component statuses are part of running an incident; the components
+/// themselves (names, order, groups) are an admin's.
+pub const COMPONENTS_VIEW: Access = Access::AnyOf(&[Role::Communications, Role::Admin]);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_parse_dedupe_and_name_the_unknown() {
+        let roles = Roles::parse_all(["admin,communications", "admin"]).expect("roles");
+        assert_eq!(roles.to_stored(), "communications,admin");
+        let err = Roles::parse_all(["editor"]).expect_err("unknown");
+        assert!(err.to_string().contains("\"editor\""), "{err}");
+        assert_eq!(Roles::from_stored("support,retired").to_stored(), "support");
+    }
+
+    #[test]
+    fn access_needs_one_of_the_roles() {
+        let support = Roles::new(vec![Role::Support]);
+        assert!(!COMMUNICATIONS.allows(&support));
+        assert!(Access::AnyStaff.allows(&support));
+        assert!(COMPONENTS_VIEW.allows(&Roles::new(vec![Role::Admin])));
+    }
+}

@@ -1,0 +1,777 @@
+//! The staff console over HTTP: sign-in, lockout, CSRF, expiry, the role
+//! matrix built from the route list, XSS in texts, and the audit log.
+
+use std::time::Duration;
+
+use plaster_server::audit::Actor;
+use plaster_server::staff::accounts::create_account;
+use plaster_server::staff::roles::{Access, Role, Roles};
+use plaster_server::staff::{routes, REFUSED_HEADER};
+use reqwest::Client;
+use serde_json::Value;
+
+use crate::helpers::TestApp;
+use crate::on_both_backends;
+
+const PASSWORD: &str = "a long enough password";
+
+/// A staff member with `roles` whose first password has already been
+/// replaced (so the guard does not send them to the password page).
+async fn staff_member(app: &TestApp, email: &str, roles: &[Role]) -> String {
+    let (id, _) = create_account(&app.store, &Actor::Cli, email, &Roles::new(roles.to_vec()))
+        .await
+        .expect("account created");
+    let hash = plaster_server::auth::hash_password(PASSWORD).expect("hash");
+    let mut conn = app.store.pool().acquire().await.expect("connection");
+    plaster_server::store::staff::set_password(&mut conn, &id, &hash, false, None, 0)
+        .await
+        .expect("password set");
+    id
+}
+
+fn cookie_client() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// The value of the first `name="csrf"` field in a page.
+fn csrf_in(html: &str) -> String {
+    let at = html
+        .find("name=\"csrf\" value=\"")
+        .expect("a csrf field in the page");
+    let rest = &html[at + "name=\"csrf\" value=\"".len()..];
+    rest[..rest.find('"').expect("closing quote")].to_string()
+}
+
+async fn try_sign_in(
+    app: &TestApp,
+    client: &Client,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
+    let page = client
+        .get(app.url("/staff/login"))
+        .send()
+        .await
+        .expect("login page");
+    let csrf = csrf_in(&page.text().await.expect("html"));
+    client
+        .post(app.url("/staff/login"))
+        .form(&[
+            ("email", email),
+            ("password", password),
+            ("csrf", &csrf),
+            ("next", "/staff"),
+        ])
+        .send()
+        .await
+        .expect("sign-in POST")
+}
+
+async fn signed_in(app: &TestApp, email: &str) -> (Client, String) {
+    let client = cookie_client();
+    let response = try_sign_in(app, &client, email, PASSWORD).await;
+    assert_eq!(response.status(), 303, "sign-in of {email} redirects");
+    let csrf = csrf_of(app, &client).await;
+    (client, csrf)
+}
+
+async fn csrf_of(app: &TestApp, client: &Client) -> String {
+    let page = client
+        .get(app.url("/staff/password"))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(page.status(), 200);
+    csrf_in(&page.text().await.expect("html"))
+}
+
+async fn post_form(
+    app: &TestApp,
+    client: &Client,
+    path: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    client
+        .post(app.url(path))
+        .form(form)
+        .send()
+        .await
+        .expect("POST")
+}
+
+async fn wrong_passwords_and_unknown_accounts_get_the_same_answer(app: TestApp) {
+    staff_member(&app, "ada@example.se", &[Role::Communications]).await;
+    let client = cookie_client();
+    let wrong = try_sign_in(&app, &client, "ada@example.se", "not the password").await;
+    let unknown = try_sign_in(&app, &client, "nobody@example.se", "not the password").await;
+    assert_eq!(wrong.status(), 401);
+    assert_eq!(unknown.status(), 401);
+    let message = |html: String| {
+        let at = html.find("data-testid=\"error\">").expect("error shown");
+        html[at..].split('<').next().unwrap_or_default().to_string()
+    };
+    assert_eq!(
+        message(wrong.text().await.expect("html")),
+        message(unknown.text().await.expect("html"))
+    );
+    // No session was created.
+    let page = client.get(app.url("/staff")).send().await.expect("GET");
+    assert_eq!(page.status(), 303);
+}
+
+async fn repeated_failures_lock_the_address_for_a_while(app: TestApp) {
+    staff_member(&app, "bo@example.se", &[Role::Support]).await;
+    let client = cookie_client();
+    for _ in 0..5 {
+        let r = try_sign_in(&app, &client, "bo@example.se", "guess").await;
+        assert_eq!(r.status(), 401);
+    }
+    // Now even the right password is turned away, with a lockout message...
+    let r = try_sign_in(&app, &client, "bo@example.se", PASSWORD).await;
+    assert_eq!(r.status(), 401);
+    assert!(r
+        .text()
+        .await
+        .expect("html")
+        .contains("Too many failed sign-ins"));
+    // ...and an unknown address behaves the same, so nothing is revealed.
+    for _ in 0..5 {
+        try_sign_in(&app, &client, "ghost@example.se", "guess").await;
+    }
+    let r = try_sign_in(&app, &client, "ghost@example.se", "guess").await;
+    assert!(r
+        .text()
+        .await
+        .expect("html")
+        .contains("Too many failed sign-ins"));
+    // Once the window has passed, the right password works again.
+    sqlx::query("UPDATE login_failures SET failed_at = failed_at - 3600000")
+        .execute(app.store.pool())
+        .await
+        .expect("age the failures");
+    let r = try_sign_in(&app, &client, "bo@example.se", PASSWORD).await;
+    assert_eq!(r.status(), 303);
+}
+
+async fn state_changes_without_a_csrf_token_are_refused(app: TestApp) {
+    staff_member(&app, "cy@example.se", &[Role::Communications]).await;
+    let (client, csrf) = signed_in(&app, "cy@example.se").await;
+    let form = [("status", "major_outage"), ("confirm", "yes")];
+    let r = post_form(&app, &client, "/staff/components/casino/status", &form).await;
+    assert_eq!(r.status(), 403);
+    assert_eq!(r.headers()[REFUSED_HEADER], "csrf");
+    let r = post_form(
+        &app,
+        &client,
+        "/staff/components/casino/status",
+        &[
+            ("status", "major_outage"),
+            ("confirm", "yes"),
+            ("csrf", "forged"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 403);
+    // A cross-site form post carries a foreign Origin: refused even with the token.
+    let r = client
+        .post(app.url("/staff/components/casino/status"))
+        .header("Origin", "https://evil.example")
+        .form(&[
+            ("status", "major_outage"),
+            ("confirm", "yes"),
+            ("csrf", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(r.status(), 403);
+    // Sign-in itself needs its token too.
+    let r = cookie_client()
+        .post(app.url("/staff/login"))
+        .form(&[("email", "cy@example.se"), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(r.status(), 403);
+    // Nothing changed.
+    let (_, page) = app.get_text("/api/v2/components.json").await;
+    let doc: Value = serde_json::from_str(&page).expect("json");
+    let casino = doc["components"]
+        .as_array()
+        .expect("components")
+        .iter()
+        .find(|c| c["id"] == "casino")
+        .expect("casino");
+    assert_eq!(casino["status"], "operational");
+    // With the token it goes through.
+    let r = post_form(
+        &app,
+        &client,
+        "/staff/components/casino/status",
+        &[
+            ("status", "major_outage"),
+            ("confirm", "yes"),
+            ("csrf", csrf.as_str()),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+}
+
+async fn expired_and_signed_out_sessions_are_refused(app: TestApp) {
+    staff_member(&app, "di@example.se", &[Role::Finance]).await;
+    let (client, csrf) = signed_in(&app, "di@example.se").await;
+    assert_eq!(
+        client
+            .get(app.url("/staff"))
+            .send()
+            .await
+            .expect("GET")
+            .status(),
+        200
+    );
+    // Idle for three hours.
+    sqlx::query("UPDATE staff_sessions SET last_seen_at = last_seen_at - 10800000")
+        .execute(app.store.pool())
+        .await
+        .expect("age the session");
+    let r = client.get(app.url("/staff")).send().await.expect("GET");
+    assert_eq!(r.status(), 303);
+    let location = r.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_string();
+    assert!(
+        location.starts_with("/staff/login") && location.contains("expired=1"),
+        "{location}"
+    );
+
+    let (client, csrf2) = signed_in(&app, "di@example.se").await;
+    assert_ne!(csrf, csrf2, "each session has its own CSRF token");
+    let r = post_form(&app, &client, "/staff/logout", &[("csrf", csrf2.as_str())]).await;
+    assert_eq!(r.status(), 303);
+    let r = client.get(app.url("/staff")).send().await.expect("GET");
+    assert_eq!(r.status(), 303);
+}
+
+/// Who may use what, written out here independently of the code's rules:
+/// path prefix → roles. Public and any-staff routes are listed by path.
+fn expected_allowed(path: &str, method: &str, role: Option<Role>) -> bool {
+    if path == "/staff/login" {
+        return true;
+    }
+    let Some(role) = role else {
+        return false;
+    };
+    if ["/staff", "/staff/password", "/staff/logout"].contains(&path) {
+        return true;
+    }
+    if path == "/staff/components" && method == "GET" {
+        return matches!(role, Role::Communications | Role::Admin);
+    }
+    if path.starts_with("/staff/components/") && path.ends_with("/status") {
+        return role == Role::Communications;
+    }
+    if path.starts_with("/staff/components/") {
+        return role == Role::Admin;
+    }
+    if path.starts_with("/staff/incidents") || path.starts_with("/staff/templates") {
+        return role == Role::Communications;
+    }
+    if path.starts_with("/staff/accounts") || path.starts_with("/staff/audit") {
+        return role == Role::Admin;
+    }
+    panic!("{method} {path} is not in the test's access table: add it, with who may use it");
+}
+
+async fn every_staff_route_checks_roles(app: TestApp) {
+    let mut clients = vec![(None, cookie_client(), String::new())];
+    let mut account_id = String::new();
+    for role in Role::ALL {
+        let email = format!("{role}@example.se");
+        account_id = staff_member(&app, &email, &[role]).await;
+        let (client, csrf) = signed_in(&app, &email).await;
+        clients.push((Some(role), client, csrf));
+    }
+    let mut routes = routes();
+    // Signing out last, so the other requests still have a session.
+    routes.sort_by_key(|r| r.path == "/staff/logout");
+    let mut checked = 0;
+    for route in &routes {
+        let path = route
+            .path
+            .replace(
+                "/staff/incidents/{id}",
+                "/staff/incidents/atg-2024-08-24-v75",
+            )
+            .replace("/staff/components/{id}", "/staff/components/casino")
+            .replace(
+                "/staff/accounts/{id}",
+                &format!("/staff/accounts/{account_id}"),
+            );
+        assert!(!path.contains('{'), "no sample value for {}", route.path);
+        for (role, client, csrf) in &clients {
+            let response = match route.method.as_str() {
+                "GET" => client.get(app.url(&path)).send().await,
+                // A valid token but no fields: an allowed request fails
+                // validation (or does nothing harmful); a refused one never
+                // reaches the handler.
+                _ => {
+                    client
+                        .post(app.url(&path))
+                        .form(&[("csrf", csrf.as_str())])
+                        .send()
+                        .await
+                }
+            }
+            .expect("request");
+            let refused = response
+                .headers()
+                .get(REFUSED_HEADER)
+                .map(|v| v.to_str().unwrap_or("?").to_string());
+            let expected = expected_allowed(route.path, route.method.as_str(), *role);
+            assert_eq!(
+                refused.is_none(),
+                expected,
+                "{} {path} as {:?}: got {} (refused: {refused:?})",
+                route.method,
+                role,
+                response.status()
+            );
+            if let Some(why) = refused {
+                assert_ne!(why, "csrf", "{} {path} as {role:?}", route.method);
+                assert!(
+                    response.status() == 303
+                        || response.status() == 401
+                        || response.status() == 403
+                );
+            } else {
+                assert!(
+                    response.status().as_u16() < 500,
+                    "{} {path} as {role:?}: {}",
+                    route.method,
+                    response.status()
+                );
+            }
+            checked += 1;
+        }
+        // The access rule in the code agrees with the table for every role.
+        for role in Role::ALL {
+            let code = route.access.allows(&Roles::new(vec![role]));
+            let table = expected_allowed(route.path, route.method.as_str(), Some(role));
+            assert_eq!(
+                code || route.access == Access::Public,
+                table,
+                "{} {}",
+                route.method,
+                route.path
+            );
+        }
+    }
+    assert_eq!(checked, routes.len() * 5);
+}
+
+/// Opens an incident through the console (preview, then publish).
+async fn open_incident(
+    app: &TestApp,
+    client: &Client,
+    csrf: &str,
+    fields: &[(&str, &str)],
+) -> String {
+    let mut form: Vec<(&str, &str)> = vec![
+        ("csrf", csrf),
+        ("impact", "major"),
+        ("stage", "investigating"),
+    ];
+    form.extend_from_slice(fields);
+    let preview = post_form(app, client, "/staff/incidents", &form).await;
+    assert_eq!(preview.status(), 200, "preview");
+    form.push(("intent", "publish"));
+    let published = post_form(app, client, "/staff/incidents", &form).await;
+    assert_eq!(published.status(), 303, "publish");
+    let location = published.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_string();
+    location
+        .trim_start_matches("/staff/incidents/")
+        .split('?')
+        .next()
+        .expect("id")
+        .to_string()
+}
+
+async fn scripts_in_incident_texts_and_names_never_reach_the_page(app: TestApp) {
+    staff_member(&app, "eve@example.se", &[Role::Communications, Role::Admin]).await;
+    let (client, csrf) = signed_in(&app, "eve@example.se").await;
+    let id = open_incident(
+        &app,
+        &client,
+        &csrf,
+        &[
+            ("title_en", "Login <script>alert('t')</script> down"),
+            ("body_en", "We **know**. <img src=x onerror=alert(1)> [faq](javascript:alert(2)) <script>alert(3)</script>"),
+            ("comp_login", "major_outage"),
+        ],
+    )
+    .await;
+    let r = post_form(
+        &app,
+        &client,
+        "/staff/components/casino",
+        &[
+            ("csrf", csrf.as_str()),
+            ("name_en", "Casino<svg onload=alert(4)>"),
+            ("position", "5"),
+            ("group", "betting"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    app.snapshot.rebuild(&app.store).await.expect("rebuild");
+    for path in ["/en".to_string(), format!("/en/incidents/{id}")] {
+        let (status, html) = app.get_text(&path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(
+            html.contains("<strong>know</strong>"),
+            "{path}: the Markdown is rendered"
+        );
+        // As text ("&lt;img …") they are harmless; as markup or a link target they are not.
+        for bad in [
+            "<script>alert(",
+            "<img",
+            "<svg",
+            "href=\"javascript:",
+            "\\u003cimg",
+        ] {
+            if let Some(at) = html.find(bad) {
+                panic!(
+                    "{path} contains {bad}: …{}…",
+                    html.get(at.saturating_sub(30)..(at + 300).min(html.len()))
+                        .unwrap_or("")
+                );
+            }
+        }
+    }
+    // The staff pages escape it too.
+    let page = client
+        .get(app.url(&format!("/staff/incidents/{id}")))
+        .send()
+        .await
+        .expect("GET");
+    let html = page.text().await.expect("html");
+    assert!(!html.contains("<script>alert('t')"), "staff page");
+    assert!(!html.contains("<img src=x"), "staff page");
+}
+
+async fn every_kind_of_action_leaves_an_audit_entry(app: TestApp) {
+    staff_member(&app, "fay@example.se", &[Role::Communications, Role::Admin]).await;
+    let (client, csrf) = signed_in(&app, "fay@example.se").await;
+    let csrf = csrf.as_str();
+    let id = open_incident(
+        &app,
+        &client,
+        csrf,
+        &[("title_en", "Slow bets"), ("body_en", "Looking into it.")],
+    )
+    .await;
+    let mut update = vec![
+        ("csrf", csrf),
+        ("stage", "identified"),
+        ("body_sv", "Vi vet."),
+        ("body_en", "We know."),
+        ("intent", "publish"),
+    ];
+    let r = post_form(
+        &app,
+        &client,
+        &format!("/staff/incidents/{id}/updates"),
+        &update,
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    update.pop();
+    let r = post_form(
+        &app,
+        &client,
+        "/staff/components/casino/status",
+        &[
+            ("csrf", csrf),
+            ("status", "degraded_performance"),
+            ("confirm", "yes"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let r = post_form(
+        &app,
+        &client,
+        "/staff/components/casino",
+        &[
+            ("csrf", csrf),
+            ("name_en", "Casino games"),
+            ("name_sv", "Kasinospel"),
+            ("position", "3"),
+            ("group", "betting"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let r = post_form(
+        &app,
+        &client,
+        "/staff/accounts",
+        &[
+            ("csrf", csrf),
+            ("email", "new@example.se"),
+            ("role", "support"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert!(r
+        .text()
+        .await
+        .expect("html")
+        .contains("data-testid=\"one-time-password\""));
+    let new_id = app
+        .store
+        .staff_accounts()
+        .await
+        .expect("accounts")
+        .into_iter()
+        .find(|a| a.email == "new@example.se")
+        .expect("new account")
+        .id;
+    let r = post_form(
+        &app,
+        &client,
+        &format!("/staff/accounts/{new_id}"),
+        &[
+            ("csrf", csrf),
+            ("action", "roles"),
+            ("role", "support"),
+            ("role", "finance"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let r = post_form(
+        &app,
+        &client,
+        &format!("/staff/accounts/{new_id}"),
+        &[("csrf", csrf), ("action", "disable")],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let r = post_form(
+        &app,
+        &client,
+        "/staff/templates",
+        &[
+            ("csrf", csrf),
+            ("name", "Investigating"),
+            ("stage", "investigating"),
+            ("body_en", "We are looking into it."),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let r = post_form(
+        &app,
+        &client,
+        "/staff/password",
+        &[
+            ("csrf", csrf),
+            ("current", PASSWORD),
+            ("new", "another long password"),
+            ("confirm", "another long password"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+
+    let r = client
+        .get(app.url("/staff/audit.csv?actor=fay"))
+        .send()
+        .await
+        .expect("csv");
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .expect("type")
+        .starts_with("text/csv"));
+    let csv = r.text().await.expect("csv");
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let actions: Vec<String> = reader
+        .records()
+        .map(|r| r.expect("row")[3].to_string())
+        .collect();
+    for action in [
+        "incident.open",
+        "incident.update",
+        "component.status",
+        "component.edit",
+        "account.add",
+        "account.roles",
+        "account.disable",
+        "template.add",
+        "account.password",
+    ] {
+        assert!(
+            actions.iter().any(|a| a == action),
+            "{action} missing from {actions:?}"
+        );
+    }
+    // Before → after is kept.
+    assert!(
+        csv.contains("degraded_performance") && csv.contains("\"\"status\"\":\"\"operational\"\""),
+        "{csv}"
+    );
+    // The filter works on screen, and a bad date is named.
+    let page = client
+        .get(app.url("/staff/audit?action=account.add&actor=fay"))
+        .send()
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("html");
+    assert_eq!(page.matches("data-testid=\"audit-row\"").count(), 1);
+    let r = client
+        .get(app.url("/staff/audit?from=yesterday"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.expect("html");
+    assert!(
+        html.contains("from:") && html.contains("yesterday") && html.contains("is not a date"),
+        "{html}"
+    );
+    // The table refuses to forget.
+    assert!(sqlx::query("DELETE FROM audit_log")
+        .execute(app.store.pool())
+        .await
+        .is_err());
+    assert!(sqlx::query("UPDATE audit_log SET actor = 'someone else'")
+        .execute(app.store.pool())
+        .await
+        .is_err());
+}
+
+async fn a_console_update_reaches_the_public_api_at_once(app: TestApp) {
+    staff_member(&app, "gus@example.se", &[Role::Communications]).await;
+    let (client, csrf) = signed_in(&app, "gus@example.se").await;
+    let id = open_incident(
+        &app,
+        &client,
+        &csrf,
+        &[
+            ("title_sv", "Inloggning nere"),
+            ("body_sv", "Vi undersöker."),
+            ("comp_login", "major_outage"),
+        ],
+    )
+    .await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let (_, body) = app.get_text("/api/v2/incidents/unresolved.json").await;
+        if body.contains(&id) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the new incident never reached the API"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Missing languages are pointed out in the console.
+    let html = client
+        .get(app.url(&format!("/staff/incidents/{id}")))
+        .send()
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("Missing translations: nb, en"), "{html}");
+}
+
+async fn a_one_time_password_opens_only_the_password_page(app: TestApp) {
+    let (_, password) = create_account(
+        &app.store,
+        &Actor::Cli,
+        "hal@example.se",
+        &Roles::new(vec![Role::Communications]),
+    )
+    .await
+    .expect("account");
+    let client = cookie_client();
+    let r = try_sign_in(&app, &client, "hal@example.se", &password).await;
+    assert_eq!(r.status(), 303);
+    let r = client
+        .get(app.url("/staff/incidents"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/staff/password");
+    let csrf = csrf_of(&app, &client).await;
+    let r = post_form(
+        &app,
+        &client,
+        "/staff/password",
+        &[
+            ("csrf", csrf.as_str()),
+            ("current", password.as_str()),
+            ("new", "short"),
+            ("confirm", "short"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    assert!(r
+        .text()
+        .await
+        .expect("html")
+        .contains("at least 12 characters"));
+    let r = post_form(
+        &app,
+        &client,
+        "/staff/password",
+        &[
+            ("csrf", csrf.as_str()),
+            ("current", password.as_str()),
+            ("new", PASSWORD),
+            ("confirm", PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        client
+            .get(app.url("/staff/incidents"))
+            .send()
+            .await
+            .expect("GET")
+            .status(),
+        200
+    );
+}
+
+on_both_backends!(
+    wrong_passwords_and_unknown_accounts_get_the_same_answer,
+    repeated_failures_lock_the_address_for_a_while,
+    state_changes_without_a_csrf_token_are_refused,
+    expired_and_signed_out_sessions_are_refused,
+    every_staff_route_checks_roles,
+    scripts_in_incident_texts_and_names_never_reach_the_page,
+    every_kind_of_action_leaves_an_audit_entry,
+    a_console_update_reaches_the_public_api_at_once,
+    a_one_time_password_opens_only_the_password_page,
+);
