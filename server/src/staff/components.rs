@@ -9,19 +9,13 @@ use axum::{Extension, Form};
 
 use super::roles::{ADMIN, COMMUNICATIONS};
 use super::session::StaffSession;
-use super::{page, see_other, Frame, StaffError};
+use super::{field, page, see_other, Fields, Frame, StaffError};
 use crate::http::AppState;
 use crate::status_view::localize;
 use crate::status_writes::{self, EditComponent};
 use crate::store::status::Texts;
 
-type Fields = Vec<(String, String)>;
 
-fn field<'a>(body: &'a Fields, name: &str) -> &'a str {
-    body.iter()
-        .find(|(k, _)| k == name)
-        .map_or("", |(_, v)| v.as_str())
-}
 
 pub struct ComponentRow {
     pub id: String,

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use sqlx::Row;
 
 use super::session::StaffSession;
-use super::{page, see_other, utc, Frame, StaffError};
+use super::{field, page, see_other, Fields, utc, Frame, StaffError};
 use crate::http::AppState;
 use crate::markdown::to_safe_html;
 use crate::status_view::localize;
@@ -22,13 +22,7 @@ use crate::status_writes::{self, ComponentChange, OpenIncident, PostUpdate};
 use crate::store::status::{StatusData, Texts};
 use crate::store::StoreError;
 
-type Fields = Vec<(String, String)>;
 
-fn field<'a>(body: &'a Fields, name: &str) -> &'a str {
-    body.iter()
-        .find(|(k, _)| k == name)
-        .map_or("", |(_, v)| v.as_str())
-}
 
 /// Texts from `prefix_sv`, `prefix_nb`, `prefix_en`; blank ones are left out.
 fn texts(body: &Fields, prefix: &str) -> Texts {

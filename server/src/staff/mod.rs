@@ -290,6 +290,16 @@ async fn check_csrf(request: Request, session: &StaffSession) -> Result<Request,
     Ok(Request::from_parts(parts, Body::from(bytes)))
 }
 
+/// A form as posted: every field in order, repeated names kept (roles).
+pub type Fields = Vec<(String, String)>;
+
+/// The first value of a form field, "" when absent.
+pub fn field<'a>(body: &'a [(String, String)], name: &str) -> &'a str {
+    body.iter()
+        .find(|(k, _)| k == name)
+        .map_or("", |(_, v)| v.as_str())
+}
+
 /// What every console page shows around its content.
 pub struct Frame {
     pub email: String,

@@ -10,6 +10,8 @@ on_both_backends!(
     history_lists_past_incidents_by_month,
     accept_language_picks_the_language,
     uptime_days_name_their_incidents,
+    pages_are_served_from_a_compressed_cache_with_etags,
+    a_write_replaces_the_cached_pages,
 );
 
 async fn get_with_language(app: &TestApp, path: &str, accept: &str) -> reqwest::Response {
@@ -156,4 +158,69 @@ async fn uptime_days_name_their_incidents(app: TestApp) {
         html.contains("class=\"tip-incident\">Casino games fail to start"),
         "the day names its incident"
     );
+}
+
+async fn pages_are_served_from_a_compressed_cache_with_etags(app: TestApp) {
+    let get = |path: &'static str, encoding: &'static str, lang: &'static str| {
+        app.client
+            .get(app.url(path))
+            .header("Accept-Encoding", encoding)
+            .header("Accept-Language", lang)
+            .send()
+    };
+    let plain = get("/", "identity", "sv").await.expect("GET");
+    assert_eq!(plain.status(), 200);
+    let etag = plain.headers()["etag"].clone();
+    assert_eq!(plain.headers()["content-language"], "sv");
+    assert!(plain.headers()["cache-control"].to_str().expect("ascii").contains("stale-while-revalidate"));
+    let body = plain.text().await.expect("body");
+    assert!(body.contains("Alla system fungerar"));
+
+    // The same page, brotli-compressed once; it decodes to the same bytes.
+    let br = get("/", "br", "sv").await.expect("GET");
+    assert_eq!(br.headers()["content-encoding"], "br");
+    let compressed = br.bytes().await.expect("bytes");
+    let mut decoded = String::new();
+    std::io::Read::read_to_string(&mut brotli::Decompressor::new(&compressed[..], 4096), &mut decoded)
+        .expect("brotli");
+    assert_eq!(decoded, body);
+
+    // A revalidation costs nothing.
+    let again = app
+        .client
+        .get(app.url("/"))
+        .header("Accept-Language", "sv")
+        .header("If-None-Match", etag.clone())
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(again.status(), 304);
+    // Another language is another document with another tag.
+    let en = get("/", "identity", "en").await.expect("GET");
+    assert_eq!(en.headers()["content-language"], "en");
+    assert_ne!(en.headers()["etag"], etag);
+    // The explicit /sv page is cached too, and keeps its own links.
+    let sv = get("/sv", "identity", "en").await.expect("GET");
+    assert_eq!(sv.headers()["content-language"], "sv");
+    assert!(sv.headers().contains_key("etag"));
+}
+
+async fn a_write_replaces_the_cached_pages(app: TestApp) {
+    let (_, before) = app.get_text("/en").await;
+    assert!(before.contains("All systems operational"));
+    plaster_server::status_writes::set_component_status(
+        &app.store,
+        &plaster_server::audit::Actor::Cli,
+        "casino",
+        app::dto::ComponentStatus::MajorOutage,
+    )
+    .await
+    .expect("write");
+    app.snapshot.rebuild(&app.store).await.expect("rebuild");
+    let (_, after) = app.get_text("/en").await;
+    assert!(!after.contains("All systems operational"), "the cached page was replaced");
+    // An unknown incident is never cached, and is still a helpful 404.
+    let (status, _) = app.get_text("/en/incidents/no-such-thing").await;
+    assert_eq!(status, 404);
+    assert!(app.snapshot.current().expect("snapshot").pages_html.len() <= 8);
 }
