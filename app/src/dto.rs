@@ -355,6 +355,9 @@ pub struct IncidentDetail {
     /// Oldest first: a full timeline reads top to bottom.
     pub timeline: Vec<TimelineEntryView>,
     pub affected: Vec<AffectedComponentView>,
+    /// The published apology as safe HTML, once there is one.
+    #[serde(default)]
+    pub apology: Option<LocalText>,
 }
 
 /// The incident page: the page's frame plus the incident, or `None` when

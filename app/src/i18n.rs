@@ -42,6 +42,7 @@ pub struct Ui {
     pub skip_to_content: &'static str,
     pub hours_short: &'static str,
     pub no_outage: &'static str,
+    pub apology: &'static str,
 }
 
 pub fn ui(lang: Lang) -> &'static Ui {
@@ -91,6 +92,7 @@ const SV: Ui = Ui {
     skip_to_content: "Hoppa till innehållet",
     hours_short: "tim",
     no_outage: "inga störningar",
+    apology: "Vi ber om ursäkt",
 };
 
 const NB: Ui = Ui {
@@ -132,6 +134,7 @@ const NB: Ui = Ui {
     skip_to_content: "Hopp til innholdet",
     hours_short: "t",
     no_outage: "ingen hendelser",
+    apology: "Vi beklager",
 };
 
 const EN: Ui = Ui {
@@ -173,6 +176,7 @@ const EN: Ui = Ui {
     skip_to_content: "Skip to content",
     hours_short: "h",
     no_outage: "no incidents",
+    apology: "Our apology",
 };
 
 /// The name of a component level in `lang`.

@@ -67,7 +67,7 @@ def first_difference(a, b):
     return min(len(a), len(b)) if len(a) != len(b) else None
 
 
-def nginx_conf(workdir, port, paths):
+def nginx_conf(workdir, port, paths, reuseport=False):
     tmp = os.path.join(workdir, "nginx-tmp")
     os.makedirs(tmp, exist_ok=True)
     locations = []
@@ -100,7 +100,7 @@ http {{
     scgi_temp_path {tmp}/scgi;
     types {{ }}
     server {{
-        listen 127.0.0.1:{port};
+        listen 127.0.0.1:{port}{" reuseport" if reuseport else ""};
         root {workdir}/www;
         gzip off;
         gzip_static on;
@@ -199,6 +199,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=2,
                     help="measured runs per server and path; the order alternates each round")
     ap.add_argument("--out-dir", default="/tmp/plaster-bench-http", help="where bench.json goes")
+    ap.add_argument("--nginx-reuseport", action="store_true",
+                    help="`listen ... reuseport`: one accept queue per nginx worker")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     a = ap.parse_args()
 
@@ -213,7 +215,9 @@ def main():
     cores = os.cpu_count()
     nginx_version = subprocess.run([a.nginx, "-v"], capture_output=True, text=True).stderr.strip()
     wrk_version = subprocess.run([a.wrk, "-v"], capture_output=True, text=True).stdout.splitlines()[0]
-    print(f"{nginx_version}; {wrk_version}; {cores} cores; temp dir {workdir}")
+    load0 = os.getloadavg()
+    print(f"{nginx_version}; {wrk_version}; {cores} cores; load average {load0[0]:.2f} "
+          f"(anything else running skews both servers); temp dir {workdir}")
     print(f"NOTE: wrk ({a.threads} threads) runs on the same {cores} cores as the server under "
           "test, so each server gets what wrk leaves; compare the two, not the absolute figures.")
 
@@ -272,7 +276,7 @@ def main():
                 print(f"NOTE: plaster does not compress {path} for `Accept-Encoding: {ACCEPT_ENCODING}`; "
                       "nginx gets no .gz file for it either, so both send the same uncompressed bytes")
         with open(os.path.join(workdir, "nginx.conf"), "w") as f:
-            f.write(nginx_conf(workdir, a.nginx_port, info))
+            f.write(nginx_conf(workdir, a.nginx_port, info, a.nginx_reuseport))
         nginx = start_nginx(a.nginx, workdir, a.nginx_port, paths[0])
         nginx_pids = [nginx.pid] + common.child_pids(nginx.pid)
 
@@ -368,8 +372,9 @@ def main():
     with open(out, "w") as f:
         json.dump({
             "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-            "cores": cores, "nginx": nginx_version, "wrk": wrk_version, "plaster": plaster_version,
-            "settings": {k: getattr(a, k) for k in ("threads", "connections", "duration", "warmup", "rounds")},
+            "cores": cores, "load_average_at_start": load0, "nginx": nginx_version, "wrk": wrk_version, "plaster": plaster_version,
+            "settings": {k: getattr(a, k) for k in ("threads", "connections", "duration", "warmup",
+                                                    "rounds", "nginx_reuseport")},
             "accept_encoding": ACCEPT_ENCODING, "same_bytes": same_all, "paths": info,
             "summary": summary, "runs": runs, "plaster_rss_mib": plaster_rss,
             "nginx_conf": open(os.path.join(workdir, "nginx.conf")).read(),

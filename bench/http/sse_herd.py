@@ -22,7 +22,7 @@ client) and when Python read them. The clients run on the same cores as the
 server, so the difference is the harness, not plaster; the verdict ("all
 clients within 1 s") uses the arrival. Compare --procs 1 with --procs 2.
 
-usage: bench/http/sse_herd.py [--clients 10000] [--procs 2] [--batch N]
+usage: bench/http/sse_herd.py [--clients 10000] [--procs 2] [--writes 3] [--batch N]
                               [--component login] [--out-dir /tmp/plaster-bench-http]
 Needs: a release build (`cargo leptos build --release`). Linux, stdlib only.
 """
@@ -238,33 +238,35 @@ async def worker_main(conn, port, n, batch, wid):
                          "t_ready": t_ready, "initial_ids": initial, "errors": errors,
                          "kernel_ts": any(c.kernel_ts for c in clients)}))
 
-    msg = await recv()
-    assert msg[0] == "watch"
-    baseline, timeout = msg[1], msg[2]
-    alive = [c for c in clients if c.seen and not c.error]
-    state["alive"] = len(alive)
-    state["baseline"] = baseline
-    for c in alive:
-        on_event(c)  # an update may already have arrived
-    if state["updated"] < state["alive"]:
-        try:
-            await asyncio.wait_for(state["all_updated"].wait(), timeout)
-        except asyncio.TimeoutError:
-            pass
-    got, new_ids = [], {}
-    for c in alive:
-        newer = [(t, i) for i, t in c.seen.items() if i > baseline]
-        if newer:
-            t, i = min(newer, key=lambda x: x[0][1])
-            got.append(t)  # (kernel arrival, Python read)
-            new_ids[i] = new_ids.get(i, 0) + 1
-        else:
-            got.append(None)
-    _, errors = summary()
-    conn.send(("done", {"worker": wid, "times": got, "new_ids": new_ids, "errors": errors}))
+    while True:
+        msg = await recv()
+        if msg[0] == "close":
+            break
+        assert msg[0] == "watch"
+        baseline, timeout = msg[1], msg[2]
+        alive = [c for c in clients if c.seen and not c.error]
+        done_ids.clear()
+        state.update(alive=len(alive), updated=0, all_updated=asyncio.Event(), baseline=baseline)
+        for c in alive:
+            on_event(c)  # an update may already have arrived
+        if state["updated"] < state["alive"]:
+            try:
+                await asyncio.wait_for(state["all_updated"].wait(), timeout)
+            except asyncio.TimeoutError:
+                pass
+        state["baseline"] = None
+        got, new_ids = [], {}
+        for c in alive:
+            newer = [(t, i) for i, t in c.seen.items() if i > baseline]
+            if newer:
+                t, i = min(newer, key=lambda x: x[0][1])
+                got.append(t)  # (kernel arrival, Python read)
+                new_ids[i] = new_ids.get(i, 0) + 1
+            else:
+                got.append(None)
+        _, errors = summary()
+        conn.send(("done", {"worker": wid, "times": got, "new_ids": new_ids, "errors": errors}))
 
-    msg = await recv()
-    assert msg[0] == "close"
     for c in clients:
         c.close()
     conn.send(("closed", wid))
@@ -290,6 +292,37 @@ def pct(sorted_vals, p):
 def get_json(port, path):
     with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as r:
         return json.load(r)
+
+
+def analyse(done, t0, t_write):
+    """Per-write figures from the workers' (kernel arrival, Python read) pairs."""
+    times = [t for d in done for t in d["times"]]
+    new_ids = {}
+    for d in done:
+        for k, v in d["new_ids"].items():
+            new_ids[k] = new_ids.get(k, 0) + v
+    arrived = sorted(t[0] for t in times if t is not None and t[0] is not None)
+    read = sorted(t[1] for t in times if t is not None)
+    lag = sorted(t[1] - t[0] for t in times if t is not None and t[0] is not None)
+
+    def stats(vals, ref):
+        if not vals:
+            return {k: None for k in ("min", "p50", "p99", "max")}
+        return {"min": vals[0] - ref, "p50": pct(vals, 50) - ref, "p99": pct(vals, 99) - ref,
+                "max": vals[-1] - ref}
+
+    return {
+        "cli_seconds": t_write - t0, "alive": len(times), "updated": len(read),
+        "missing": sum(1 for t in times if t is None), "new_ids": new_ids,
+        "arrived_from_t0": stats(arrived, t0), "arrived_from_write": stats(arrived, t_write),
+        "read_from_t0": stats(read, t0), "read_from_write": stats(read, t_write),
+        "fanout_seconds": arrived[-1] - arrived[0] if arrived else None,
+        "python_lag_seconds": {"p50": pct(lag, 50), "p99": pct(lag, 99),
+                               "max": lag[-1] if lag else None},
+        "worker_read_spread_seconds": [
+            max(t[1] for t in d["times"] if t) - min(t[1] for t in d["times"] if t)
+            for d in done if any(d["times"])],
+    }
 
 
 def recv_all(conns, kind, timeout):
@@ -344,7 +377,10 @@ def main():
     ap.add_argument("--component", default="login", help="the component whose status the CLI changes")
     ap.add_argument("--status", default=None,
                     help="the new status (default: major_outage, or operational if already so)")
-    ap.add_argument("--timeout", type=float, default=30, help="seconds to wait for the update")
+    ap.add_argument("--writes", type=int, default=3,
+                    help="CLI writes, one after another (the status flips back and forth); "
+                         "each lands at a different point of the 250 ms poll")
+    ap.add_argument("--timeout", type=float, default=30, help="seconds to wait for each update")
     ap.add_argument("--out-dir", default="/tmp/plaster-bench-http", help="where sse_herd.json goes")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     a = ap.parse_args()
@@ -355,7 +391,9 @@ def main():
     want_fds = max(per_proc) + 1024
     soft, hard = common.raise_nofile(want_fds)
     shell_ulimit = subprocess.run(["sh", "-c", "ulimit -n"], capture_output=True, text=True).stdout.strip()
-    print(f"open-file limit: this script {soft} (hard {hard}); `ulimit -n` in a child shell: {shell_ulimit}")
+    load0 = os.getloadavg()
+    print(f"open-file limit: this script {soft} (hard {hard}); `ulimit -n` in a child shell: "
+          f"{shell_ulimit}; load average {load0[0]:.2f}")
     if soft < want_fds:
         sys.exit(f"need {want_fds} open files per client process; raise the hard limit (ulimit -Hn)")
     lo, hi = map(int, open("/proc/sys/net/ipv4/ip_local_port_range").read().split())
@@ -386,7 +424,6 @@ def main():
         current = live["components"].get(a.component)
         if current is None:
             sys.exit(f"no visible component {a.component!r}; have {sorted(live['components'])}")
-        new_status = a.status or ("operational" if current == "major_outage" else "major_outage")
 
         for i, n in enumerate(per_proc):
             parent, child = ctx.Pipe()
@@ -424,30 +461,36 @@ def main():
                     errs[k] = errs.get(k, 0) + v
             print(f"WARNING: {failed} clients failed to connect: {errs}")
 
-        # The write. Times from here on are time.time() (CLOCK_REALTIME), the
+        # The writes. Times from here on are time.time() (CLOCK_REALTIME), the
         # clock of the kernel's receive timestamps.
-        for c in conns:
-            c.send(("watch", baseline, a.timeout))
-        cli = ["component", "set-status", a.component, new_status]
-        time.sleep(0.2)  # the workers are waiting
-        t0 = time.time()
-        cli_out = common.run_cli(a.plaster, workdir, cli)
-        t_write = time.time()
-        print(f"t0: `plaster {' '.join(cli)}` ({a.component}: {current} -> {new_status}); "
-              f"the CLI took {fmt(t_write - t0)}")
-        done = recv_all(conns, "done", a.timeout + 60)
+        writes = []
+        status_now = current
+        for w in range(a.writes):
+            to = (a.status or ("operational" if status_now == "major_outage" else "major_outage")) \
+                if w == 0 else (current if w % 2 else first_status)
+            if w == 0:
+                first_status = to
+            cli = ["component", "set-status", a.component, to]
+            for c in conns:
+                c.send(("watch", baseline, a.timeout))
+            time.sleep(0.5)  # the workers are waiting; the server is idle
+            t0 = time.time()
+            cli_out = common.run_cli(a.plaster, workdir, cli)
+            t_write = time.time()
+            done = recv_all(conns, "done", a.timeout + 60)
+            res = analyse(done, t0, t_write)
+            res.update(cli=cli, status_from=status_now, status_to=to, cli_output=cli_out)
+            writes.append(res)
+            status_now = to
+            if res["new_ids"]:
+                baseline = max(res["new_ids"])
+            print(f"write {w + 1}: `plaster {' '.join(cli)}`: CLI {fmt(t_write - t0)}, "
+                  f"{res['updated']}/{res['alive']} clients updated (ids {res['new_ids']}), "
+                  f"last arrival {fmt(res['arrived_from_t0']['max'])} after t0", flush=True)
+            if w + 1 < a.writes:
+                time.sleep(1)
         rss_updated = common.rss_mib(plaster.pid)
-        times = [t for d in done for t in d["times"]]
-        alive_clients = len(times)
-        new_ids = {}
-        for d in done:
-            for k, v in d["new_ids"].items():
-                new_ids[k] = new_ids.get(k, 0) + v
-        spreads = []  # per worker: first to last Python read
-        for d in done:
-            ts = sorted(t[1] for t in d["times"] if t is not None)
-            if ts:
-                spreads.append(ts[-1] - ts[0])
+        alive_clients = writes[0]["alive"]
 
         for c in conns:
             c.send(("close",))
@@ -474,95 +517,73 @@ def main():
                 p.join(5)
         common.stop_all()
 
-    alive = len(times)
-    missing = sum(1 for t in times if t is None)
     kernel_ts = all(r["kernel_ts"] for r in ready)
-    arrived = sorted(t[0] for t in times if t is not None and t[0] is not None)
-    read = sorted(t[1] for t in times if t is not None)
-    lag = sorted(t[1] - t[0] for t in times if t is not None and t[0] is not None)
-
-    def stats(vals, ref):
-        if not vals:
-            return {k: None for k in ("min", "p50", "p99", "max")}
-        return {"min": vals[0] - ref, "p50": pct(vals, 50) - ref, "p99": pct(vals, 99) - ref,
-                "max": vals[-1] - ref}
-
-    arr_t0, arr_w = stats(arrived, t0), stats(arrived, t_write)
-    read_t0, read_w = stats(read, t0), stats(read, t_write)
-    fanout = arrived[-1] - arrived[0] if arrived else None
-    all_got = missing == 0 and alive == a.clients
-    # The verdict uses the kernel arrival when there is one: that is the
-    # server's delivery; Python's reading afterwards is the harness.
-    decisive = arr_t0 if kernel_ts and arrived else read_t0
-    within_1s = all_got and decisive["max"] is not None and decisive["max"] <= 1.0
+    key = "arrived_from_t0" if kernel_ts else "read_from_t0"
+    worst = max(writes, key=lambda r: (r["missing"], r[key]["max"] or 0))
+    all_got = all(r["missing"] == 0 and r["alive"] == a.clients for r in writes)
+    within_1s = all_got and all(r[key]["max"] is not None and r[key]["max"] <= 1.0 for r in writes)
 
     print()
     print(f"{a.clients} SSE clients on one plaster node (SQLite), {cores} cores shared by plaster "
-          f"and {a.procs} Python client process(es)")
+          f"and {a.procs} Python client process(es); {a.writes} write(s) by the CLI")
     print()
-    print("| new version ... | from t0 (CLI started) | from the CLI's exit |")
-    print("|---|---:|---:|")
-    print(f"| (the CLI `component set-status` ran) | {fmt(t_write - t0)} | |")
-    for k in ("min", "p50", "p99", "max"):
-        print(f"| arrived in the client's socket (kernel timestamp), {k} | {fmt(arr_t0[k])} | "
-              f"{fmt(arr_w[k])} |")
-    for k in ("min", "p50", "p99", "max"):
-        print(f"| read by the Python client, {k} | {fmt(read_t0[k])} | {fmt(read_w[k])} |")
+    print("Time from t0 (the CLI started) until the new version ... (`arrived`: in the client's "
+          "socket, kernel timestamp; `read`: by the Python client)")
+    print()
+    print("| write | CLI ran | arrived first | arrived p50 | arrived p99 | arrived last "
+          "| last, from the CLI's exit | read p50 | read last | server fan-out first -> last |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for i, r in enumerate(writes):
+        at, aw, rt = r["arrived_from_t0"], r["arrived_from_write"], r["read_from_t0"]
+        print(f"| {i + 1}: {r['status_from']} -> {r['status_to']} | {fmt(r['cli_seconds'])} | "
+              f"{fmt(at['min'])} | {fmt(at['p50'])} | {fmt(at['p99'])} | {fmt(at['max'])} | "
+              f"{fmt(aw['max'])} | {fmt(rt['p50'])} | {fmt(rt['max'])} | {fmt(r['fanout_seconds'])} |")
     print()
     print("| measure | value |")
     print("|---|---:|")
-    print(f"| clients connected / asked | {alive} / {a.clients} |")
+    print(f"| clients connected / asked | {alive_clients} / {a.clients} |")
     print(f"| time to connect all ({a.batch} in flight; listen backlog {backlog}) | {connect_s:.2f} s "
-          f"({alive / connect_s:.0f}/s) |")
+          f"({alive_clients / connect_s:.0f}/s) |")
     print(f"| accept-queue overflows while connecting (kernel ListenOverflows) | {overflows} |")
-    print(f"| clients that got the update / missing after {a.timeout:.0f} s | {len(read)} / {missing} |")
-    print(f"| new event id(s) received | {new_ids} |")
-    print(f"| server fan-out: first -> last arrival | {fmt(fanout)} |")
-    print(f"| Python lag, arrival -> read: p50 / max | {fmt(pct(lag, 50))} / "
-          f"{fmt(lag[-1] if lag else None)} |")
-    print(f"| per-worker spread of reads, first -> last | {', '.join(fmt(s) for s in spreads)} |")
+    print(f"| clients missing an update after {a.timeout:.0f} s, over all writes | "
+          f"{sum(r['missing'] for r in writes)} |")
+    print(f"| Python lag, arrival -> read, worst write: p50 / max | "
+          f"{fmt(worst['python_lag_seconds']['p50'])} / {fmt(worst['python_lag_seconds']['max'])} |")
     print(f"| plaster RSS before clients | {rss_before:.1f} MiB |")
     print(f"| plaster RSS, all clients connected | {rss_connected:.1f} MiB "
-          f"(+{(rss_connected - rss_before) * 1024 / max(1, alive):.1f} KiB per client) |")
-    print(f"| plaster RSS after the update | {rss_updated:.1f} MiB |")
+          f"(+{(rss_connected - rss_before) * 1024 / max(1, alive_clients):.1f} KiB per client) |")
+    print(f"| plaster RSS after the update(s) | {rss_updated:.1f} MiB |")
     print(f"| plaster RSS after the clients left | {rss_after:.1f} MiB |")
     print(f"| plaster open fds: connected / after the clients left | {server_fds} / "
           f"{server_fds_after} (released within {released_s:.1f} s) |")
     print()
     print("The times include the SQLite node's 250 ms poll for changes made by another process "
-          "(the CLI): that is what a CLI write costs on SQLite.")
-    print(f"The Python clients share the {cores} cores with plaster. 'arrived' is the kernel's "
+          "(the CLI), so they vary by up to 250 ms from write to write: that is what a CLI write "
+          "costs on SQLite.")
+    print(f"The Python clients share the {cores} cores with plaster. `arrived` is the kernel's "
           "receive timestamp (SO_TIMESTAMPNS): when plaster's write reached the client socket, "
-          "however late Python got to it; 'read' adds Python's own delay.")
+          "however late Python got to it; `read` adds the harness's own delay.")
     if not kernel_ts:
         print("WARNING: no kernel receive timestamps; the verdict uses Python's read times")
-    print(f"All {a.clients} clients got the update within 1 s of t0: "
-          f"{'yes' if within_1s else 'NO'} (last {'arrival' if kernel_ts else 'read'} "
-          f"{fmt(decisive['max'])}; last Python read {fmt(read_t0['max'])})")
+    print(f"All {a.clients} clients got every update within 1 s of t0: "
+          f"{'yes' if within_1s else 'NO'} (worst last {'arrival' if kernel_ts else 'read'} "
+          f"{fmt(worst[key]['max'])}; worst last Python read "
+          f"{fmt(max(r['read_from_t0']['max'] or 0 for r in writes))})")
 
     out = os.path.join(a.out_dir, "sse_herd.json")
     with open(out, "w") as f:
         json.dump({
             "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-            "cores": cores, "plaster": plaster_version,
-            "settings": {k: getattr(a, k) for k in ("clients", "procs", "batch", "component", "timeout")},
-            "write": {"cli": cli, "from": current, "to": new_status, "output": cli_out,
-                      "seconds": t_write - t0},
+            "cores": cores, "load_average_at_start": load0, "plaster": plaster_version,
+            "settings": {k: getattr(a, k) for k in
+                         ("clients", "procs", "batch", "component", "writes", "timeout")},
             "open_files": {"script": soft, "plaster": server_nofile},
             "listen_backlog": backlog, "listen_overflows_while_connecting": overflows,
-            "connect_seconds": connect_s, "connect_failed": failed,
-            "initial_ids": initial_ids, "new_ids": new_ids,
-            "clients_updated": len(read), "clients_missing": missing,
-            "kernel_timestamps": kernel_ts,
-            "arrived_from_t0": arr_t0, "arrived_from_write": arr_w,
-            "read_from_t0": read_t0, "read_from_write": read_w,
-            "server_fanout_seconds": fanout,
-            "python_lag_seconds": {"p50": pct(lag, 50), "p99": pct(lag, 99),
-                                   "max": lag[-1] if lag else None},
-            "worker_read_spread_seconds": spreads,
-            "all_within_1s": within_1s,
+            "connect_seconds": connect_s, "connect_failed": failed, "clients_connected": alive_clients,
+            "initial_ids": initial_ids, "kernel_timestamps": kernel_ts,
+            "writes": writes, "all_within_1s": within_1s,
             "rss_mib": {"before": rss_before, "connected": rss_connected,
-                        "after_update": rss_updated, "after_close": rss_after},
+                        "after_updates": rss_updated, "after_close": rss_after},
             "plaster_fds": {"connected": server_fds, "after_close": server_fds_after,
                             "released_seconds": released_s},
         }, f, indent=2)

@@ -482,14 +482,41 @@ pub async fn seed(store: &Store, reset: bool) -> Result<bool, StoreError> {
                 updated_at: last,
                 titles: demo.title,
                 updates,
+                apology: Texts::new(),
+                apology_published_at: None,
             },
         )
         .await?;
     }
 
     seed_maintenance(&mut tx, now).await?;
+    seed_apology(&mut tx, now).await?;
     tx.commit().await?;
     Ok(true)
+}
+
+/// The 2024 V75 stop came with a published apology; the demo shows one.
+async fn seed_apology(
+    conn: &mut sqlx::AnyConnection,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let texts = [
+        (Lang::Sv, "Vi ber om ursäkt för spelstoppet inför V75-stängningen. **Alla som inte kunde lämna in sitt spel** får insatsen tillbaka automatiskt, utan att behöva höra av sig."),
+        (Lang::Nb, "Vi beklager spillstansen før V75-fristen. **Alle som ikke fikk levert spillet sitt** får innsatsen tilbake automatisk, uten å måtte ta kontakt."),
+        (Lang::En, "We are sorry for the betting stop before the V75 deadline. **Everyone who could not place their bet** gets their stake back automatically, without having to ask."),
+    ];
+    for (lang, body) in texts {
+        sqlx::query(
+            "INSERT INTO incident_apologies (incident_id, lang, body, published_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind("atg-2024-08-24-v75")
+        .bind(lang.code())
+        .bind(body)
+        .bind(now.timestamp_millis())
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
 }
 
 async fn seed_maintenance(

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod compensation;
 pub mod config;
 pub mod demo;
+pub mod email;
 pub mod http;
 pub mod ids;
 pub mod live;

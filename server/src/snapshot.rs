@@ -63,6 +63,16 @@ impl SnapshotHolder {
         self
     }
 
+    /// Where the public page lives, without a trailing slash ("" when unset).
+    pub fn public_url(&self) -> &str {
+        &self.public.public_url
+    }
+
+    /// The page's time zone, in which staff enter and read times.
+    pub fn time_zone(&self) -> Tz {
+        self.tz
+    }
+
     /// Reads the status data once and replaces the snapshot. On error the
     /// previous snapshot stays in place.
     pub async fn rebuild(&self, store: &Store) -> Result<(), StoreError> {

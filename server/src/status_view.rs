@@ -406,6 +406,7 @@ pub fn incident_detail(
             })
             .collect(),
         affected,
+        apology: (!incident.apology.is_empty()).then(|| localize_body(&incident.apology, lang)),
     }
 }
 

@@ -268,6 +268,8 @@ pub async fn open_incident(
             bodies: cmd.bodies.clone(),
             components: components.clone(),
         }],
+        apology: Texts::new(),
+        apology_published_at: None,
     };
     insert_incident(&mut tx, &incident).await?;
     audit::append(
@@ -623,6 +625,160 @@ pub async fn edit_component(
     Ok(Written {
         change_id,
         subject_id: cmd.component_id.clone(),
+        components: Vec::new(),
+    })
+}
+
+/// Publishes (or replaces) an incident's apology in every language given.
+pub async fn publish_apology(
+    store: &Store,
+    actor: &Actor,
+    incident_id: &str,
+    texts: &Texts,
+) -> Result<Written, WriteError> {
+    require_text("apology", texts)?;
+    let now = now_ms();
+    let mut tx = store.pool().begin().await?;
+    let change_id = append_change(&mut tx, now, "apology_published", incident_id).await?;
+    let exists = sqlx::query("SELECT id FROM incidents WHERE id = $1")
+        .bind(incident_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .is_some();
+    if !exists {
+        return Err(WriteError::UnknownIncident(incident_id.to_string()));
+    }
+    let mut before = Texts::new();
+    for row in sqlx::query("SELECT lang, body FROM incident_apologies WHERE incident_id = $1")
+        .bind(incident_id)
+        .fetch_all(&mut *tx)
+        .await?
+    {
+        let lang: String = row.try_get(0)?;
+        if let Ok(lang) = lang.parse::<Lang>() {
+            before.insert(lang, row.try_get(1)?);
+        }
+    }
+    sqlx::query("DELETE FROM incident_apologies WHERE incident_id = $1")
+        .bind(incident_id)
+        .execute(&mut *tx)
+        .await?;
+    for (lang, body) in texts {
+        sqlx::query(
+            "INSERT INTO incident_apologies (incident_id, lang, body, published_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(incident_id)
+        .bind(lang.code())
+        .bind(body)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    audit::append(
+        &mut tx,
+        actor,
+        "incident.apology",
+        incident_id,
+        (!before.is_empty()).then(|| texts_json(&before)).as_ref(),
+        Some(&texts_json(texts)),
+    )
+    .await?;
+    announce(&mut tx, store.backend(), change_id).await?;
+    tx.commit().await?;
+    Ok(Written {
+        change_id,
+        subject_id: incident_id.to_string(),
+        components: Vec::new(),
+    })
+}
+
+/// A planned maintenance window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScheduleMaintenance {
+    pub titles: Texts,
+    pub bodies: Texts,
+    pub from_ms: i64,
+    pub until_ms: i64,
+    pub component_ids: Vec<String>,
+}
+
+pub async fn schedule_maintenance(
+    store: &Store,
+    actor: &Actor,
+    cmd: &ScheduleMaintenance,
+) -> Result<Written, WriteError> {
+    require_text("title", &cmd.titles)?;
+    require_text("body", &cmd.bodies)?;
+    if cmd.until_ms <= cmd.from_ms {
+        return Err(WriteError::invalid(
+            "until",
+            "the window must end after it starts",
+        ));
+    }
+    let now = now_ms();
+    if cmd.until_ms <= now {
+        return Err(WriteError::invalid("until", "the window is already over"));
+    }
+    let id = new_id();
+    let mut tx = store.pool().begin().await?;
+    let change_id = append_change(&mut tx, now, "maintenance_scheduled", &id).await?;
+    for component in &cmd.component_ids {
+        current_status(&mut tx, component).await?;
+    }
+    sqlx::query(
+        "INSERT INTO scheduled_maintenances (id, status, scheduled_for, scheduled_until, created_at, updated_at)
+         VALUES ($1, 'scheduled', $2, $3, $4, $4)",
+    )
+    .bind(&id)
+    .bind(cmd.from_ms)
+    .bind(cmd.until_ms)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    for lang in Lang::ALL {
+        let (Some(title), body) = (cmd.titles.get(&lang), cmd.bodies.get(&lang)) else {
+            continue;
+        };
+        sqlx::query(
+            "INSERT INTO scheduled_maintenance_translations (maintenance_id, lang, title, body)
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&id)
+        .bind(lang.code())
+        .bind(title)
+        .bind(body.map_or("", String::as_str))
+        .execute(&mut *tx)
+        .await?;
+    }
+    for component in &cmd.component_ids {
+        sqlx::query(
+            "INSERT INTO scheduled_maintenance_components (maintenance_id, component_id) VALUES ($1, $2)",
+        )
+        .bind(&id)
+        .bind(component)
+        .execute(&mut *tx)
+        .await?;
+    }
+    audit::append(
+        &mut tx,
+        actor,
+        "maintenance.schedule",
+        &id,
+        None,
+        Some(&json!({
+            "titles": texts_json(&cmd.titles),
+            "bodies": texts_json(&cmd.bodies),
+            "from": cmd.from_ms,
+            "until": cmd.until_ms,
+            "components": cmd.component_ids,
+        })),
+    )
+    .await?;
+    announce(&mut tx, store.backend(), change_id).await?;
+    tx.commit().await?;
+    Ok(Written {
+        change_id,
+        subject_id: id,
         components: Vec::new(),
     })
 }

@@ -100,6 +100,17 @@ fn IncidentArticle(incident: IncidentDetail, lang: Lang) -> impl IntoView {
                     <dd data-testid="duration">{duration}</dd>
                 </div>
             </dl>
+            {incident
+                .apology
+                .clone()
+                .map(|apology| {
+                    view! {
+                        <section class="apology" aria-labelledby="apology-h" data-testid="apology">
+                            <h2 id="apology-h">{t.apology}</h2>
+                            <LocalizedHtml text=apology lang=lang/>
+                        </section>
+                    }
+                })}
             <section aria-labelledby="affected-h">
                 <h2 id="affected-h">{t.affected}</h2>
                 <ul class="affected" data-testid="affected">

@@ -466,6 +466,8 @@ pub(crate) mod tests {
                 resolved_at: Some(V75 + 3_600_000),
                 created_at: V75,
                 updated_at: V75 + 3_600_000,
+                apology: Texts::new(),
+                apology_published_at: None,
                 titles: texts(&[
                     (Lang::Sv, "Spelstopp"),
                     (Lang::En, "Betting stop <V75> & \"more\""),

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::roles::Roles;
 use super::session::StaffSession;
-use super::{field, page, see_other, Fields, utc, Frame, StaffError};
+use super::{field, page, see_other, utc, Frame, StaffError};
 use crate::audit::{self, Actor};
 use crate::auth::hash_password;
 use crate::http::AppState;
@@ -186,7 +186,6 @@ fn roles_of(body: &[(String, String)]) -> Result<Roles, AccountError> {
     )
     .map_err(|e| AccountError::Role(e.to_string()))
 }
-
 
 pub async fn add(
     State(state): State<AppState>,

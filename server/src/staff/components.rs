@@ -15,8 +15,6 @@ use crate::status_view::localize;
 use crate::status_writes::{self, EditComponent};
 use crate::store::status::Texts;
 
-
-
 pub struct ComponentRow {
     pub id: String,
     pub names: Vec<(&'static str, String)>,

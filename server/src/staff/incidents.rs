@@ -14,15 +14,13 @@ use serde::Deserialize;
 use sqlx::Row;
 
 use super::session::StaffSession;
-use super::{field, page, see_other, Fields, utc, Frame, StaffError};
+use super::{field, page, see_other, utc, Fields, Frame, StaffError};
 use crate::http::AppState;
 use crate::markdown::to_safe_html;
 use crate::status_view::localize;
 use crate::status_writes::{self, ComponentChange, OpenIncident, PostUpdate};
 use crate::store::status::{StatusData, Texts};
 use crate::store::StoreError;
-
-
 
 /// Texts from `prefix_sv`, `prefix_nb`, `prefix_en`; blank ones are left out.
 fn texts(body: &Fields, prefix: &str) -> Texts {

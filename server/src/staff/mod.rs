@@ -8,10 +8,12 @@
 //! are both built from that list, so no route can be added without a rule.
 
 pub mod accounts;
+pub mod apology;
 pub mod audit_pages;
 pub mod components;
 pub mod incidents;
 pub mod login;
+pub mod maintenance;
 pub mod roles;
 pub mod session;
 
@@ -57,92 +59,32 @@ fn route(
 }
 
 /// Every staff route. Add new ones here and nowhere else.
+#[rustfmt::skip]
 pub fn routes() -> Vec<StaffRoute> {
     use Method as M;
     vec![
         route(M::GET, "/staff/login", Access::Public, get(login::form)),
         route(M::POST, "/staff/login", Access::Public, post(login::submit)),
-        route(
-            M::POST,
-            "/staff/logout",
-            Access::AnyStaff,
-            post(login::logout),
-        ),
+        route(M::POST, "/staff/logout", Access::AnyStaff, post(login::logout)),
         route(M::GET, "/staff", Access::AnyStaff, get(login::dashboard)),
-        route(
-            M::GET,
-            "/staff/password",
-            Access::AnyStaff,
-            get(login::password_form),
-        ),
-        route(
-            M::POST,
-            "/staff/password",
-            Access::AnyStaff,
-            post(login::password_submit),
-        ),
-        // Incidents: communications.
-        route(
-            M::GET,
-            "/staff/incidents",
-            COMMUNICATIONS,
-            get(incidents::list),
-        ),
-        route(
-            M::GET,
-            "/staff/incidents/new",
-            COMMUNICATIONS,
-            get(incidents::new_form),
-        ),
-        route(
-            M::POST,
-            "/staff/incidents",
-            COMMUNICATIONS,
-            post(incidents::open),
-        ),
-        route(
-            M::GET,
-            "/staff/incidents/{id}",
-            COMMUNICATIONS,
-            get(incidents::show),
-        ),
-        route(
-            M::POST,
-            "/staff/incidents/{id}/updates",
-            COMMUNICATIONS,
-            post(incidents::post_update),
-        ),
-        route(
-            M::GET,
-            "/staff/templates",
-            COMMUNICATIONS,
-            get(incidents::templates),
-        ),
-        route(
-            M::POST,
-            "/staff/templates",
-            COMMUNICATIONS,
-            post(incidents::save_template),
-        ),
+        route(M::GET, "/staff/password", Access::AnyStaff, get(login::password_form)),
+        route(M::POST, "/staff/password", Access::AnyStaff, post(login::password_submit)),
+        // Incidents, apologies, maintenance, templates: communications.
+        route(M::GET, "/staff/incidents", COMMUNICATIONS, get(incidents::list)),
+        route(M::GET, "/staff/incidents/new", COMMUNICATIONS, get(incidents::new_form)),
+        route(M::POST, "/staff/incidents", COMMUNICATIONS, post(incidents::open)),
+        route(M::GET, "/staff/incidents/{id}", COMMUNICATIONS, get(incidents::show)),
+        route(M::POST, "/staff/incidents/{id}/updates", COMMUNICATIONS, post(incidents::post_update)),
+        route(M::GET, "/staff/incidents/{id}/apology", COMMUNICATIONS, get(apology::form)),
+        route(M::POST, "/staff/incidents/{id}/apology", COMMUNICATIONS, post(apology::submit)),
+        route(M::GET, "/staff/maintenance", COMMUNICATIONS, get(maintenance::list)),
+        route(M::POST, "/staff/maintenance", COMMUNICATIONS, post(maintenance::submit)),
+        route(M::GET, "/staff/templates", COMMUNICATIONS, get(incidents::templates)),
+        route(M::POST, "/staff/templates", COMMUNICATIONS, post(incidents::save_template)),
         // Components: statuses for communications, the rest for admins.
-        route(
-            M::GET,
-            "/staff/components",
-            COMPONENTS_VIEW,
-            get(components::list),
-        ),
-        route(
-            M::POST,
-            "/staff/components/{id}/status",
-            COMMUNICATIONS,
-            post(components::set_status),
-        ),
-        route(
-            M::POST,
-            "/staff/components/{id}",
-            ADMIN,
-            post(components::edit),
-        ),
+        route(M::GET, "/staff/components", COMPONENTS_VIEW, get(components::list)),
+        route(M::POST, "/staff/components/{id}/status", COMMUNICATIONS, post(components::set_status)),
+        route(M::POST, "/staff/components/{id}", ADMIN, post(components::edit)),
         // Accounts and the audit log: admins.
         route(M::GET, "/staff/accounts", ADMIN, get(accounts::list)),
         route(M::POST, "/staff/accounts", ADMIN, post(accounts::add)),

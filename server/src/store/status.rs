@@ -67,6 +67,9 @@ pub struct IncidentRecord {
     pub titles: Texts,
     /// Oldest first.
     pub updates: Vec<UpdateRecord>,
+    /// The published apology per language (Markdown); empty when none.
+    pub apology: Texts,
+    pub apology_published_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -288,6 +291,20 @@ async fn load_incidents(conn: &mut AnyConnection) -> Result<Vec<IncidentRecord>,
                 id,
             });
     }
+    let apologies = texts_by_owner(
+        &mut *conn,
+        "SELECT incident_id, lang, body FROM incident_apologies",
+    )
+    .await?;
+    let mut apology_times: BTreeMap<String, i64> = BTreeMap::new();
+    for row in sqlx::query(
+        "SELECT incident_id, MAX(published_at) FROM incident_apologies GROUP BY incident_id",
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        apology_times.insert(row.try_get(0)?, row.try_get(1)?);
+    }
     sqlx::query(
         "SELECT id, impact, status, started_at, resolved_at, created_at, updated_at
              FROM incidents ORDER BY started_at DESC, id",
@@ -300,6 +317,8 @@ async fn load_incidents(conn: &mut AnyConnection) -> Result<Vec<IncidentRecord>,
         Ok(IncidentRecord {
             titles: titles.get(&id).cloned().unwrap_or_default(),
             updates: updates.remove(&id).unwrap_or_default(),
+            apology: apologies.get(&id).cloned().unwrap_or_default(),
+            apology_published_at: apology_times.get(&id).copied(),
             impact: parse(&row.try_get::<String, _>("impact")?)?,
             status: parse(&row.try_get::<String, _>("status")?)?,
             started_at: row.try_get("started_at")?,
@@ -561,6 +580,7 @@ pub async fn clear_status_content(conn: &mut AnyConnection) -> Result<(), StoreE
         "incident_update_translations",
         "incident_updates",
         "incident_translations",
+        "incident_apologies",
         "incidents",
         "scheduled_maintenance_components",
         "scheduled_maintenance_translations",

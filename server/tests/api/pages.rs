@@ -172,7 +172,10 @@ async fn pages_are_served_from_a_compressed_cache_with_etags(app: TestApp) {
     assert_eq!(plain.status(), 200);
     let etag = plain.headers()["etag"].clone();
     assert_eq!(plain.headers()["content-language"], "sv");
-    assert!(plain.headers()["cache-control"].to_str().expect("ascii").contains("stale-while-revalidate"));
+    assert!(plain.headers()["cache-control"]
+        .to_str()
+        .expect("ascii")
+        .contains("stale-while-revalidate"));
     let body = plain.text().await.expect("body");
     assert!(body.contains("Alla system fungerar"));
 
@@ -181,8 +184,11 @@ async fn pages_are_served_from_a_compressed_cache_with_etags(app: TestApp) {
     assert_eq!(br.headers()["content-encoding"], "br");
     let compressed = br.bytes().await.expect("bytes");
     let mut decoded = String::new();
-    std::io::Read::read_to_string(&mut brotli::Decompressor::new(&compressed[..], 4096), &mut decoded)
-        .expect("brotli");
+    std::io::Read::read_to_string(
+        &mut brotli::Decompressor::new(&compressed[..], 4096),
+        &mut decoded,
+    )
+    .expect("brotli");
     assert_eq!(decoded, body);
 
     // A revalidation costs nothing.
@@ -218,7 +224,10 @@ async fn a_write_replaces_the_cached_pages(app: TestApp) {
     .expect("write");
     app.snapshot.rebuild(&app.store).await.expect("rebuild");
     let (_, after) = app.get_text("/en").await;
-    assert!(!after.contains("All systems operational"), "the cached page was replaced");
+    assert!(
+        !after.contains("All systems operational"),
+        "the cached page was replaced"
+    );
     // An unknown incident is never cached, and is still a helpful 404.
     let (status, _) = app.get_text("/en/incidents/no-such-thing").await;
     assert_eq!(status, 404);

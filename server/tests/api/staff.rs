@@ -279,7 +279,10 @@ fn expected_allowed(path: &str, method: &str, role: Option<Role>) -> bool {
     if path.starts_with("/staff/components/") {
         return role == Role::Admin;
     }
-    if path.starts_with("/staff/incidents") || path.starts_with("/staff/templates") {
+    if path.starts_with("/staff/incidents")
+        || path.starts_with("/staff/templates")
+        || path.starts_with("/staff/maintenance")
+    {
         return role == Role::Communications;
     }
     if path.starts_with("/staff/accounts") || path.starts_with("/staff/audit") {
@@ -774,4 +777,151 @@ on_both_backends!(
     every_kind_of_action_leaves_an_audit_entry,
     a_console_update_reaches_the_public_api_at_once,
     a_one_time_password_opens_only_the_password_page,
+    an_apology_is_previewed_as_page_and_e_mail_then_published,
+    maintenance_is_previewed_then_scheduled,
 );
+
+async fn an_apology_is_previewed_as_page_and_e_mail_then_published(app: TestApp) {
+    staff_member(&app, "ida@example.se", &[Role::Communications]).await;
+    let (client, csrf) = signed_in(&app, "ida@example.se").await;
+    let path = "/staff/incidents/atg-2024-08-24-v75/apology";
+    let form = [
+        ("csrf", csrf.as_str()),
+        (
+            "body_sv",
+            "Vi ber **verkligen** om ursäkt. <script>alert(1)</script>",
+        ),
+        ("body_en", "We are **truly** sorry."),
+    ];
+    let preview = post_form(&app, &client, path, &form).await;
+    assert_eq!(preview.status(), 200);
+    let html = preview.text().await.expect("html");
+    // The web version, the e-mail's HTML (in a sandboxed frame) and its text part.
+    assert!(
+        html.contains("Vi ber <strong>verkligen</strong> om ursäkt."),
+        "web preview"
+    );
+    assert!(
+        html.contains("srcdoc=") && html.contains("sandbox"),
+        "e-mail preview"
+    );
+    assert!(html.contains("Vi ber om ursäkt: "), "Swedish subject");
+    assert!(
+        html.contains("Vi ber **verkligen** om ursäkt."),
+        "plain-text part keeps the Markdown"
+    );
+    assert!(
+        html.contains("missing: readers get the fallback"),
+        "Norwegian is missing"
+    );
+    assert!(!html.contains("<script>alert(1)"));
+    // Nothing is public before Publish.
+    let (_, page) = app.get_text("/sv/incidents/atg-2024-08-24-v75").await;
+    assert!(!page.contains("verkligen"));
+
+    let mut publish = form.to_vec();
+    publish.push(("intent", "publish"));
+    let r = post_form(&app, &client, path, &publish).await;
+    assert_eq!(r.status(), 303);
+    app.snapshot.rebuild(&app.store).await.expect("rebuild");
+    let (_, page) = app.get_text("/sv/incidents/atg-2024-08-24-v75").await;
+    assert!(page.contains("data-testid=\"apology\""), "apology section");
+    assert!(page.contains("Vi ber <strong>verkligen</strong> om ursäkt."));
+    assert!(!page.contains("<script>alert(1)"));
+    // Norwegian readers get the English text, marked as such.
+    let (_, page) = app.get_text("/nb/incidents/atg-2024-08-24-v75").await;
+    assert!(page.contains("We are <strong>truly</strong> sorry."));
+    let entries = app
+        .store
+        .audit_entries(
+            &plaster_server::audit::AuditFilter {
+                action: "incident.apology".into(),
+                ..Default::default()
+            },
+            10,
+        )
+        .await
+        .expect("audit");
+    assert_eq!(entries.len(), 1);
+    assert!(entries[0].after.as_deref().unwrap_or("").contains("truly"));
+}
+
+async fn maintenance_is_previewed_then_scheduled(app: TestApp) {
+    staff_member(&app, "jo@example.se", &[Role::Communications]).await;
+    let (client, csrf) = signed_in(&app, "jo@example.se").await;
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1))
+        .format("%Y-%m-%d")
+        .to_string();
+    let from = format!("{tomorrow}T01:00");
+    let until = format!("{tomorrow}T03:00");
+    let mut form = vec![
+        ("csrf", csrf.as_str()),
+        ("from", from.as_str()),
+        ("until", until.as_str()),
+        ("title_en", "Database upgrade"),
+        ("body_en", "Betting pauses for two hours."),
+        ("component", "bet-placement"),
+    ];
+    let preview = post_form(&app, &client, "/staff/maintenance", &form).await;
+    assert_eq!(preview.status(), 200);
+    assert!(preview
+        .text()
+        .await
+        .expect("html")
+        .contains("data-testid=\"confirm\""));
+    // A window that ends before it starts is named as such, and what was typed stays.
+    let bad = [
+        ("csrf", csrf.as_str()),
+        ("from", until.as_str()),
+        ("until", from.as_str()),
+        ("title_en", "Oops"),
+        ("body_en", "x"),
+        ("intent", "publish"),
+    ];
+    let r = post_form(&app, &client, "/staff/maintenance", &bad).await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.expect("html");
+    assert!(
+        html.contains("until: the window must end after it starts"),
+        "{html}"
+    );
+    assert!(html.contains("value=\"Oops\""));
+    let r = post_form(
+        &app,
+        &client,
+        "/staff/maintenance",
+        &[
+            ("csrf", csrf.as_str()),
+            ("from", "tomorrow"),
+            ("until", until.as_str()),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.expect("html");
+    assert!(
+        html.contains("from:") && html.contains("is not a date and time"),
+        "{html}"
+    );
+
+    form.push(("intent", "publish"));
+    let r = post_form(&app, &client, "/staff/maintenance", &form).await;
+    assert_eq!(r.status(), 303);
+    app.snapshot.rebuild(&app.store).await.expect("rebuild");
+    let (_, body) = app
+        .get_text("/api/v2/scheduled-maintenances/upcoming.json")
+        .await;
+    assert!(body.contains("Database upgrade"), "{body}");
+    let entries = app
+        .store
+        .audit_entries(
+            &plaster_server::audit::AuditFilter {
+                action: "maintenance.schedule".into(),
+                ..Default::default()
+            },
+            10,
+        )
+        .await
+        .expect("audit");
+    assert_eq!(entries.len(), 1);
+}
