@@ -62,6 +62,13 @@ fi
 # --- test tools ------------------------------------------------------------
 apt_install chromium postgresql-client
 
+# A real SMTP server for the notification tests (python3 -m aiosmtpd).
+if ! python3 -c "import aiosmtpd" 2>/dev/null; then
+  say "installing Python's aiosmtpd (the test SMTP server)"
+  python3 -m pip install --quiet --disable-pip-version-check aiosmtpd==1.4.6 \
+    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages aiosmtpd==1.4.6
+fi
+
 if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
   say "installing the end2end node modules (npm ci)"
   (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)

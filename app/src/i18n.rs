@@ -43,6 +43,7 @@ pub struct Ui {
     pub hours_short: &'static str,
     pub no_outage: &'static str,
     pub apology: &'static str,
+    pub subscribe: &'static str,
 }
 
 pub fn ui(lang: Lang) -> &'static Ui {
@@ -93,6 +94,7 @@ const SV: Ui = Ui {
     hours_short: "tim",
     no_outage: "inga störningar",
     apology: "Vi ber om ursäkt",
+    subscribe: "Få besked via e-post",
 };
 
 const NB: Ui = Ui {
@@ -135,6 +137,7 @@ const NB: Ui = Ui {
     hours_short: "t",
     no_outage: "ingen hendelser",
     apology: "Vi beklager",
+    subscribe: "Få beskjed på e-post",
 };
 
 const EN: Ui = Ui {
@@ -177,6 +180,7 @@ const EN: Ui = Ui {
     hours_short: "h",
     no_outage: "no incidents",
     apology: "Our apology",
+    subscribe: "Get updates by e-mail",
 };
 
 /// The name of a component level in `lang`.

@@ -21,6 +21,8 @@ const POLL_EVERY_MS: i32 = 5_000;
 
 /// What the page is told: "your data is out of date, load it again".
 type OnChange = Rc<dyn Fn()>;
+/// A browser callback taking one event.
+type Callback = Closure<dyn FnMut(JsValue)>;
 
 /// A running follower; dropping it closes the stream and stops polling.
 pub struct Follower {
@@ -37,7 +39,7 @@ struct Inner {
     poll_timer: Cell<Option<i32>>,
     last_poll_etag: RefCell<Option<String>>,
     // Kept alive for as long as the browser may call them.
-    closures: RefCell<Vec<Closure<dyn FnMut(JsValue)>>>,
+    closures: RefCell<Vec<Callback>>,
 }
 
 impl Drop for Follower {
@@ -93,7 +95,7 @@ fn open_stream(inner: &Rc<Inner>) -> bool {
     };
     let on_status = {
         let inner = Rc::downgrade(inner);
-        Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+        Callback::new(move |event: JsValue| {
             let (Some(inner), Ok(event)) = (inner.upgrade(), event.dyn_into::<MessageEvent>())
             else {
                 return;
@@ -104,7 +106,7 @@ fn open_stream(inner: &Rc<Inner>) -> bool {
     };
     let on_error = {
         let inner = Rc::downgrade(inner);
-        Closure::<dyn FnMut(JsValue)>::new(move |_event: JsValue| {
+        Callback::new(move |_event: JsValue| {
             let Some(inner) = inner.upgrade() else {
                 return;
             };
@@ -139,7 +141,7 @@ fn start_polling(inner: &Rc<Inner>) {
     };
     let tick = {
         let inner = Rc::downgrade(inner);
-        Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| {
+        Callback::new(move |_: JsValue| {
             if let Some(inner) = inner.upgrade() {
                 leptos::task::spawn_local(poll_once(inner));
             }

@@ -162,17 +162,22 @@ def run_wrk(wrk, url, a, duration, server_pids):
     cmd = [wrk, f"-t{a.threads}", f"-c{a.connections}", f"-d{duration}s", "--latency",
            "-H", f"Accept-Encoding: {ACCEPT_ENCODING}", url]
     cpu0 = common.cpu_seconds(server_pids)
+    busy0 = common.busy_cpu_seconds()
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
     res = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.monotonic() - t0
     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu1 = common.cpu_seconds(server_pids)
+    busy1 = common.busy_cpu_seconds()
     if res.returncode != 0:
         raise RuntimeError(f"wrk failed ({res.returncode}): {res.stderr}{res.stdout}")
     r = parse_wrk(res.stdout)
     r["server_cpu_pct"] = 100 * (cpu1 - cpu0) / wall
     r["wrk_cpu_pct"] = 100 * ((ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)) / wall
+    # Whatever else ran on the machine meanwhile (other processes, the kernel
+    # outside these processes' accounts): it took CPU from both sides.
+    r["other_cpu_pct"] = max(0.0, 100 * (busy1 - busy0) / wall - r["server_cpu_pct"] - r["wrk_cpu_pct"])
     r["wrk_output"] = res.stdout
     r["command"] = " ".join(cmd[:-3] + [f"-H 'Accept-Encoding: {ACCEPT_ENCODING}'", url])
     return r
@@ -320,7 +325,7 @@ def main():
                     bad = (errs and any(errs.values())) or r["non_2xx_3xx"]
                     print(f"  round {rnd + 1} {path:<24} {name:<8} {r['rps']:>10.0f} req/s  "
                           f"p99 {fmt_ms(r['p99_ms']):>9}  server CPU {r['server_cpu_pct']:.0f}%  "
-                          f"wrk CPU {r['wrk_cpu_pct']:.0f}%"
+                          f"wrk CPU {r['wrk_cpu_pct']:.0f}%  other {r['other_cpu_pct']:.0f}%"
                           + (f"  ERRORS {errs} non-2xx/3xx {r['non_2xx_3xx']}" if bad else ""),
                           flush=True)
         plaster_rss = common.rss_mib(plaster.pid)
@@ -363,6 +368,10 @@ def main():
     for row in summary:
         verdict = "reached" if row["ratio_rps"] >= 0.9 else "did NOT reach"
         print(f"{row['path']}: plaster {verdict} 0.9x nginx's req/s ({row['ratio_rps']:.2f}x)")
+    disturbed = [r for r in runs if r["other_cpu_pct"] > 15]
+    if disturbed:
+        print(f"WARNING: {len(disturbed)} run(s) shared the machine with other work "
+              f"(other CPU up to {max(r['other_cpu_pct'] for r in disturbed):.0f}%); rerun on a quiet machine")
     errors = [r for r in runs if (r["socket_errors"] and any(r["socket_errors"].values()))
               or r["non_2xx_3xx"]]
     print(f"wrk errors: {'none' if not errors else f'{len(errors)} run(s) with errors, see JSON'}")

@@ -159,6 +159,14 @@ def cpu_seconds(pids):
     return total / _TICK
 
 
+def busy_cpu_seconds():
+    """CPU seconds the whole machine has spent busy (all cores, from /proc/stat)."""
+    with open("/proc/stat") as f:
+        v = list(map(int, f.readline().split()[1:]))
+    idle = v[3] + (v[4] if len(v) > 4 else 0)  # idle + iowait
+    return (sum(v[:8]) - idle) / _TICK  # guest time is already in user
+
+
 def child_pids(ppid):
     """Direct children of ppid (e.g. nginx's workers)."""
     out = []

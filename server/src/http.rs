@@ -31,6 +31,8 @@ pub struct AppState {
     pub live: crate::live::LiveHandle,
     /// Staff cookies get `Secure` when Plaster is reached over HTTPS.
     pub secure_cookies: bool,
+    /// The domain of Message-IDs (the sender's).
+    pub mail_domain: String,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -116,6 +118,23 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics::handler))
         .merge(crate::staff::router(&state))
+        .route(
+            "/subscribe",
+            get(crate::public::subscribe::form).post(crate::public::subscribe::submit),
+        )
+        .route(
+            "/subscribe/confirm",
+            get(crate::public::subscribe::confirm_page).post(crate::public::subscribe::confirm),
+        )
+        .route(
+            "/unsubscribe",
+            get(crate::public::subscribe::unsubscribe_page)
+                .post(crate::public::subscribe::unsubscribe),
+        )
+        .route(
+            "/subscriptions",
+            get(crate::public::subscribe::manage_page).post(crate::public::subscribe::manage),
+        )
         .leptos_routes_with_context(
             &state,
             routes,

@@ -11,6 +11,7 @@ pub mod ids;
 pub mod live;
 pub mod markdown;
 pub mod metrics;
+pub mod notify;
 pub mod public;
 pub mod snapshot;
 pub mod staff;

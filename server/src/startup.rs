@@ -24,6 +24,8 @@ pub enum StartupError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Auth(#[from] AuthError),
+    #[error(transparent)]
+    Mail(#[from] crate::notify::mailer::MailError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -39,6 +41,8 @@ pub struct StartOptions {
 
 pub struct Application {
     listener: TcpListener,
+    mailer: Arc<crate::notify::mailer::Mailer>,
+    public_url: String,
     state: AppState,
     first_admin: Option<FirstAdmin>,
     database_url: DatabaseUrl,
@@ -66,6 +70,10 @@ impl Application {
             tracing::info!("seeded the demo content");
         }
         let first_admin = ensure_first_admin(&store, FIRST_ADMIN_EMAIL).await?;
+        let mailer = Arc::new(crate::notify::mailer::Mailer::new(
+            settings.smtp.as_ref(),
+            &store,
+        )?);
 
         let snapshot = Arc::new(
             SnapshotHolder::new(settings.default_lang, settings.time_zone)
@@ -87,9 +95,16 @@ impl Application {
             leptos_options: leptos_options(&settings),
             live: LiveHandle::new(),
             secure_cookies: settings.public_url.scheme() == "https",
+            mail_domain: mailer.domain(),
         };
         Ok(Application {
             listener,
+            mailer,
+            public_url: settings
+                .public_url
+                .as_str()
+                .trim_end_matches('/')
+                .to_string(),
             state,
             first_admin,
             database_url: settings.database_url.clone(),
@@ -132,6 +147,13 @@ impl Application {
         );
         let live = self.state.live.clone();
         let app = router(self.state.clone());
+        for task in crate::notify::spawn(
+            self.state.store.clone(),
+            self.mailer.clone(),
+            self.public_url.clone(),
+        ) {
+            background.also(task);
+        }
         background.also(tokio::spawn(crate::public::page_cache::warm(
             app.clone(),
             self.state,

@@ -140,6 +140,12 @@ pub fn PageFooter(
                 {t.times_in} " " <span data-testid="time-zone">{time_zone}</span>
                 {generated.map(|g| format!(" · {} {}", t.updated, g))}
             </p>
+            // A plain link: the subscription pages are served by the server, not the app.
+            <p>
+                <a href=format!("/subscribe?lang={}", lang.code()) rel="external" data-testid="subscribe-link">
+                    {t.subscribe}
+                </a>
+            </p>
             <LocalTimes/>
         </footer>
     }

@@ -15,6 +15,7 @@ pub mod badge;
 pub mod feeds;
 pub mod openapi;
 pub mod page_cache;
+pub mod subscribe;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -34,23 +34,7 @@ pub enum AccountError {
 
 /// A checked, lower-cased e-mail address.
 pub fn parse_email(raw: &str) -> Result<String, AccountError> {
-    let email = raw.trim().to_lowercase();
-    let valid = email.len() <= 254
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !email
-                    .chars()
-                    .any(|c| c.is_whitespace() || c == ',' || c == '<' || c == '>')
-        })
-        && email.matches('@').count() == 1;
-    if valid {
-        Ok(email)
-    } else {
-        Err(AccountError::Email(raw.to_string()))
-    }
+    crate::email::parse_address(raw).ok_or_else(|| AccountError::Email(raw.to_string()))
 }
 
 /// Creates an account with a random one-time password (returned once; only

@@ -13,6 +13,7 @@ pub mod audit_pages;
 pub mod components;
 pub mod incidents;
 pub mod login;
+pub mod mail;
 pub mod maintenance;
 pub mod roles;
 pub mod session;
@@ -91,6 +92,9 @@ pub fn routes() -> Vec<StaffRoute> {
         route(M::POST, "/staff/accounts/{id}", ADMIN, post(accounts::edit)),
         route(M::GET, "/staff/audit", ADMIN, get(audit_pages::list)),
         route(M::GET, "/staff/audit.csv", ADMIN, get(audit_pages::csv)),
+        // Sent mail: whoever publishes or administers.
+        route(M::GET, "/staff/mail", COMPONENTS_VIEW, get(mail::list)),
+        route(M::GET, "/staff/mail/{id}", COMPONENTS_VIEW, get(mail::show)),
     ]
 }
 
@@ -258,12 +262,13 @@ pub struct NavItem {
 
 impl Frame {
     pub fn new(session: &StaffSession, current: &str) -> Frame {
-        let items: [(&str, &str, Access); 5] = [
+        let items: [(&str, &str, Access); 6] = [
             ("/staff", "Overview", Access::AnyStaff),
             ("/staff/incidents", "Incidents", COMMUNICATIONS),
             ("/staff/components", "Components", COMPONENTS_VIEW),
             ("/staff/accounts", "Accounts", ADMIN),
             ("/staff/audit", "Audit log", ADMIN),
+            ("/staff/mail", "Sent mail", COMPONENTS_VIEW),
         ];
         Frame {
             email: session.account.email.clone(),

@@ -142,11 +142,17 @@ async fn fresh_database(backend: TestBackend) -> Option<(String, TestDatabase)> 
 }
 
 pub fn test_settings(database_url: &str) -> Settings {
+    test_settings_with(database_url, &[])
+}
+
+/// Test settings plus extra environment, e.g. `PLASTER_SMTP_HOST`.
+pub fn test_settings_with(database_url: &str, extra: &[(&str, &str)]) -> Settings {
     let env: BTreeMap<String, String> = [
         ("DATABASE_URL", database_url),
         ("PLASTER_LISTEN", "127.0.0.1:0"),
     ]
-    .into_iter()
+    .iter()
+    .chain(extra.iter())
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
     Settings::from_sources(&env, None).expect("test settings are valid")
@@ -160,6 +166,19 @@ pub async fn spawn_app_with(backend: TestBackend, options: StartOptions) -> Opti
     plaster_server::telemetry::init();
     let (database_url, database) = fresh_database(backend).await?;
     start(database_url, database, options).await
+}
+
+/// A server with extra settings (SMTP, say) on a fresh database.
+pub async fn spawn_app_with_env(backend: TestBackend, extra: &[(&str, &str)]) -> Option<TestApp> {
+    plaster_server::telemetry::init();
+    let (database_url, database) = fresh_database(backend).await?;
+    start_with(
+        test_settings_with(&database_url, extra),
+        database_url,
+        database,
+        StartOptions { seed_demo: true },
+    )
+    .await
 }
 
 /// A second server on the same database as `app`, as another node would be.
@@ -178,7 +197,22 @@ async fn start(
     database: TestDatabase,
     options: StartOptions,
 ) -> Option<TestApp> {
-    let app = Application::build(test_settings(&database_url), options)
+    start_with(
+        test_settings(&database_url),
+        database_url,
+        database,
+        options,
+    )
+    .await
+}
+
+async fn start_with(
+    settings: Settings,
+    database_url: String,
+    database: TestDatabase,
+    options: StartOptions,
+) -> Option<TestApp> {
+    let app = Application::build(settings, options)
         .await
         .expect("the application starts");
     let address = format!("http://127.0.0.1:{}", app.port());

@@ -6,6 +6,7 @@ mod helpers;
 mod cli;
 mod health;
 mod live;
+mod notify;
 mod pages;
 mod staff;
 mod status_page;

@@ -270,6 +270,9 @@ fn expected_allowed(path: &str, method: &str, role: Option<Role>) -> bool {
     if ["/staff", "/staff/password", "/staff/logout"].contains(&path) {
         return true;
     }
+    if path.starts_with("/staff/mail") {
+        return matches!(role, Role::Communications | Role::Admin);
+    }
     if path == "/staff/components" && method == "GET" {
         return matches!(role, Role::Communications | Role::Admin);
     }

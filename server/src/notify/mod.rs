@@ -1,0 +1,279 @@
+//! Notifications: e-mail that is never lost and never doubled.
+//!
+//! Code that wants a message sent inserts it into the `outbox` table in the
+//! same transaction as the change that causes it ([`outbox::enqueue`]).
+//! Status changes reach subscribers the same way one step later: every
+//! change already leaves a `status_changes` row in its own transaction, and
+//! the fan-out task turns new rows into outbox messages with ids derived
+//! from the change and the subscriber, moving its cursor in the same
+//! transaction, so a crash in between repeats work without doubling it.
+//! Delivery workers claim due messages, send them (SMTP or the embedded
+//! mailbox), and retry with backoff until a message is too old.
+
+pub mod mailer;
+pub mod outbox;
+pub mod subscribers;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::dto::Lang;
+use sqlx::Row;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+use crate::status_view::localize;
+use crate::store::status::StatusData;
+use crate::store::{Backend, Store, StoreError};
+use mailer::Mailer;
+use outbox::NewMessage;
+use subscribers::Links;
+
+/// A claimed message is someone's for this long; a worker that dies
+/// releases it by letting the lease run out.
+const LEASE_MS: i64 = 60_000;
+const BATCH: i64 = 50;
+const IDLE_POLL: Duration = Duration::from_millis(500);
+/// Messages still failing after two days are shown to admins instead.
+pub const GIVE_UP_AFTER_MS: i64 = 48 * 3_600_000;
+/// Changes younger than this wait, so a PostgreSQL transaction that took a
+/// smaller id but committed later is not skipped by the cursor.
+const SETTLE_MS: i64 = 1_000;
+/// Delivery workers per node on PostgreSQL (one on SQLite, whose writes
+/// serialise anyway).
+const POSTGRES_WORKERS: usize = 4;
+
+/// Starts the fan-out task and the delivery workers; they stop when the
+/// handles are aborted.
+pub fn spawn(store: Store, mailer: Arc<Mailer>, public_url: String) -> Vec<JoinHandle<()>> {
+    let wake = Arc::new(Notify::new());
+    let workers = match store.backend() {
+        Backend::Sqlite => 1,
+        Backend::Postgres => POSTGRES_WORKERS,
+    };
+    let mut tasks = Vec::with_capacity(workers + 1);
+    {
+        let (store, wake, domain) = (store.clone(), wake.clone(), mailer.domain());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                match fan_out(&store, &public_url, &domain).await {
+                    Ok(0) => tokio::time::sleep(IDLE_POLL).await,
+                    Ok(n) => {
+                        tracing::info!(messages = n, "queued notifications for subscribers");
+                        wake.notify_waiters();
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "notification fan-out failed; retrying");
+                        tokio::time::sleep(IDLE_POLL * 4).await;
+                    }
+                }
+            }
+        }));
+    }
+    for _ in 0..workers {
+        let (store, mailer, wake) = (store.clone(), mailer.clone(), wake.clone());
+        tasks.push(tokio::spawn(
+            async move { deliver(store, mailer, wake).await },
+        ));
+    }
+    tasks
+}
+
+/// One delivery worker.
+async fn deliver(store: Store, mailer: Arc<Mailer>, wake: Arc<Notify>) {
+    loop {
+        let now = chrono::Utc::now().timestamp_millis();
+        let batch = match outbox::claim(&store, now, BATCH, LEASE_MS).await {
+            Ok(batch) => batch,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot claim outbox messages");
+                tokio::time::sleep(IDLE_POLL * 4).await;
+                continue;
+            }
+        };
+        if batch.is_empty() {
+            tokio::select! {
+                () = wake.notified() => {},
+                () = tokio::time::sleep(IDLE_POLL) => {},
+            }
+            continue;
+        }
+        for message in batch {
+            let result = mailer.send(&message).await;
+            let now = chrono::Utc::now().timestamp_millis();
+            let recorded = match result {
+                Ok(reply) => outbox::mark_sent(&store, &message.id, &reply, now).await,
+                Err(e) => {
+                    let give_up_after = if e.is_permanent() {
+                        0
+                    } else {
+                        GIVE_UP_AFTER_MS
+                    };
+                    match outbox::mark_failed_attempt(
+                        &store,
+                        &message,
+                        &e.to_string(),
+                        now,
+                        give_up_after,
+                    )
+                    .await
+                    {
+                        Ok(true) => {
+                            tracing::error!(id = %message.id, error = %e, "giving up on a message");
+                            Ok(())
+                        }
+                        Ok(false) => {
+                            tracing::warn!(id = %message.id, attempt = message.attempts, error = %e, "sending failed; will retry");
+                            Ok(())
+                        }
+                        Err(e) => Err(e),
+                    }
+                }
+            };
+            if let Err(e) = recorded {
+                // The lease runs out and the message is tried again.
+                tracing::warn!(id = %message.id, error = %e, "cannot record a delivery");
+            }
+        }
+    }
+}
+
+fn page_name(data: &StatusData, lang: Lang) -> String {
+    data.settings
+        .get(&format!("page_name.{}", lang.code()))
+        .or_else(|| data.settings.get("page_name"))
+        .cloned()
+        .unwrap_or_else(|| "Status".to_string())
+}
+
+/// Turns new status changes into messages for subscribers; returns how
+/// many were queued.
+pub async fn fan_out(store: &Store, public_url: &str, domain: &str) -> Result<usize, FanOutError> {
+    let now = chrono::Utc::now().timestamp_millis();
+    let mut tx = store.pool().begin().await.map_err(StoreError::from)?;
+    let lock = match store.backend() {
+        Backend::Postgres => " FOR UPDATE",
+        Backend::Sqlite => "",
+    };
+    let last: i64 = sqlx::query(&format!(
+        "SELECT last_change_id FROM notify_cursor WHERE name = 'subscribers'{lock}"
+    ))
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(StoreError::from)?
+    .try_get(0)
+    .map_err(StoreError::from)?;
+    let changes = sqlx::query(
+        "SELECT id, kind, subject_id, changed_at FROM status_changes
+         WHERE id > $1 AND changed_at <= $2 ORDER BY id LIMIT 50",
+    )
+    .bind(last)
+    .bind(now - SETTLE_MS)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(StoreError::from)?;
+    let Some(newest) = changes
+        .last()
+        .map(|r| r.try_get::<i64, _>("id"))
+        .transpose()
+        .map_err(StoreError::from)?
+    else {
+        return Ok(0);
+    };
+    let data = store.load_status_data(now).await?;
+    let mut queued = 0;
+    for change in &changes {
+        let id: i64 = change.try_get("id").map_err(StoreError::from)?;
+        let kind: String = change.try_get("kind").map_err(StoreError::from)?;
+        let subject: String = change.try_get("subject_id").map_err(StoreError::from)?;
+        let at: i64 = change.try_get("changed_at").map_err(StoreError::from)?;
+        let Some(incident) = data.incidents.iter().find(|i| i.id == subject) else {
+            continue;
+        };
+        let opened = kind == "incident_opened";
+        let update = incident.updates.iter().rev().find(|u| u.created_at <= at);
+        let components: Vec<String> = incident
+            .updates
+            .iter()
+            .flat_map(|u| u.components.iter().map(|c| c.component_id.clone()))
+            .collect();
+        let audience = subscribers::audience(&mut tx, &components).await?;
+        for s in audience {
+            let lang = s.lang;
+            let page_name = page_name(&data, lang);
+            let links = Links {
+                public_url,
+                mail_domain: domain,
+                page_name: &page_name,
+            };
+            let title = localize(&incident.titles, lang)
+                .map(|t| t.text)
+                .unwrap_or_default();
+            let url = format!("{public_url}/{}/incidents/{}", lang.code(), incident.id);
+            let unsubscribe = links.unsubscribe(&s.token);
+            let mail = match kind.as_str() {
+                "incident_opened" | "incident_updated" => {
+                    let Some(update) = update else { continue };
+                    let body = localize(&update.bodies, lang)
+                        .map(|t| t.text)
+                        .unwrap_or_default();
+                    crate::email::incident_update(
+                        lang,
+                        &page_name,
+                        opened,
+                        update.status,
+                        &title,
+                        &body,
+                        &url,
+                        &unsubscribe,
+                    )?
+                }
+                "apology_published" => {
+                    let body = localize(&incident.apology, lang)
+                        .map(|t| t.text)
+                        .unwrap_or_default();
+                    crate::email::apology(&crate::email::Apology {
+                        lang,
+                        page_name: &page_name,
+                        incident_title: &title,
+                        body_markdown: &body,
+                        incident_url: &url,
+                        unsubscribe_url: Some(&unsubscribe),
+                    })?
+                }
+                _ => continue,
+            };
+            let inserted = outbox::enqueue(
+                &mut tx,
+                &NewMessage {
+                    id: format!("change-{id}-{}", s.id),
+                    kind: kind.clone(),
+                    recipient: s.email.clone(),
+                    subject: mail.subject,
+                    body_text: mail.text,
+                    body_html: mail.html,
+                    unsubscribe_url: Some(unsubscribe),
+                },
+                domain,
+                now,
+            )
+            .await?;
+            queued += usize::from(inserted);
+        }
+    }
+    sqlx::query("UPDATE notify_cursor SET last_change_id = $1 WHERE name = 'subscribers'")
+        .bind(newest)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::from)?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(queued)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FanOutError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("rendering a notification: {0}")]
+    Render(#[from] askama::Error),
+}

@@ -1,0 +1,90 @@
+//! "Sent mail": what the outbox holds and what happened to it, including
+//! messages given up on; with no SMTP server this is where the demo's
+//! mail is read.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::Extension;
+use serde::Deserialize;
+
+use super::session::StaffSession;
+use super::{page, utc, Frame, StaffError};
+use crate::http::AppState;
+use crate::notify::outbox::{self, Counts, Listed};
+
+pub struct Row {
+    pub m: Listed,
+    pub created: String,
+    pub sent: String,
+}
+
+#[derive(Template)]
+#[template(path = "staff/mail.html")]
+struct MailPage {
+    frame: Frame,
+    counts: Counts,
+    state: String,
+    rows: Vec<Row>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct MailQuery {
+    #[serde(default)]
+    state: String,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(session): Extension<StaffSession>,
+    Query(q): Query<MailQuery>,
+) -> Result<Response, StaffError> {
+    let filter = match q.state.as_str() {
+        "" | "queued" | "sent" | "failed" => q.state.clone(),
+        other => {
+            return Err(StaffError::BadInput(format!(
+                "state: {other:?} is not one of queued, sent, failed"
+            )))
+        }
+    };
+    let rows = outbox::list(&state.store, &filter, 200)
+        .await?
+        .into_iter()
+        .map(|m| Row {
+            created: utc(m.created_at),
+            sent: m.sent_at.map(utc).unwrap_or_default(),
+            m,
+        })
+        .collect();
+    Ok(page(&MailPage {
+        frame: Frame::new(&session, "/staff/mail"),
+        counts: outbox::counts(&state.store).await?,
+        state: filter,
+        rows,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "staff/mail_message.html")]
+struct MessagePage {
+    frame: Frame,
+    subject: String,
+    text: String,
+    html: String,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    Extension(session): Extension<StaffSession>,
+    Path(id): Path<String>,
+) -> Result<Response, StaffError> {
+    let (subject, text, html) = outbox::bodies(&state.store, &id)
+        .await?
+        .ok_or_else(|| StaffError::NotFound(format!("message {id}")))?;
+    Ok(page(&MessagePage {
+        frame: Frame::new(&session, "/staff/mail"),
+        subject,
+        text,
+        html,
+    }))
+}

@@ -1,0 +1,408 @@
+//! Notifications over real parts: the embedded mailbox, and a real SMTP
+//! server process (Python's aiosmtpd) that is down while mail is queued.
+
+use std::collections::BTreeSet;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use app::dto::{ComponentStatus, Impact, IncidentStage, Lang};
+use plaster_server::audit::Actor;
+use plaster_server::notify::outbox::{self, NewMessage};
+use plaster_server::status_writes::{self, ComponentChange, OpenIncident, PostUpdate};
+use sqlx::Row;
+
+use crate::helpers::{spawn_app_with_env, TestApp, TestBackend};
+use crate::on_both_backends;
+
+on_both_backends!(
+    subscribers_confirm_get_incident_mail_and_unsubscribe_with_one_click,
+    an_invalid_address_is_refused_at_the_form_and_nothing_is_queued,
+);
+
+/// Waits until `f` is true, failing after `secs`.
+async fn eventually<F, Fut>(secs: u64, what: &str, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    while !f().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// (subject, text) of the mailbox messages to `to`, oldest first.
+async fn mailbox(app: &TestApp, to: &str) -> Vec<(String, String)> {
+    sqlx::query("SELECT subject, body_text FROM mailbox WHERE recipient = $1 ORDER BY id")
+        .bind(to)
+        .fetch_all(app.store.pool())
+        .await
+        .expect("mailbox")
+        .iter()
+        .map(|r| (r.get::<String, _>(0), r.get::<String, _>(1)))
+        .collect()
+}
+
+/// The first line of `text` that starts with `prefix`, without it.
+fn link_after<'a>(text: &'a str, prefix: &str) -> &'a str {
+    text.lines()
+        .find_map(|l| l.strip_prefix(prefix))
+        .unwrap_or_else(|| panic!("no {prefix:?} line in:\n{text}"))
+        .trim()
+}
+
+async fn subscribers_confirm_get_incident_mail_and_unsubscribe_with_one_click(app: TestApp) {
+    let r = app
+        .client
+        .post(app.url("/subscribe"))
+        .form(&[
+            ("email", "Reader@Example.se"),
+            ("lang", "sv"),
+            ("component", "login"),
+        ])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.expect("html").contains("Kolla din inkorg"));
+    eventually(20, "the confirmation mail", || async {
+        !mailbox(&app, "reader@example.se").await.is_empty()
+    })
+    .await;
+    let (subject, text) = mailbox(&app, "reader@example.se").await.remove(0);
+    assert!(subject.contains("Bekräfta din prenumeration"), "{subject}");
+    let confirm = link_after(&text, "Bekräfta prenumerationen: ").to_string();
+    // The test server's public URL says port 0; the path is what matters.
+    let path = confirm[confirm.find("/subscribe/confirm").expect("path")..].to_string();
+    assert!(path.starts_with("/subscribe/confirm?token="), "{confirm}");
+    // Following the link (a mail scanner would) only shows a button.
+    let r = app.client.get(app.url(&path)).send().await.expect("GET");
+    assert_eq!(r.status(), 200);
+    let state: String = sqlx::query("SELECT state FROM subscribers")
+        .fetch_one(app.store.pool())
+        .await
+        .expect("row")
+        .get(0);
+    assert_eq!(state, "pending");
+    let r = app.client.post(app.url(&path)).send().await.expect("POST");
+    assert_eq!(r.status(), 200);
+
+    // An incident touching the chosen component reaches the subscriber.
+    let opened = status_writes::open_incident(
+        &app.store,
+        &Actor::Cli,
+        &OpenIncident {
+            impact: Impact::Major,
+            stage: IncidentStage::Investigating,
+            titles: [(Lang::Sv, "Inloggningen strular".to_string())].into(),
+            bodies: [(Lang::Sv, "Vi **undersöker**.".to_string())].into(),
+            components: vec![ComponentChange {
+                component_id: "login".into(),
+                status: ComponentStatus::MajorOutage,
+            }],
+        },
+    )
+    .await
+    .expect("opened");
+    eventually(20, "the incident mail", || async {
+        mailbox(&app, "reader@example.se").await.len() == 2
+    })
+    .await;
+    let (subject, text) = mailbox(&app, "reader@example.se").await.remove(1);
+    assert!(subject.contains("Inloggningen strular"), "{subject}");
+    assert!(text.contains("Vi **undersöker**."), "{text}");
+    assert!(
+        text.contains(&format!("/sv/incidents/{}", opened.subject_id)),
+        "{text}"
+    );
+    let (message_id, unsubscribe): (String, Option<String>) = {
+        let row = sqlx::query(
+            "SELECT message_id, unsubscribe_url FROM outbox WHERE kind = 'incident_opened'",
+        )
+        .fetch_one(app.store.pool())
+        .await
+        .expect("outbox row");
+        (row.get(0), row.get(1))
+    };
+    assert!(
+        message_id.starts_with('<') && message_id.ends_with('>'),
+        "{message_id}"
+    );
+    let unsubscribe = unsubscribe.expect("an unsubscribe link");
+    let unsubscribe = app.url(&unsubscribe[unsubscribe.find("/unsubscribe").expect("path")..]);
+
+    // RFC 8058: the mail client POSTs the one-click body to that URL.
+    let r = app
+        .client
+        .post(&unsubscribe)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(r.status(), 200);
+    let state: String = sqlx::query("SELECT state FROM subscribers")
+        .fetch_one(app.store.pool())
+        .await
+        .expect("row")
+        .get(0);
+    assert_eq!(state, "unsubscribed");
+
+    // The next update reaches nobody, and repeating the fan-out queues nothing twice.
+    let updated = status_writes::post_incident_update(
+        &app.store,
+        &Actor::Cli,
+        &PostUpdate {
+            incident_id: opened.subject_id.clone(),
+            stage: IncidentStage::Resolved,
+            bodies: [(Lang::Sv, "Löst.".to_string())].into(),
+            components: vec![],
+        },
+    )
+    .await
+    .expect("updated");
+    eventually(20, "the fan-out to pass the update", || async {
+        let cursor: i64 = sqlx::query("SELECT last_change_id FROM notify_cursor")
+            .fetch_one(app.store.pool())
+            .await
+            .expect("cursor")
+            .get(0);
+        cursor >= updated.change_id
+    })
+    .await;
+    assert_eq!(mailbox(&app, "reader@example.se").await.len(), 2);
+}
+
+async fn an_invalid_address_is_refused_at_the_form_and_nothing_is_queued(app: TestApp) {
+    for bad in ["not-an-address", "a@b", "two@x.se,three@y.se", ""] {
+        let r = app
+            .client
+            .post(app.url("/subscribe"))
+            .form(&[("email", bad), ("lang", "en")])
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(r.status(), 422, "{bad:?}");
+        let html = r.text().await.expect("html");
+        assert!(
+            html.contains("email:") && html.contains("is not an e-mail address"),
+            "{html}"
+        );
+    }
+    let r = app
+        .client
+        .post(app.url("/subscribe"))
+        .form(&[
+            ("email", "ok@example.se"),
+            ("lang", "en"),
+            ("component", "no-such-service"),
+        ])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(r.status(), 422);
+    let queued: i64 = sqlx::query("SELECT COUNT(*) FROM outbox")
+        .fetch_one(app.store.pool())
+        .await
+        .expect("count")
+        .get(0);
+    assert_eq!(queued, 0);
+    let subscribers: i64 = sqlx::query("SELECT COUNT(*) FROM subscribers")
+        .fetch_one(app.store.pool())
+        .await
+        .expect("count")
+        .get(0);
+    assert_eq!(subscribers, 0);
+}
+
+/// A real SMTP server: `python3 -m aiosmtpd` storing into a Maildir.
+struct SmtpServer {
+    child: Child,
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn aiosmtpd_available() -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", "import aiosmtpd"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but Python's aiosmtpd is missing (scripts/bootstrap.sh test installs it)"
+        );
+        eprintln!("!! SKIPPING the SMTP tests: python3 -m aiosmtpd is not installed");
+    }
+    ok
+}
+
+fn start_smtp(port: u16, maildir: &std::path::Path) -> SmtpServer {
+    let child = Command::new("python3")
+        .args([
+            "-m",
+            "aiosmtpd",
+            "-n",
+            "-l",
+            &format!("127.0.0.1:{port}"),
+            "-c",
+            "aiosmtpd.handlers.Mailbox",
+        ])
+        .arg(maildir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start aiosmtpd");
+    SmtpServer { child }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Every message file in the Maildir (new/ and cur/).
+fn delivered(maildir: &std::path::Path) -> Vec<String> {
+    ["new", "cur"]
+        .iter()
+        .filter_map(|d| std::fs::read_dir(maildir.join(d)).ok())
+        .flatten()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .collect()
+}
+
+fn header<'a>(message: &'a str, name: &str) -> Option<&'a str> {
+    let head = message
+        .split("\r\n\r\n")
+        .next()
+        .unwrap_or(message)
+        .split("\n\n")
+        .next()
+        .unwrap_or(message);
+    head.lines()
+        .find(|l| {
+            l.len() > name.len()
+                && l[..name.len()].eq_ignore_ascii_case(name)
+                && l[name.len()..].starts_with(':')
+        })
+        .map(|l| l[name.len() + 1..].trim())
+}
+
+async fn smtp_down_then_up_delivers_every_message_exactly_once(backend: TestBackend) {
+    if !aiosmtpd_available() {
+        return;
+    }
+    let port = free_port();
+    let port_text = port.to_string();
+    let Some(app) = spawn_app_with_env(
+        backend,
+        &[
+            ("PLASTER_SMTP_HOST", "127.0.0.1"),
+            ("PLASTER_SMTP_PORT", &port_text),
+            ("PLASTER_SMTP_TLS", "none"),
+            ("PLASTER_SMTP_FROM", "Status <status@plaster.test>"),
+        ],
+    )
+    .await
+    else {
+        return;
+    };
+    const N: usize = 1000;
+    let now = chrono::Utc::now().timestamp_millis();
+    let mut tx = app.store.pool().begin().await.expect("tx");
+    for i in 0..N {
+        outbox::enqueue(
+            &mut tx,
+            &NewMessage {
+                id: format!("fault-{i}"),
+                kind: "test".into(),
+                recipient: format!("reader{i}@example.se"),
+                subject: format!("Message {i}"),
+                body_text: format!("Plain text {i}"),
+                body_html: format!("<p>HTML {i}</p>"),
+                unsubscribe_url: Some(format!("{}/unsubscribe?token=t{i}", app.address)),
+            },
+            "plaster.test",
+            now,
+        )
+        .await
+        .expect("queued");
+    }
+    tx.commit().await.expect("commit");
+
+    // The server is down: attempts fail and are retried later.
+    eventually(30, "failed attempts while SMTP is down", || async {
+        let row =
+            sqlx::query("SELECT COUNT(*) FROM outbox WHERE attempts > 0 AND state = 'queued'")
+                .fetch_one(app.store.pool())
+                .await
+                .expect("count");
+        row.get::<i64, _>(0) > 0
+    })
+    .await;
+    let folder = tempfile::tempdir().expect("maildir");
+    // aiosmtpd creates the Maildir's subfolders only for a path that does not exist yet.
+    let maildir = folder.path().join("mail");
+    let _smtp = start_smtp(port, &maildir);
+    eventually(180, "every message sent", || async {
+        outbox::counts(&app.store).await.expect("counts").sent == N as i64
+    })
+    .await;
+    // Counted at the receiver: each message once, each Message-ID once.
+    eventually(10, "the receiver to have written every file", || async {
+        delivered(&maildir).len() >= N
+    })
+    .await;
+    let messages = delivered(&maildir);
+    assert_eq!(messages.len(), N, "delivered exactly once each");
+    let ids: BTreeSet<&str> = messages
+        .iter()
+        .filter_map(|m| header(m, "Message-ID"))
+        .collect();
+    assert_eq!(ids.len(), N, "distinct Message-IDs");
+    let sample = messages
+        .iter()
+        .find(|m| header(m, "Subject") == Some("Message 7"))
+        .expect("message 7");
+    assert_eq!(header(sample, "Message-ID"), Some("<fault-7@plaster.test>"));
+    assert!(header(sample, "List-Unsubscribe").is_some_and(|v| v.contains("/unsubscribe?token=t7")));
+    assert_eq!(
+        header(sample, "List-Unsubscribe-Post"),
+        Some("List-Unsubscribe=One-Click")
+    );
+    assert!(header(sample, "Content-Type").is_some_and(|v| v.starts_with("multipart/alternative")));
+    assert!(
+        sample.contains("Plain text 7") && sample.contains("<p>HTML 7</p>"),
+        "both parts"
+    );
+    let replies: i64 = sqlx::query("SELECT COUNT(*) FROM outbox WHERE last_reply LIKE '250%'")
+        .fetch_one(app.store.pool())
+        .await
+        .expect("count")
+        .get(0);
+    assert_eq!(replies, N as i64, "the server's reply is recorded");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_smtp_down_then_up_delivers_every_message_exactly_once() {
+    smtp_down_then_up_delivers_every_message_exactly_once(TestBackend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_smtp_down_then_up_delivers_every_message_exactly_once() {
+    smtp_down_then_up_delivers_every_message_exactly_once(TestBackend::Postgres).await;
+}
