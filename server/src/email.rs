@@ -203,33 +203,36 @@ pub fn apology(a: &Apology<'_>) -> Result<RenderedEmail, askama::Error> {
 }
 
 /// An incident opened or updated, to subscribers.
-pub fn incident_update(
-    lang: Lang,
-    page_name: &str,
-    opened: bool,
-    stage: IncidentStage,
-    title: &str,
-    body_markdown: &str,
-    incident_url: &str,
-    unsubscribe_url: &str,
-) -> Result<RenderedEmail, askama::Error> {
-    let words = words(lang);
-    let stage_label = app::i18n::stage_label(lang, stage);
-    let kicker = if opened {
+pub struct IncidentMail<'a> {
+    pub lang: Lang,
+    pub page_name: &'a str,
+    /// The first update (the incident was just opened).
+    pub opened: bool,
+    pub stage: IncidentStage,
+    pub title: &'a str,
+    pub body_markdown: &'a str,
+    pub incident_url: &'a str,
+    pub unsubscribe_url: &'a str,
+}
+
+pub fn incident_update(m: &IncidentMail<'_>) -> Result<RenderedEmail, askama::Error> {
+    let words = words(m.lang);
+    let stage_label = app::i18n::stage_label(m.lang, m.stage);
+    let kicker = if m.opened {
         format!("{} · {stage_label}", words.opened)
     } else {
         stage_label.to_string()
     };
     notice(&Notice {
-        lang,
-        page_name,
+        lang: m.lang,
+        page_name: m.page_name,
         kicker: &kicker,
-        title,
-        body_markdown,
-        link_url: incident_url,
+        title: m.title,
+        body_markdown: m.body_markdown,
+        link_url: m.incident_url,
         button: None,
         why: words.why_subscriber,
-        unsubscribe_url: Some(unsubscribe_url),
+        unsubscribe_url: Some(m.unsubscribe_url),
     })
 }
 

@@ -217,16 +217,16 @@ pub async fn fan_out(store: &Store, public_url: &str, domain: &str) -> Result<us
                     let body = localize(&update.bodies, lang)
                         .map(|t| t.text)
                         .unwrap_or_default();
-                    crate::email::incident_update(
+                    crate::email::incident_update(&crate::email::IncidentMail {
                         lang,
-                        &page_name,
+                        page_name: &page_name,
                         opened,
-                        update.status,
-                        &title,
-                        &body,
-                        &url,
-                        &unsubscribe,
-                    )?
+                        stage: update.status,
+                        title: &title,
+                        body_markdown: &body,
+                        incident_url: &url,
+                        unsubscribe_url: &unsubscribe,
+                    })?
                 }
                 "apology_published" => {
                     let body = localize(&incident.apology, lang)

@@ -318,7 +318,8 @@ async fn every_staff_route_checks_roles(app: TestApp) {
             .replace(
                 "/staff/accounts/{id}",
                 &format!("/staff/accounts/{account_id}"),
-            );
+            )
+            .replace("/staff/mail/{id}", "/staff/mail/no-such-message");
         assert!(!path.contains('{'), "no sample value for {}", route.path);
         for (role, client, csrf) in &clients {
             let response = match route.method.as_str() {
