@@ -318,3 +318,349 @@ mod tests {
         assert!(!mail.text.contains("Avslutt abonnementet"));
     }
 }
+
+/// Minor units and an ISO currency as readers of `lang` write money:
+/// "1 250,50 kr" in Swedish and Norwegian, "SEK 1,250.50" in English.
+pub fn money(lang: Lang, minor: i64, currency: &str) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    let (whole, cents) = (minor.unsigned_abs() / 100, minor.unsigned_abs() % 100);
+    let digits = whole.to_string();
+    let sep = if lang == Lang::En { ',' } else { '\u{a0}' };
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(sep);
+        }
+        grouped.push(c);
+    }
+    let kr = matches!(currency, "SEK" | "NOK" | "DKK");
+    match lang {
+        Lang::En => format!("{sign}{currency} {grouped}.{cents:02}"),
+        _ if kr => format!("{sign}{grouped},{cents:02}\u{a0}kr"),
+        _ => format!("{sign}{grouped},{cents:02}\u{a0}{currency}"),
+    }
+}
+
+/// What one customer gets for one incident.
+pub struct CompensationMail<'a> {
+    pub lang: Lang,
+    pub page_name: &'a str,
+    pub customer_name: &'a str,
+    pub incident_title: &'a str,
+    /// What happened to this customer, from their own log lines.
+    pub what_happened: &'a str,
+    pub amount_minor: i64,
+    pub currency: &'a str,
+    /// "refund", "jackpot top-up" or "subscription credit", already worded.
+    pub kind: &'a str,
+    pub when: &'a str,
+    pub incident_url: &'a str,
+}
+
+pub fn compensation_notice(m: &CompensationMail<'_>) -> Result<RenderedEmail, askama::Error> {
+    let amount = money(m.lang, m.amount_minor, m.currency);
+    let (kicker, body) = match m.lang {
+        Lang::Sv => (
+            "Du får kompensation",
+            format!(
+                "Hej {},\n\n{}\n\nDu får **{amount}** som {} – {}. Du behöver inte göra något.",
+                m.customer_name, m.what_happened, m.kind, m.when
+            ),
+        ),
+        Lang::Nb => (
+            "Du får kompensasjon",
+            format!(
+                "Hei {},\n\n{}\n\nDu får **{amount}** som {} – {}. Du trenger ikke gjøre noe.",
+                m.customer_name, m.what_happened, m.kind, m.when
+            ),
+        ),
+        Lang::En => (
+            "You are being compensated",
+            format!(
+                "Hello {},\n\n{}\n\nYou get **{amount}** as a {} – {}. There is nothing you need to do.",
+                m.customer_name, m.what_happened, m.kind, m.when
+            ),
+        ),
+    };
+    notice(&Notice {
+        lang: m.lang,
+        page_name: m.page_name,
+        kicker,
+        title: m.incident_title,
+        body_markdown: &body,
+        link_url: m.incident_url,
+        button: None,
+        why: words(m.lang).why_affected,
+        unsubscribe_url: None,
+    })
+}
+
+/// A claim was received (`decision` None) or decided.
+pub struct ClaimMail<'a> {
+    pub lang: Lang,
+    pub page_name: &'a str,
+    pub reference: &'a str,
+    /// `Some((approved, amount text or reason))` once decided.
+    pub decision: Option<(bool, &'a str)>,
+    pub claim_url: &'a str,
+}
+
+pub fn claim_notice(m: &ClaimMail<'_>) -> Result<RenderedEmail, askama::Error> {
+    let (kicker, title, body) = match (m.lang, m.decision) {
+        (Lang::Sv, None) => (
+            "Vi har fått ditt ärende",
+            format!("Ärende {}", m.reference),
+            "Vi går igenom det mot våra loggar och hör av oss, oftast inom två arbetsdagar."
+                .to_string(),
+        ),
+        (Lang::Nb, None) => (
+            "Vi har mottatt saken din",
+            format!("Sak {}", m.reference),
+            "Vi går gjennom den mot loggene våre og gir beskjed, som regel innen to virkedager."
+                .to_string(),
+        ),
+        (Lang::En, None) => (
+            "We have received your claim",
+            format!("Claim {}", m.reference),
+            "We check it against our logs and get back to you, usually within two working days."
+                .to_string(),
+        ),
+        (Lang::Sv, Some((true, detail))) => (
+            "Ditt ärende är godkänt",
+            format!("Ärende {}", m.reference),
+            format!("Du får {detail}."),
+        ),
+        (Lang::Nb, Some((true, detail))) => (
+            "Saken din er godkjent",
+            format!("Sak {}", m.reference),
+            format!("Du får {detail}."),
+        ),
+        (Lang::En, Some((true, detail))) => (
+            "Your claim is approved",
+            format!("Claim {}", m.reference),
+            format!("You get {detail}."),
+        ),
+        (Lang::Sv, Some((false, detail))) => (
+            "Beslut om ditt ärende",
+            format!("Ärende {}", m.reference),
+            format!("Vi kan tyvärr inte godkänna det: {detail}"),
+        ),
+        (Lang::Nb, Some((false, detail))) => (
+            "Avgjørelse i saken din",
+            format!("Sak {}", m.reference),
+            format!("Vi kan dessverre ikke godkjenne den: {detail}"),
+        ),
+        (Lang::En, Some((false, detail))) => (
+            "A decision on your claim",
+            format!("Claim {}", m.reference),
+            format!("We cannot approve it: {detail}"),
+        ),
+    };
+    notice(&Notice {
+        lang: m.lang,
+        page_name: m.page_name,
+        kicker,
+        title: &title,
+        body_markdown: &body,
+        link_url: m.claim_url,
+        button: None,
+        why: words(m.lang).why_affected,
+        unsubscribe_url: None,
+    })
+}
+
+/// A sign-in link for staff (valid for `minutes`).
+pub fn sign_in_link(
+    lang: Lang,
+    page_name: &str,
+    url: &str,
+    minutes: u32,
+) -> Result<RenderedEmail, askama::Error> {
+    let (kicker, title, body, button) = match lang {
+        Lang::Sv => (
+            "Plaster",
+            "Logga in",
+            format!("Länken gäller i {minutes} minuter och kan användas en gång."),
+            "Logga in",
+        ),
+        Lang::Nb => (
+            "Plaster",
+            "Logg inn",
+            format!("Lenken gjelder i {minutes} minutter og kan brukes én gang."),
+            "Logg inn",
+        ),
+        Lang::En => (
+            "Plaster",
+            "Sign in",
+            format!("The link works for {minutes} minutes, once."),
+            "Sign in",
+        ),
+    };
+    notice(&Notice {
+        lang,
+        page_name,
+        kicker,
+        title,
+        body_markdown: &body,
+        link_url: url,
+        button: Some(button),
+        why: match lang {
+            Lang::Sv => "Om du inte bad om det här kan du strunta i mejlet.",
+            Lang::Nb => "Hvis du ikke ba om dette, kan du se bort fra e-posten.",
+            Lang::En => "If you did not ask for this, ignore this e-mail.",
+        },
+        unsubscribe_url: None,
+    })
+}
+
+/// Every kind of message with sample data, for the staff preview.
+pub fn samples(lang: Lang) -> Result<Vec<(&'static str, RenderedEmail)>, askama::Error> {
+    let page = "Driftstatus";
+    let url = "https://status.example/incidents/atg-2024-08-24-v75";
+    Ok(vec![
+        (
+            "Incident opened",
+            incident_update(&IncidentMail {
+                lang,
+                page_name: page,
+                opened: true,
+                stage: IncidentStage::Investigating,
+                title: "Spelstopp inför V75",
+                body_markdown: "Vi **undersöker** varför spel inte går att lämna in.",
+                incident_url: url,
+                unsubscribe_url: "https://status.example/unsubscribe?token=sample",
+            })?,
+        ),
+        (
+            "Incident updated",
+            incident_update(&IncidentMail {
+                lang,
+                page_name: page,
+                opened: false,
+                stage: IncidentStage::Identified,
+                title: "Spelstopp inför V75",
+                body_markdown: "Felet är hittat; en rättning rullas ut.",
+                incident_url: url,
+                unsubscribe_url: "https://status.example/unsubscribe?token=sample",
+            })?,
+        ),
+        (
+            "Incident resolved",
+            incident_update(&IncidentMail {
+                lang,
+                page_name: page,
+                opened: false,
+                stage: IncidentStage::Resolved,
+                title: "Spelstopp inför V75",
+                body_markdown: "Allt fungerar igen.",
+                incident_url: url,
+                unsubscribe_url: "https://status.example/unsubscribe?token=sample",
+            })?,
+        ),
+        (
+            "Apology",
+            apology(&Apology {
+                lang,
+                page_name: page,
+                incident_title: "Spelstopp inför V75",
+                body_markdown: "Vi ber om ursäkt. **Alla som drabbades** får insatsen tillbaka.",
+                incident_url: url,
+                unsubscribe_url: Some("https://status.example/unsubscribe?token=sample"),
+            })?,
+        ),
+        (
+            "Compensation notice",
+            compensation_notice(&CompensationMail {
+                lang,
+                page_name: page,
+                customer_name: "Ada",
+                incident_title: "Spelstopp inför V75",
+                what_happened: "Your V75 coupon could not be submitted at 15:52.",
+                amount_minor: 12_500,
+                currency: "SEK",
+                kind: "refund",
+                when: "paid to your account within 3 days",
+                incident_url: url,
+            })?,
+        ),
+        (
+            "Claim received",
+            claim_notice(&ClaimMail {
+                lang,
+                page_name: page,
+                reference: "C-1042",
+                decision: None,
+                claim_url: "https://status.example/claims/C-1042",
+            })?,
+        ),
+        (
+            "Claim decided",
+            claim_notice(&ClaimMail {
+                lang,
+                page_name: page,
+                reference: "C-1042",
+                decision: Some((true, "125,00 kr")),
+                claim_url: "https://status.example/claims/C-1042",
+            })?,
+        ),
+        (
+            "Sign-in link",
+            sign_in_link(
+                lang,
+                page,
+                "https://status.example/staff/login?token=sample",
+                15,
+            )?,
+        ),
+    ])
+}
+
+#[cfg(test)]
+mod more_tests {
+    use super::*;
+
+    #[test]
+    fn money_reads_as_each_language_writes_it() {
+        assert_eq!(money(Lang::Sv, 125_050, "SEK"), "1\u{a0}250,50\u{a0}kr");
+        assert_eq!(money(Lang::En, 125_050, "SEK"), "SEK 1,250.50");
+        assert_eq!(money(Lang::Nb, -5, "EUR"), "-0,05\u{a0}EUR");
+    }
+
+    #[test]
+    fn every_template_renders_in_every_language_with_both_parts() {
+        for lang in Lang::ALL {
+            let samples = samples(lang).expect("renders");
+            assert_eq!(samples.len(), 8);
+            for (name, mail) in samples {
+                assert!(
+                    mail.html.contains(&format!("lang=\"{}\"", lang.code())),
+                    "{name}"
+                );
+                assert!(!mail.text.is_empty() && !mail.subject.is_empty(), "{name}");
+                assert!(
+                    !mail.text.contains("&lt;") && !mail.text.contains("&amp;"),
+                    "{name}: text is not escaped"
+                );
+            }
+        }
+        let sv = compensation_notice(&CompensationMail {
+            lang: Lang::Sv,
+            page_name: "P",
+            customer_name: "Ada",
+            incident_title: "T",
+            what_happened: "W",
+            amount_minor: 12_500,
+            currency: "SEK",
+            kind: "återbetalning",
+            when: "inom 3 dagar",
+            incident_url: "u",
+        })
+        .expect("renders");
+        assert!(
+            sv.text
+                .contains("Du får **125,00\u{a0}kr** som återbetalning"),
+            "{}",
+            sv.text
+        );
+    }
+}

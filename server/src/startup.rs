@@ -42,7 +42,7 @@ pub struct StartOptions {
 pub struct Application {
     listener: TcpListener,
     mailer: Arc<crate::notify::mailer::Mailer>,
-    public_url: String,
+    public: crate::public::PublicSettings,
     state: AppState,
     first_admin: Option<FirstAdmin>,
     database_url: DatabaseUrl,
@@ -100,11 +100,11 @@ impl Application {
         Ok(Application {
             listener,
             mailer,
-            public_url: settings
-                .public_url
-                .as_str()
-                .trim_end_matches('/')
-                .to_string(),
+            public: crate::public::PublicSettings::new(
+                settings.public_url.as_str(),
+                settings.time_zone,
+                settings.default_lang,
+            ),
             state,
             first_admin,
             database_url: settings.database_url.clone(),
@@ -150,7 +150,7 @@ impl Application {
         for task in crate::notify::spawn(
             self.state.store.clone(),
             self.mailer.clone(),
-            self.public_url.clone(),
+            self.public.clone(),
         ) {
             background.also(task);
         }

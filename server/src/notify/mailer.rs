@@ -26,6 +26,8 @@ pub enum MailError {
     Build(String),
     #[error("SMTP: {0}")]
     Send(String),
+    #[error("webhook: {0}")]
+    Webhook(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -13,6 +13,7 @@
 pub mod mailer;
 pub mod outbox;
 pub mod subscribers;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +23,7 @@ use sqlx::Row;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
+use crate::public::PublicSettings;
 use crate::status_view::localize;
 use crate::store::status::StatusData;
 use crate::store::{Backend, Store, StoreError};
@@ -45,7 +47,7 @@ const POSTGRES_WORKERS: usize = 4;
 
 /// Starts the fan-out task and the delivery workers; they stop when the
 /// handles are aborted.
-pub fn spawn(store: Store, mailer: Arc<Mailer>, public_url: String) -> Vec<JoinHandle<()>> {
+pub fn spawn(store: Store, mailer: Arc<Mailer>, public: PublicSettings) -> Vec<JoinHandle<()>> {
     let wake = Arc::new(Notify::new());
     let workers = match store.backend() {
         Backend::Sqlite => 1,
@@ -56,7 +58,7 @@ pub fn spawn(store: Store, mailer: Arc<Mailer>, public_url: String) -> Vec<JoinH
         let (store, wake, domain) = (store.clone(), wake.clone(), mailer.domain());
         tasks.push(tokio::spawn(async move {
             loop {
-                match fan_out(&store, &public_url, &domain).await {
+                match fan_out(&store, &public, &domain).await {
                     Ok(0) => tokio::time::sleep(IDLE_POLL).await,
                     Ok(n) => {
                         tracing::info!(messages = n, "queued notifications for subscribers");
@@ -70,17 +72,23 @@ pub fn spawn(store: Store, mailer: Arc<Mailer>, public_url: String) -> Vec<JoinH
             }
         }));
     }
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(15))
+        .user_agent("Plaster webhooks")
+        .build()
+        .unwrap_or_default();
     for _ in 0..workers {
-        let (store, mailer, wake) = (store.clone(), mailer.clone(), wake.clone());
-        tasks.push(tokio::spawn(
-            async move { deliver(store, mailer, wake).await },
-        ));
+        let (store, mailer, wake, http) =
+            (store.clone(), mailer.clone(), wake.clone(), http.clone());
+        tasks.push(tokio::spawn(async move {
+            deliver(store, mailer, http, wake).await
+        }));
     }
     tasks
 }
 
 /// One delivery worker.
-async fn deliver(store: Store, mailer: Arc<Mailer>, wake: Arc<Notify>) {
+async fn deliver(store: Store, mailer: Arc<Mailer>, http: reqwest::Client, wake: Arc<Notify>) {
     loop {
         let now = chrono::Utc::now().timestamp_millis();
         let batch = match outbox::claim(&store, now, BATCH, LEASE_MS).await {
@@ -99,7 +107,11 @@ async fn deliver(store: Store, mailer: Arc<Mailer>, wake: Arc<Notify>) {
             continue;
         }
         for message in batch {
-            let result = mailer.send(&message).await;
+            let result = if message.kind == webhooks::KIND {
+                webhooks::post(&store, &http, &message).await
+            } else {
+                mailer.send(&message).await
+            };
             let now = chrono::Utc::now().timestamp_millis();
             let recorded = match result {
                 Ok(reply) => outbox::mark_sent(&store, &message.id, &reply, now).await,
@@ -148,7 +160,12 @@ fn page_name(data: &StatusData, lang: Lang) -> String {
 
 /// Turns new status changes into messages for subscribers; returns how
 /// many were queued.
-pub async fn fan_out(store: &Store, public_url: &str, domain: &str) -> Result<usize, FanOutError> {
+pub async fn fan_out(
+    store: &Store,
+    public: &PublicSettings,
+    domain: &str,
+) -> Result<usize, FanOutError> {
+    let public_url = public.public_url.as_str();
     let now = chrono::Utc::now().timestamp_millis();
     let mut tx = store.pool().begin().await.map_err(StoreError::from)?;
     let lock = match store.backend() {
@@ -260,6 +277,27 @@ pub async fn fan_out(store: &Store, public_url: &str, domain: &str) -> Result<us
             .await?;
             queued += usize::from(inserted);
         }
+        if kind == "incident_opened" || kind == "incident_updated" {
+            let payload = webhook_payload(&data, now, public, incident);
+            for hook in webhooks::audience(&mut tx, &components).await? {
+                let inserted = outbox::enqueue(
+                    &mut tx,
+                    &NewMessage {
+                        id: format!("change-{id}-wh-{}", hook.id),
+                        kind: webhooks::KIND.into(),
+                        recipient: hook.url.clone(),
+                        subject: hook.id.clone(),
+                        body_text: payload.clone(),
+                        body_html: String::new(),
+                        unsubscribe_url: None,
+                    },
+                    domain,
+                    now,
+                )
+                .await?;
+                queued += usize::from(inserted);
+            }
+        }
     }
     sqlx::query("UPDATE notify_cursor SET last_change_id = $1 WHERE name = 'subscribers'")
         .bind(newest)
@@ -268,6 +306,33 @@ pub async fn fan_out(store: &Store, public_url: &str, domain: &str) -> Result<us
         .map_err(StoreError::from)?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(queued)
+}
+
+/// Statuspage's webhook shape: `meta`, `page` and the incident as the v2
+/// API shows it (English, like the unprefixed API).
+fn webhook_payload(
+    data: &StatusData,
+    now: i64,
+    public: &PublicSettings,
+    incident: &crate::store::status::IncidentRecord,
+) -> String {
+    use crate::public::{api_v2, indicator_description, overall, Context};
+    let ctx = Context::new(data, now, public, Lang::En, "");
+    let (indicator, maintenance) = overall(data, now);
+    serde_json::json!({
+        "meta": {
+            "unsubscribe": serde_json::Value::Null,
+            "documentation": format!("{}/api/v2/openapi.json", public.public_url),
+            "generated_at": ctx.iso(now),
+        },
+        "page": {
+            "id": ctx.page_id,
+            "status_indicator": indicator.as_str(),
+            "status_description": indicator_description(Lang::En, indicator, maintenance),
+        },
+        "incident": api_v2::incident(&ctx, incident),
+    })
+    .to_string()
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -88,3 +88,41 @@ pub async fn show(
         html,
     }))
 }
+
+#[derive(Template)]
+#[template(path = "staff/mail_templates.html")]
+struct TemplatesPage {
+    frame: Frame,
+    lang: &'static str,
+    langs: Vec<(&'static str, &'static str)>,
+    samples: Vec<(&'static str, crate::email::RenderedEmail)>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct LangQuery {
+    #[serde(default)]
+    lang: String,
+}
+
+/// Every e-mail template with sample data, in the chosen language.
+pub async fn templates(
+    Extension(session): Extension<StaffSession>,
+    Query(q): Query<LangQuery>,
+) -> Result<Response, StaffError> {
+    let lang: app::dto::Lang = if q.lang.is_empty() {
+        app::dto::Lang::Sv
+    } else {
+        q.lang
+            .parse()
+            .map_err(|e: app::dto::UnknownValue| StaffError::BadInput(format!("lang: {e}")))?
+    };
+    Ok(page(&TemplatesPage {
+        frame: Frame::new(&session, "/staff/mail"),
+        lang: lang.code(),
+        langs: app::dto::Lang::ALL
+            .into_iter()
+            .map(|l| (l.code(), l.native_name()))
+            .collect(),
+        samples: crate::email::samples(lang)?,
+    }))
+}

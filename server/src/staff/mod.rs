@@ -17,6 +17,7 @@ pub mod mail;
 pub mod maintenance;
 pub mod roles;
 pub mod session;
+pub mod webhooks;
 
 use askama::Template;
 use axum::body::Body;
@@ -92,8 +93,12 @@ pub fn routes() -> Vec<StaffRoute> {
         route(M::POST, "/staff/accounts/{id}", ADMIN, post(accounts::edit)),
         route(M::GET, "/staff/audit", ADMIN, get(audit_pages::list)),
         route(M::GET, "/staff/audit.csv", ADMIN, get(audit_pages::csv)),
+        route(M::GET, "/staff/webhooks", ADMIN, get(webhooks::list)),
+        route(M::POST, "/staff/webhooks", ADMIN, post(webhooks::add)),
+        route(M::POST, "/staff/webhooks/{id}", ADMIN, post(webhooks::edit)),
         // Sent mail: whoever publishes or administers.
         route(M::GET, "/staff/mail", COMPONENTS_VIEW, get(mail::list)),
+        route(M::GET, "/staff/mail/templates", COMPONENTS_VIEW, get(mail::templates)),
         route(M::GET, "/staff/mail/{id}", COMPONENTS_VIEW, get(mail::show)),
     ]
 }
@@ -262,13 +267,14 @@ pub struct NavItem {
 
 impl Frame {
     pub fn new(session: &StaffSession, current: &str) -> Frame {
-        let items: [(&str, &str, Access); 6] = [
+        let items: [(&str, &str, Access); 7] = [
             ("/staff", "Overview", Access::AnyStaff),
             ("/staff/incidents", "Incidents", COMMUNICATIONS),
             ("/staff/components", "Components", COMPONENTS_VIEW),
             ("/staff/accounts", "Accounts", ADMIN),
             ("/staff/audit", "Audit log", ADMIN),
             ("/staff/mail", "Sent mail", COMPONENTS_VIEW),
+            ("/staff/webhooks", "Webhooks", ADMIN),
         ];
         Frame {
             email: session.account.email.clone(),

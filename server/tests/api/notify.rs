@@ -17,7 +17,114 @@ use crate::on_both_backends;
 on_both_backends!(
     subscribers_confirm_get_incident_mail_and_unsubscribe_with_one_click,
     an_invalid_address_is_refused_at_the_form_and_nothing_is_queued,
+    webhooks_get_signed_statuspage_json_and_are_retried,
 );
+
+/// What the test receiver got: (signature header, delivery id, body).
+type Received = std::sync::Arc<std::sync::Mutex<Vec<(String, String, String)>>>;
+
+/// A webhook receiver on port 0 that fails the first `failures` requests.
+async fn receiver(failures: usize) -> (String, Received) {
+    use axum::http::{HeaderMap, StatusCode};
+    let received: Received = Default::default();
+    let log = received.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, body: String| {
+            let log = log.clone();
+            async move {
+                let header = |n: &str| {
+                    headers
+                        .get(n)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_string()
+                };
+                let mut log = log.lock().expect("log");
+                log.push((
+                    header("x-plaster-signature"),
+                    header("x-plaster-delivery"),
+                    body,
+                ));
+                if log.len() <= failures {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                } else {
+                    StatusCode::OK
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{address}/hook"), received)
+}
+
+async fn webhooks_get_signed_statuspage_json_and_are_retried(app: TestApp) {
+    use hmac::Mac;
+    let (url, received) = receiver(2).await;
+    let mut tx = app.store.pool().begin().await.expect("tx");
+    let (_, secret) = plaster_server::notify::webhooks::add(&mut tx, &url, &[])
+        .await
+        .expect("added");
+    tx.commit().await.expect("commit");
+    let opened = status_writes::open_incident(
+        &app.store,
+        &Actor::Cli,
+        &OpenIncident {
+            impact: Impact::Minor,
+            stage: IncidentStage::Investigating,
+            titles: [(Lang::En, "Slow odds".to_string())].into(),
+            bodies: [(Lang::En, "Looking into it.".to_string())].into(),
+            components: vec![],
+        },
+    )
+    .await
+    .expect("opened");
+    eventually(60, "a successful webhook delivery", || async {
+        received.lock().expect("log").len() >= 3
+    })
+    .await;
+    let log = received.lock().expect("log").clone();
+    // Three tries of one delivery: the same delivery id each time.
+    assert!(
+        log.iter().all(|(_, delivery, _)| delivery == &log[0].1),
+        "{log:?}"
+    );
+    let (signature, _, body) = &log[2];
+    let (t, v1) = signature
+        .strip_prefix("t=")
+        .and_then(|rest| rest.split_once(",v1="))
+        .expect("t=…,v1=…");
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("key");
+    mac.update(format!("{t}.{body}").as_bytes());
+    let expected: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(v1, expected, "the signature verifies with the secret");
+    let doc: serde_json::Value = serde_json::from_str(body).expect("json");
+    assert_eq!(doc["incident"]["id"], opened.subject_id.as_str());
+    assert_eq!(doc["incident"]["status"], "investigating");
+    assert_eq!(doc["incident"]["impact"], "minor");
+    assert_eq!(
+        doc["incident"]["incident_updates"][0]["body"],
+        "Looking into it."
+    );
+    assert!(doc["page"]["id"].is_string() && doc["page"]["status_indicator"].is_string());
+    eventually(10, "the delivery to be recorded", || async {
+        let row = sqlx::query("SELECT state, last_reply FROM outbox WHERE kind = 'webhook'")
+            .fetch_one(app.store.pool())
+            .await
+            .expect("row");
+        row.get::<String, _>(0) == "sent"
+    })
+    .await;
+}
 
 /// Waits until `f` is true, failing after `secs`.
 async fn eventually<F, Fut>(secs: u64, what: &str, mut f: F)
