@@ -55,9 +55,24 @@ enum Command {
     /// Staff accounts for the console.
     #[command(subcommand)]
     Staff(StaffCommand),
+    /// Notification tools.
+    #[command(subcommand)]
+    Notify(NotifyCommand),
     /// Open, update and list incidents (announced to running servers).
     #[command(subcommand)]
     Incident(IncidentCommand),
+}
+
+#[derive(Subcommand)]
+enum NotifyCommand {
+    /// Benchmark: render and queue COUNT personalised compensation notices
+    /// into the configured database's outbox; prints time and peak memory.
+    BenchQueue {
+        #[arg(long, default_value_t = 1_000_000)]
+        count: usize,
+    },
+    /// Messages in the outbox by state.
+    Status,
 }
 
 #[derive(Subcommand)]
@@ -235,6 +250,31 @@ fn main() -> ExitCode {
                 Ok(())
             })
         }
+        Command::Notify(NotifyCommand::BenchQueue { count }) => {
+            with_store(cli.config, |store| async move {
+                let report = plaster_server::notify::bench::queue_notices(&store, count)
+                    .await
+                    .map_err(|e| {
+                        WriteError::Store(plaster_server::store::StoreError::Corrupt(e.to_string()))
+                    })?;
+                println!(
+                    "queued {} notices in {:.2} s ({:.0}/s), {:.1} MB of bodies, peak RSS {} MiB",
+                    report.count,
+                    report.seconds,
+                    report.count as f64 / report.seconds.max(1e-9),
+                    report.bytes as f64 / 1e6,
+                    report
+                        .peak_rss_kib
+                        .map_or_else(|| "?".to_string(), |k| (k / 1024).to_string())
+                );
+                Ok(())
+            })
+        }
+        Command::Notify(NotifyCommand::Status) => with_store(cli.config, |store| async move {
+            let c = plaster_server::notify::outbox::counts(&store).await?;
+            println!("queued {} sent {} failed {}", c.queued, c.sent, c.failed);
+            Ok(())
+        }),
         Command::Staff(StaffCommand::Add { email, roles }) => {
             with_store(cli.config, |store| async move {
                 use plaster_server::staff::accounts::{create_account, AccountError};

@@ -10,6 +10,7 @@
 //! Delivery workers claim due messages, send them (SMTP or the embedded
 //! mailbox), and retry with backoff until a message is too old.
 
+pub mod bench;
 pub mod mailer;
 pub mod outbox;
 pub mod subscribers;

@@ -55,7 +55,7 @@ impl TestApp {
     }
 }
 
-enum TestDatabase {
+pub enum TestDatabase {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
     Postgres {
         admin_url: String,
@@ -100,7 +100,7 @@ static SKIP_NOTICE: Once = Once::new();
 
 /// A fresh database URL for `backend`, or `None` when PostgreSQL is not
 /// reachable outside CI.
-async fn fresh_database(backend: TestBackend) -> Option<(String, TestDatabase)> {
+pub async fn fresh_database(backend: TestBackend) -> Option<(String, TestDatabase)> {
     match backend {
         TestBackend::Sqlite => {
             let dir = tempfile::tempdir().expect("temporary folder");
