@@ -151,8 +151,9 @@ def parse_wrk(out):
     m = re.search(r"Transfer/sec:\s+(\S+)", out)
     res["transfer_per_sec"] = m.group(1) if m else None
     m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    # wrk prints the line only when there were errors.
     res["socket_errors"] = dict(zip(("connect", "read", "write", "timeout"),
-                                    map(int, m.groups()))) if m else None
+                                    map(int, m.groups()) if m else (0, 0, 0, 0)))
     m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     res["non_2xx_3xx"] = int(m.group(1)) if m else 0
     return res
@@ -280,8 +281,9 @@ def main():
             if enc is None:
                 print(f"NOTE: plaster does not compress {path} for `Accept-Encoding: {ACCEPT_ENCODING}`; "
                       "nginx gets no .gz file for it either, so both send the same uncompressed bytes")
+        conf_text = nginx_conf(workdir, a.nginx_port, info, a.nginx_reuseport)
         with open(os.path.join(workdir, "nginx.conf"), "w") as f:
-            f.write(nginx_conf(workdir, a.nginx_port, info, a.nginx_reuseport))
+            f.write(conf_text)
         nginx = start_nginx(a.nginx, workdir, a.nginx_port, paths[0])
         nginx_pids = [nginx.pid] + common.child_pids(nginx.pid)
 
@@ -329,8 +331,21 @@ def main():
                           + (f"  ERRORS {errs} non-2xx/3xx {r['non_2xx_3xx']}" if bad else ""),
                           flush=True)
         plaster_rss = common.rss_mib(plaster.pid)
+        # The snapshot is rebuilt every 60 s; the page can change with the clock.
+        for path in paths:
+            _, _, bp, _ = fetch(a.plaster_port, path, ACCEPT_ENCODING)
+            want = open(os.path.join(www, path.lstrip("/")) + (
+                ".gz" if info[path]["content_encoding"] == "gzip" else ""), "rb").read()
+            info[path]["plaster_same_bytes_at_end"] = bp == want
+            if bp != want:
+                print(f"NOTE: by the end plaster's {path} had changed ({len(want)} -> {len(bp)} bytes; "
+                      "the 60 s snapshot refresh); nginx kept serving the copy")
     finally:
         common.stop_all()
+        if a.keep:
+            print(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
 
     # 4. Summary: mean over rounds.
     summary = []
@@ -386,13 +401,9 @@ def main():
                                                     "rounds", "nginx_reuseport")},
             "accept_encoding": ACCEPT_ENCODING, "same_bytes": same_all, "paths": info,
             "summary": summary, "runs": runs, "plaster_rss_mib": plaster_rss,
-            "nginx_conf": open(os.path.join(workdir, "nginx.conf")).read(),
+            "nginx_conf": conf_text,
         }, f, indent=2)
     print(f"wrote {out}")
-    if not a.keep:
-        shutil.rmtree(workdir, ignore_errors=True)
-    else:
-        print(f"kept {workdir}")
 
 
 if __name__ == "__main__":

@@ -6,10 +6,13 @@ open-file limit, opens N `GET /api/live` streams from raw asyncio sockets
 (split over --procs worker processes, connected in batches so the listen
 backlog never overflows), waits until every client has its initial `status`
 event, then changes a component's status with the plaster CLI against the same
-database and measures when each client receives the new version: relative to
-the moment the CLI was started (t0) and to the moment it exited. Also reads
-plaster's RSS before the clients, with all connected, after the update and
-after the clients left.
+database (--writes times, flipping it back and forth, each once all clients
+have the previous one) and measures when each client receives the new version:
+relative to the moment the CLI was started (t0) and to the moment it exited.
+Also reads plaster's RSS before the clients, with all connected, after the
+updates and after the clients left, and counts the kernel's accept-queue
+overflows while connecting (plaster's listen backlog is what `ss` shows; the
+default batch stays under it, since an overflow costs a client a 1 s SYN retry).
 
 On SQLite the CLI's write reaches the server through its 250 ms poll of
 MAX(status_changes.id), so the figures include up to 250 ms of waiting:
@@ -516,6 +519,10 @@ def main():
                 p.terminate()
                 p.join(5)
         common.stop_all()
+        if a.keep:
+            print(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
 
     kernel_ts = all(r["kernel_ts"] for r in ready)
     key = "arrived_from_t0" if kernel_ts else "read_from_t0"
@@ -588,10 +595,6 @@ def main():
                             "released_seconds": released_s},
         }, f, indent=2)
     print(f"wrote {out}")
-    if not a.keep:
-        shutil.rmtree(workdir, ignore_errors=True)
-    else:
-        print(f"kept {workdir}")
 
 
 if __name__ == "__main__":

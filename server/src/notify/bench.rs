@@ -45,7 +45,7 @@ pub async fn queue_notices(store: &Store, count: usize) -> Result<Report, BenchE
     let mut bytes = 0u64;
     let mut done = 0;
     while done < count {
-        let mut tx = store.pool().begin().await.map_err(StoreError::from)?;
+        let mut messages = Vec::with_capacity(BATCH);
         for i in done..(done + BATCH).min(count) {
             let lang = Lang::ALL[i % 3];
             let name = format!("Kund {i}");
@@ -67,22 +67,18 @@ pub async fn queue_notices(store: &Store, count: usize) -> Result<Report, BenchE
                 incident_url: "https://status.example/incidents/atg-2024-08-24-v75",
             })?;
             bytes += (mail.html.len() + mail.text.len()) as u64;
-            outbox::enqueue(
-                &mut tx,
-                &NewMessage {
-                    id: format!("bench-{i}"),
-                    kind: "compensation".into(),
-                    recipient: format!("kund{i}@example.se"),
-                    subject: mail.subject,
-                    body_text: mail.text,
-                    body_html: mail.html,
-                    unsubscribe_url: None,
-                },
-                "plaster.bench",
-                now,
-            )
-            .await?;
+            messages.push(NewMessage {
+                id: format!("bench-{i}"),
+                kind: "compensation".into(),
+                recipient: format!("kund{i}@example.se"),
+                subject: mail.subject,
+                body_text: mail.text,
+                body_html: mail.html,
+                unsubscribe_url: None,
+            });
         }
+        let mut tx = store.pool().begin().await.map_err(StoreError::from)?;
+        outbox::enqueue_many(&mut tx, &messages, "plaster.bench", now).await?;
         tx.commit().await.map_err(StoreError::from)?;
         done = (done + BATCH).min(count);
     }

@@ -74,7 +74,11 @@ impl Mailer {
         };
         let mut builder = builder
             .port(smtp.port)
-            .timeout(Some(std::time::Duration::from_secs(20)));
+            .timeout(Some(std::time::Duration::from_secs(20)))
+            .pool_config(
+                lettre::transport::smtp::PoolConfig::new()
+                    .max_size(u32::try_from(super::SEND_CONCURRENCY).unwrap_or(16)),
+            );
         if let (Some(user), Some(password)) = (&smtp.username, &smtp.password) {
             builder = builder.credentials(Credentials::new(
                 user.clone(),

@@ -20,6 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::dto::Lang;
+use futures_util::StreamExt;
 use sqlx::Row;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
@@ -35,7 +36,11 @@ use subscribers::Links;
 /// A claimed message is someone's for this long; a worker that dies
 /// releases it by letting the lease run out.
 const LEASE_MS: i64 = 60_000;
-const BATCH: i64 = 50;
+const BATCH: i64 = 100;
+/// Messages of a batch in flight at once. lettre writes a message's end
+/// marker separately, so each message waits for the receiver's delayed
+/// ACK (about 40 ms); overlapping sends on pooled connections hides that.
+pub const SEND_CONCURRENCY: usize = 16;
 const IDLE_POLL: Duration = Duration::from_millis(500);
 /// Messages still failing after two days are shown to admins instead.
 pub const GIVE_UP_AFTER_MS: i64 = 48 * 3_600_000;
@@ -107,48 +112,62 @@ async fn deliver(store: Store, mailer: Arc<Mailer>, http: reqwest::Client, wake:
             }
             continue;
         }
-        for message in batch {
-            let result = if message.kind == webhooks::KIND {
-                webhooks::post(&store, &http, &message).await
-            } else {
-                mailer.send(&message).await
-            };
-            let now = chrono::Utc::now().timestamp_millis();
-            let recorded = match result {
-                Ok(reply) => outbox::mark_sent(&store, &message.id, &reply, now).await,
-                Err(e) => {
-                    let give_up_after = if e.is_permanent() {
-                        0
+        // Sends overlap on the pooled connections; each outcome is written
+        // as soon as it is known, so a crash can repeat at most the sends in
+        // flight (each with its Message-ID, which receivers deduplicate on).
+        futures_util::stream::iter(batch)
+            .for_each_concurrent(SEND_CONCURRENCY, |message| {
+                let (store, mailer, http) = (&store, &mailer, &http);
+                async move {
+                    let result = if message.kind == webhooks::KIND {
+                        webhooks::post(store, http, &message).await
                     } else {
-                        GIVE_UP_AFTER_MS
+                        mailer.send(&message).await
                     };
-                    match outbox::mark_failed_attempt(
-                        &store,
-                        &message,
-                        &e.to_string(),
-                        now,
-                        give_up_after,
-                    )
-                    .await
-                    {
-                        Ok(true) => {
-                            tracing::error!(id = %message.id, error = %e, "giving up on a message");
-                            Ok(())
-                        }
-                        Ok(false) => {
-                            tracing::warn!(id = %message.id, attempt = message.attempts, error = %e, "sending failed; will retry");
-                            Ok(())
-                        }
-                        Err(e) => Err(e),
+                    if let Err(e) = record(store, &[(message, result)]).await {
+                        // The lease runs out and the message is tried again.
+                        tracing::warn!(error = %e, "cannot record a delivery");
                     }
                 }
-            };
-            if let Err(e) = recorded {
-                // The lease runs out and the message is tried again.
-                tracing::warn!(id = %message.id, error = %e, "cannot record a delivery");
+            })
+            .await;
+    }
+}
+
+/// Writes what happened to messages, in one transaction.
+async fn record(
+    store: &Store,
+    outcomes: &[(outbox::Outgoing, Result<String, mailer::MailError>)],
+) -> Result<(), StoreError> {
+    let now = chrono::Utc::now().timestamp_millis();
+    let mut tx = store.pool().begin().await?;
+    for (message, result) in outcomes {
+        match result {
+            Ok(reply) => outbox::mark_sent(&mut tx, &message.id, reply, now).await?,
+            Err(e) => {
+                let give_up_after = if e.is_permanent() {
+                    0
+                } else {
+                    GIVE_UP_AFTER_MS
+                };
+                let gave_up = outbox::mark_failed_attempt(
+                    &mut tx,
+                    message,
+                    &e.to_string(),
+                    now,
+                    give_up_after,
+                )
+                .await?;
+                if gave_up {
+                    tracing::error!(id = %message.id, error = %e, "giving up on a message");
+                } else {
+                    tracing::warn!(id = %message.id, attempt = message.attempts, error = %e, "sending failed; will retry");
+                }
             }
         }
     }
+    tx.commit().await?;
+    Ok(())
 }
 
 fn page_name(data: &StatusData, lang: Lang) -> String {

@@ -53,6 +53,61 @@ pub async fn enqueue(
     Ok(done.rows_affected() == 1)
 }
 
+/// Rows per multi-row INSERT: 9 parameters each stays under SQLite's
+/// 999-parameter limit with room to spare.
+const ROWS_PER_INSERT: usize = 100;
+
+/// Queues many messages with few statements; returns how many were new.
+pub async fn enqueue_many(
+    conn: &mut AnyConnection,
+    messages: &[NewMessage],
+    domain: &str,
+    now: i64,
+) -> Result<usize, StoreError> {
+    let mut inserted = 0;
+    for chunk in messages.chunks(ROWS_PER_INSERT) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let p = i * 9;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, 'queued', 0, ${}, ${})",
+                    p + 1,
+                    p + 2,
+                    p + 3,
+                    p + 4,
+                    p + 5,
+                    p + 6,
+                    p + 7,
+                    p + 8,
+                    p + 9,
+                    p + 9
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO outbox (id, message_id, kind, recipient, subject, body_text, body_html,
+                                 unsubscribe_url, state, attempts, next_attempt_at, created_at)
+             VALUES {} ON CONFLICT (id) DO NOTHING",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for m in chunk {
+            query = query
+                .bind(&m.id)
+                .bind(message_id(&m.id, domain))
+                .bind(&m.kind)
+                .bind(&m.recipient)
+                .bind(&m.subject)
+                .bind(&m.body_text)
+                .bind(&m.body_html)
+                .bind(m.unsubscribe_url.as_deref())
+                .bind(now);
+        }
+        inserted += usize::try_from(query.execute(&mut *conn).await?.rows_affected()).unwrap_or(0);
+    }
+    Ok(inserted)
+}
+
 /// A claimed message.
 #[derive(Debug, Clone)]
 pub struct Outgoing {
@@ -114,7 +169,12 @@ pub async fn claim(
     rows.iter().map(outgoing).collect()
 }
 
-pub async fn mark_sent(store: &Store, id: &str, reply: &str, now: i64) -> Result<(), StoreError> {
+pub async fn mark_sent(
+    conn: &mut AnyConnection,
+    id: &str,
+    reply: &str,
+    now: i64,
+) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE outbox SET state = 'sent', sent_at = $2, last_reply = $3, locked_until = NULL
          WHERE id = $1",
@@ -122,7 +182,7 @@ pub async fn mark_sent(store: &Store, id: &str, reply: &str, now: i64) -> Result
     .bind(id)
     .bind(now)
     .bind(reply)
-    .execute(store.pool())
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }
@@ -130,7 +190,7 @@ pub async fn mark_sent(store: &Store, id: &str, reply: &str, now: i64) -> Result
 /// Schedules another attempt, or gives up once the message is older than
 /// `give_up_after_ms` (it then shows as failed to admins).
 pub async fn mark_failed_attempt(
-    store: &Store,
+    conn: &mut AnyConnection,
     message: &Outgoing,
     reply: &str,
     now: i64,
@@ -146,7 +206,7 @@ pub async fn mark_failed_attempt(
     .bind(if give_up { "failed" } else { "queued" })
     .bind(next)
     .bind(reply)
-    .execute(store.pool())
+    .execute(&mut *conn)
     .await?;
     Ok(give_up)
 }
