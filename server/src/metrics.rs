@@ -3,6 +3,7 @@
 //! in a global registry) so several servers in one test process stay apart.
 
 use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -23,25 +24,45 @@ struct Series {
     buckets: [u64; BUCKETS.len()],
 }
 
-/// (route pattern, method, status code)
-type SeriesKey = (String, String, u16);
+/// Route pattern → (method, status code) → series. Nested so that a
+/// request for a known series allocates nothing while holding the lock.
+type SeriesMap = HashMap<String, HashMap<(&'static str, u16), Series>>;
 
 #[derive(Clone, Default)]
 pub struct Metrics {
-    series: Arc<Mutex<BTreeMap<SeriesKey, Series>>>,
+    series: Arc<Mutex<SeriesMap>>,
+}
+
+/// The method's name without allocating; rare methods share one label.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
 }
 
 impl Metrics {
-    pub fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
+    pub fn observe(&self, route: &str, method: &'static str, status: u16, seconds: f64) {
         // A poisoned lock only means another request panicked mid-update;
         // the counters are still usable.
         let mut map = self
             .series
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let s = map
-            .entry((route.to_string(), method.to_string(), status))
-            .or_default();
+        if !map.contains_key(route) {
+            map.insert(route.to_string(), HashMap::new());
+        }
+        let Some(by_route) = map.get_mut(route) else {
+            return;
+        };
+        let s = by_route.entry((method, status)).or_default();
         s.count += 1;
         s.sum_seconds += seconds;
         for (i, bound) in BUCKETS.iter().enumerate() {
@@ -52,10 +73,19 @@ impl Metrics {
     }
 
     pub fn render(&self) -> String {
-        let map = self
+        let guard = self
             .series
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Sorted, so the output is stable between scrapes.
+        let map: BTreeMap<(&str, &str, u16), &Series> = guard
+            .iter()
+            .flat_map(|(route, inner)| {
+                inner
+                    .iter()
+                    .map(move |((method, status), s)| ((route.as_str(), *method, *status), s))
+            })
+            .collect();
         let mut out = String::new();
         out.push_str("# HELP plaster_http_requests_total HTTP requests served.\n");
         out.push_str("# TYPE plaster_http_requests_total counter\n");
@@ -115,17 +145,13 @@ fn escape(label: &str) -> String {
 /// Middleware: records every request under its route pattern (never the raw
 /// path, so ids in URLs cannot blow up the number of series).
 pub async fn record(State(metrics): State<Metrics>, req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".to_string());
-    let method = req.method().to_string();
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let method = method_label(req.method());
     let started = Instant::now();
     let response = next.run(req).await;
     metrics.observe(
-        &route,
-        &method,
+        route.as_ref().map_or("unmatched", |p| p.as_str()),
+        method,
         response.status().as_u16(),
         started.elapsed().as_secs_f64(),
     );

@@ -81,13 +81,10 @@ impl Application {
         );
         snapshot.rebuild(&store).await?;
 
-        let listener =
-            TcpListener::bind(settings.listen)
-                .await
-                .map_err(|source| StartupError::Bind {
-                    addr: settings.listen,
-                    source,
-                })?;
+        let listener = listen(settings.listen).map_err(|source| StartupError::Bind {
+            addr: settings.listen,
+            source,
+        })?;
         let state = AppState {
             store,
             snapshot,
@@ -165,6 +162,22 @@ impl Application {
             })
             .await
     }
+}
+
+/// Room for a herd of connections arriving at once (a reconnect storm of
+/// live clients after a restart); the default backlog of 128 makes the
+/// rest wait a full second for a SYN retry. The kernel caps it at somaxconn.
+const LISTEN_BACKLOG: u32 = 4096;
+
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 async fn shutdown_signal() {
