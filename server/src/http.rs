@@ -102,6 +102,16 @@ async fn public_preflight() -> impl IntoResponse {
     )
 }
 
+/// A GET or HEAD outside the staff console and the server functions.
+fn is_public_read<B>(req: &Request<B>) -> bool {
+    let path = req.uri().path();
+    matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD
+    ) && !path.starts_with("/staff")
+        && !path.starts_with("/_sf")
+}
+
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let source: SharedStatusSource = state.snapshot.clone();
@@ -153,7 +163,15 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-                tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                // Public reads are the herd: tens of thousands a second, all
+                // from memory. Their spans are at debug level (RUST_LOG=debug
+                // shows them) so that recording them costs nothing by default;
+                // staff pages, writes and everything else get an info span.
+                if is_public_read(req) {
+                    tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
+                } else {
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                }
             }),
         )
         .with_state(state)
