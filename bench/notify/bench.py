@@ -8,9 +8,10 @@
    inserting them with the stdlib sqlite3 module in the same batch size.
 2. Deliver M queued messages (default 20,000) to a local SMTP server
    (aiosmtpd's Sink handler) with `plaster serve`: messages per second.
-   SQLite runs one delivery worker, PostgreSQL four (N connections).
-   Reference in the same run: Python's smtplib sending M messages of the
-   same size over the same number of connections to the same server.
+   SQLite runs one delivery worker, PostgreSQL four; both send over a pool
+   of up to 16 connections. Reference in the same run: Python's smtplib
+   sending M messages of similar size over 16 connections (threads) to the
+   same server.
 
 Usage: python3 bench/notify/bench.py [--count 1000000] [--deliver 20000]
 Needs target/release/plaster (make build-release), aiosmtpd, and for the
@@ -31,6 +32,8 @@ import uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.join(ROOT, "target", "release", "plaster")
+# plaster's SMTP pool size (server/src/notify/mod.rs, SEND_CONCURRENCY).
+CONNECTIONS = 16
 
 
 def free_port():
@@ -164,16 +167,19 @@ def main():
         port = free_port()
         sink = start_sink(port)
         try:
+            # (backend, database, plaster's delivery workers); every run uses
+            # a pool of up to 16 SMTP connections, and so does the reference.
             runs = [("sqlite", f"sqlite://{work}/deliver.db", 1)]
             db = f"plaster_bench_{uuid.uuid4().hex[:8]}"
             if shutil.which("psql") and subprocess.run(["psql", f"{args.pg}/postgres", "-qc", f'CREATE DATABASE "{db}"'],
                                                        capture_output=True).returncode == 0:
                 runs.append(("postgres", f"{args.pg}/{db}", 4))
-            for name, url, n in runs:
+            for name, url, workers in runs:
                 t = plaster_delivery(url, args.deliver, port, env)
-                ref = python_delivery(args.deliver, port, n)
-                print(f"{name:9} plaster {args.deliver / t:8,.0f} msg/s ({t:.1f} s, {n} connection(s))   "
-                      f"python smtplib {args.deliver / ref:8,.0f} msg/s ({ref:.1f} s, {n} connection(s))")
+                ref = python_delivery(args.deliver, port, CONNECTIONS)
+                print(f"{name:9} plaster {args.deliver / t:8,.0f} msg/s ({t:.1f} s, {workers} worker(s), "
+                      f"up to {CONNECTIONS} connections)   python smtplib {args.deliver / ref:8,.0f} msg/s "
+                      f"({ref:.1f} s, {CONNECTIONS} connections)")
             if len(runs) > 1:
                 subprocess.run(["psql", f"{args.pg}/postgres", "-qc", f'DROP DATABASE "{db}" WITH (FORCE)'],
                                capture_output=True)
