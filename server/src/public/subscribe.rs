@@ -18,7 +18,7 @@ use axum::Form;
 use serde::Deserialize;
 
 use crate::http::AppState;
-use crate::notify::subscribers::{self, Links, SubscribeError};
+use crate::notify::subscribers::{self, Links, SubscribeError, Subscriber};
 use crate::staff::field;
 
 pub struct Words {
@@ -312,49 +312,70 @@ fn unknown(state: &AppState, lang: Lang) -> Response {
     )
 }
 
-/// GET: a page with a button; POST: confirmed.
-pub async fn confirm_page(State(state): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
-    let Ok(Some(s)) = subscribers::by_token(&state.store, &q.token).await else {
-        return unknown(&state, state.snapshot.default_lang());
+/// The subscriber a link's token names, or the page to show instead.
+async fn subscriber_for(state: &AppState, token: &str) -> Result<Subscriber, Response> {
+    match subscribers::by_token(&state.store, token).await {
+        Ok(Some(s)) => Ok(s),
+        Ok(None) => Err(unknown(state, state.snapshot.default_lang())),
+        Err(e) => {
+            tracing::error!(error = %e, "looking up a subscription link");
+            Err(StatusCode::SERVICE_UNAVAILABLE.into_response())
+        }
+    }
+}
+
+/// What a link in mail leads to: a page with one button that POSTs back.
+async fn button_page(state: &AppState, token: &str, path: &str, action: Action) -> Response {
+    let s = match subscriber_for(state, token).await {
+        Ok(s) => s,
+        Err(response) => return response,
     };
-    let b = base(&state, s.lang);
-    let w = words(s.lang);
-    let action = format!("/subscribe/confirm?token={}", q.token);
+    let b = base(state, s.lang);
+    let label = action.label(words(s.lang));
+    let form = format!("{path}?token={token}");
     render(
         &b,
-        w.confirm,
+        label,
         None,
         None,
-        Some(action),
+        Some(form),
         false,
         false,
         String::new(),
         &[],
-        w.confirm,
+        label,
         None,
         StatusCode::OK,
     )
 }
 
-pub async fn confirm(State(state): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
-    let Ok(Some(s)) = subscribers::by_token(&state.store, &q.token).await else {
-        return unknown(&state, state.snapshot.default_lang());
+/// The button's POST: sets the subscription's state and says so.
+async fn change_state(state: &AppState, token: &str, action: Action) -> Response {
+    let s = match subscriber_for(state, token).await {
+        Ok(s) => s,
+        Err(response) => return response,
     };
-    if let Err(e) = subscribers::set_state(&state.store, &q.token, "confirmed").await {
-        tracing::error!(error = %e, "confirming a subscription");
+    if let Err(e) = subscribers::set_state(&state.store, token, action.state()).await {
+        tracing::error!(error = %e, "changing a subscription");
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
-    let b = base(&state, s.lang);
+    let b = base(state, s.lang);
     let w = words(s.lang);
-    let manage = format!(
-        "{}/subscriptions?token={}",
-        state.snapshot.public_url(),
-        q.token
-    );
+    let (notice, manage) = match action {
+        Action::Confirm => (
+            w.confirmed,
+            Some(format!(
+                "{}/subscriptions?token={token}",
+                state.snapshot.public_url()
+            )),
+        ),
+        Action::Unsubscribe => (w.unsubscribed, None),
+    };
+    let heading = action.label(w);
     render(
         &b,
-        w.confirm,
-        Some(w.confirmed),
+        heading,
+        Some(notice),
         None,
         None,
         false,
@@ -362,67 +383,57 @@ pub async fn confirm(State(state): State<AppState>, Query(q): Query<TokenQuery>)
         String::new(),
         &[],
         "",
-        Some(manage),
+        manage,
         StatusCode::OK,
     )
+}
+
+#[derive(Clone, Copy)]
+enum Action {
+    Confirm,
+    Unsubscribe,
+}
+
+impl Action {
+    fn label(self, w: &Words) -> &'static str {
+        match self {
+            Action::Confirm => w.confirm,
+            Action::Unsubscribe => w.unsubscribe,
+        }
+    }
+
+    fn state(self) -> &'static str {
+        match self {
+            Action::Confirm => "confirmed",
+            Action::Unsubscribe => "unsubscribed",
+        }
+    }
+}
+
+pub async fn confirm_page(State(state): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
+    button_page(&state, &q.token, "/subscribe/confirm", Action::Confirm).await
+}
+
+pub async fn confirm(State(state): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
+    change_state(&state, &q.token, Action::Confirm).await
 }
 
 pub async fn unsubscribe_page(
     State(state): State<AppState>,
     Query(q): Query<TokenQuery>,
 ) -> Response {
-    let Ok(Some(s)) = subscribers::by_token(&state.store, &q.token).await else {
-        return unknown(&state, state.snapshot.default_lang());
-    };
-    let b = base(&state, s.lang);
-    let w = words(s.lang);
-    let action = format!("/unsubscribe?token={}", q.token);
-    render(
-        &b,
-        w.unsubscribe,
-        None,
-        None,
-        Some(action),
-        false,
-        false,
-        String::new(),
-        &[],
-        w.unsubscribe,
-        None,
-        StatusCode::OK,
-    )
+    button_page(&state, &q.token, "/unsubscribe", Action::Unsubscribe).await
 }
 
 /// The button on the page and RFC 8058's one-click POST from mail clients.
 pub async fn unsubscribe(State(state): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
-    let Ok(Some(s)) = subscribers::by_token(&state.store, &q.token).await else {
-        return unknown(&state, state.snapshot.default_lang());
-    };
-    if let Err(e) = subscribers::set_state(&state.store, &q.token, "unsubscribed").await {
-        tracing::error!(error = %e, "unsubscribing");
-        return StatusCode::SERVICE_UNAVAILABLE.into_response();
-    }
-    let b = base(&state, s.lang);
-    let w = words(s.lang);
-    render(
-        &b,
-        w.unsubscribe,
-        Some(w.unsubscribed),
-        None,
-        None,
-        false,
-        false,
-        String::new(),
-        &[],
-        "",
-        None,
-        StatusCode::OK,
-    )
+    change_state(&state, &q.token, Action::Unsubscribe).await
 }
 
 pub async fn manage_page(State(state): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
-    let Ok(Some(s)) = subscribers::by_token(&state.store, &q.token).await else {
-        return unknown(&state, state.snapshot.default_lang());
+    let s = match subscriber_for(&state, &q.token).await {
+        Ok(s) => s,
+        Err(response) => return response,
     };
     let b = base(&state, s.lang);
     let w = words(s.lang);
