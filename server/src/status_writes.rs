@@ -782,3 +782,102 @@ pub async fn schedule_maintenance(
         components: Vec::new(),
     })
 }
+
+/// A new component, operational from now on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AddComponent {
+    pub id: String,
+    pub names: Texts,
+    pub group_id: Option<String>,
+    pub position: i64,
+}
+
+/// Component ids appear in URLs, the API and subscriptions: short,
+/// lower-case letters, digits and dashes.
+fn check_component_id(id: &str) -> Result<(), WriteError> {
+    let ok = (1..=40).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !id.starts_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(WriteError::invalid(
+            "id",
+            format!("{id:?}: use 1–40 lower-case letters, digits and dashes, e.g. live-casino"),
+        ))
+    }
+}
+
+pub async fn add_component(
+    store: &Store,
+    actor: &Actor,
+    cmd: &AddComponent,
+) -> Result<Written, WriteError> {
+    check_component_id(&cmd.id)?;
+    require_text("name", &cmd.names)?;
+    let now = now_ms();
+    let mut tx = store.pool().begin().await?;
+    let change_id = append_change(&mut tx, now, "component_added", &cmd.id).await?;
+    let exists = sqlx::query("SELECT id FROM components WHERE id = $1")
+        .bind(&cmd.id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .is_some();
+    if exists {
+        return Err(WriteError::invalid(
+            "id",
+            format!("a component {:?} exists already", cmd.id),
+        ));
+    }
+    if let Some(group) = &cmd.group_id {
+        let known = sqlx::query("SELECT id FROM component_groups WHERE id = $1")
+            .bind(group)
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_some();
+        if !known {
+            return Err(WriteError::invalid(
+                "group",
+                format!("unknown group {group:?}"),
+            ));
+        }
+    }
+    crate::store::status::insert_component(
+        &mut tx,
+        &crate::store::status::ComponentRecord {
+            id: cmd.id.clone(),
+            group_id: cmd.group_id.clone(),
+            position: cmd.position,
+            status: ComponentStatus::Operational,
+            hidden: false,
+            names: cmd.names.clone(),
+            descriptions: Texts::new(),
+            created_at: now,
+            updated_at: now,
+        },
+    )
+    .await?;
+    record_component_status(&mut tx, &cmd.id, ComponentStatus::Operational, now, None).await?;
+    audit::append(
+        &mut tx,
+        actor,
+        "component.add",
+        &cmd.id,
+        None,
+        Some(&json!({
+            "names": texts_json(&cmd.names),
+            "group": cmd.group_id,
+            "position": cmd.position,
+        })),
+    )
+    .await?;
+    announce(&mut tx, store.backend(), change_id).await?;
+    tx.commit().await?;
+    Ok(Written {
+        change_id,
+        subject_id: cmd.id.clone(),
+        components: Vec::new(),
+    })
+}

@@ -12,7 +12,7 @@ use super::session::StaffSession;
 use super::{field, page, see_other, Fields, Frame, StaffError};
 use crate::http::AppState;
 use crate::status_view::localize;
-use crate::status_writes::{self, EditComponent};
+use crate::status_writes::{self, AddComponent, EditComponent};
 use crate::store::status::Texts;
 
 pub struct ComponentRow {
@@ -165,6 +165,48 @@ pub async fn edit(
         hidden: field(&body, "hidden") == "on",
     };
     match status_writes::edit_component(&state.store, &session.actor(), &cmd).await {
+        Ok(_) => {
+            state.live.changed();
+            Ok(see_other("/staff/components"))
+        }
+        Err(e) if e.is_bad_input() => {
+            components_page(&state, &session, None, Some(e.to_string())).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Admin: a new component (`id`, `name_sv`/`name_nb`/`name_en`, `group`, `position`).
+pub async fn add(
+    State(state): State<AppState>,
+    Extension(session): Extension<StaffSession>,
+    Form(body): Form<Fields>,
+) -> Result<Response, StaffError> {
+    let names: Texts = Lang::ALL
+        .into_iter()
+        .filter_map(|l| {
+            let name = field(&body, &format!("name_{}", l.code())).trim();
+            (!name.is_empty()).then(|| (l, name.to_string()))
+        })
+        .collect();
+    let position = match field(&body, "position").trim() {
+        "" => 100,
+        raw => match raw.parse::<i64>() {
+            Ok(p) if (0..=10_000).contains(&p) => p,
+            _ => {
+                let e = format!("position: {raw:?} is not a whole number from 0 to 10000");
+                return components_page(&state, &session, None, Some(e)).await;
+            }
+        },
+    };
+    let group = field(&body, "group").trim();
+    let cmd = AddComponent {
+        id: field(&body, "id").trim().to_string(),
+        names,
+        group_id: (!group.is_empty()).then(|| group.to_string()),
+        position,
+    };
+    match status_writes::add_component(&state.store, &session.actor(), &cmd).await {
         Ok(_) => {
             state.live.changed();
             Ok(see_other("/staff/components"))

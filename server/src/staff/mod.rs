@@ -85,6 +85,7 @@ pub fn routes() -> Vec<StaffRoute> {
         route(M::POST, "/staff/templates", COMMUNICATIONS, post(incidents::save_template)),
         // Components: statuses for communications, the rest for admins.
         route(M::GET, "/staff/components", COMPONENTS_VIEW, get(components::list)),
+        route(M::POST, "/staff/components", ADMIN, post(components::add)),
         route(M::POST, "/staff/components/{id}/status", COMMUNICATIONS, post(components::set_status)),
         route(M::POST, "/staff/components/{id}", ADMIN, post(components::edit)),
         // Accounts and the audit log: admins.

@@ -273,6 +273,9 @@ fn expected_allowed(path: &str, method: &str, role: Option<Role>) -> bool {
     if path.starts_with("/staff/mail") {
         return matches!(role, Role::Communications | Role::Admin);
     }
+    if path == "/staff/components" && method == "POST" {
+        return role == Role::Admin;
+    }
     if path == "/staff/components" && method == "GET" {
         return matches!(role, Role::Communications | Role::Admin);
     }
@@ -535,6 +538,32 @@ async fn every_kind_of_action_leaves_an_audit_entry(app: TestApp) {
     let r = post_form(
         &app,
         &client,
+        "/staff/components",
+        &[
+            ("csrf", csrf),
+            ("id", "live-casino"),
+            ("name_en", "Live casino"),
+            ("group", "betting"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let r = post_form(
+        &app,
+        &client,
+        "/staff/components",
+        &[
+            ("csrf", csrf),
+            ("id", "Live Casino!"),
+            ("name_en", "Bad id"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.expect("html").contains("id: "));
+    let r = post_form(
+        &app,
+        &client,
         "/staff/accounts",
         &[
             ("csrf", csrf),
@@ -627,6 +656,7 @@ async fn every_kind_of_action_leaves_an_audit_entry(app: TestApp) {
         "incident.update",
         "component.status",
         "component.edit",
+        "component.add",
         "account.add",
         "account.roles",
         "account.disable",
