@@ -63,9 +63,6 @@ impl Links<'_> {
     pub fn unsubscribe(&self, token: &str) -> String {
         format!("{}/unsubscribe?token={token}", self.public_url)
     }
-    pub fn manage(&self, token: &str) -> String {
-        format!("{}/subscriptions?token={token}", self.public_url)
-    }
 }
 
 /// Records a pending subscription and queues the confirmation, in one
