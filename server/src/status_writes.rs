@@ -190,6 +190,26 @@ async fn affected(
     Ok(out)
 }
 
+/// Refuses a group id that does not exist; `None` (no group) is fine.
+async fn ensure_group(conn: &mut AnyConnection, group: Option<&str>) -> Result<(), WriteError> {
+    let Some(group) = group else {
+        return Ok(());
+    };
+    let known = sqlx::query("SELECT id FROM component_groups WHERE id = $1")
+        .bind(group)
+        .fetch_optional(&mut *conn)
+        .await?
+        .is_some();
+    if known {
+        Ok(())
+    } else {
+        Err(WriteError::invalid(
+            "group",
+            format!("unknown group {group:?}"),
+        ))
+    }
+}
+
 fn require_text(field: &'static str, texts: &Texts) -> Result<(), WriteError> {
     if texts.is_empty() {
         return Err(WriteError::invalid(
@@ -544,19 +564,7 @@ pub async fn edit_component(
     else {
         return Err(WriteError::UnknownComponent(cmd.component_id.clone()));
     };
-    if let Some(group) = &cmd.group_id {
-        let known = sqlx::query("SELECT id FROM component_groups WHERE id = $1")
-            .bind(group)
-            .fetch_optional(&mut *tx)
-            .await?
-            .is_some();
-        if !known {
-            return Err(WriteError::invalid(
-                "group",
-                format!("unknown group {group:?}"),
-            ));
-        }
-    }
+    ensure_group(&mut tx, cmd.group_id.as_deref()).await?;
     let mut old_names = Texts::new();
     for row in sqlx::query("SELECT lang, name FROM component_translations WHERE component_id = $1")
         .bind(&cmd.component_id)
@@ -831,19 +839,7 @@ pub async fn add_component(
             format!("a component {:?} exists already", cmd.id),
         ));
     }
-    if let Some(group) = &cmd.group_id {
-        let known = sqlx::query("SELECT id FROM component_groups WHERE id = $1")
-            .bind(group)
-            .fetch_optional(&mut *tx)
-            .await?
-            .is_some();
-        if !known {
-            return Err(WriteError::invalid(
-                "group",
-                format!("unknown group {group:?}"),
-            ));
-        }
-    }
+    ensure_group(&mut tx, cmd.group_id.as_deref()).await?;
     crate::store::status::insert_component(
         &mut tx,
         &crate::store::status::ComponentRecord {

@@ -9,7 +9,7 @@ use axum::response::Response;
 use axum::{Extension, Form};
 
 use super::session::StaffSession;
-use super::{field, page, see_other, Fields, Frame, StaffError};
+use super::{field, page, see_other, texts_field, Fields, Frame, StaffError};
 use crate::email::{self, RenderedEmail};
 use crate::http::AppState;
 use crate::markdown::to_safe_html;
@@ -139,13 +139,7 @@ pub async fn submit(
     Form(body): Form<Fields>,
 ) -> Result<Response, StaffError> {
     let incident = incident(&state, &id).await?;
-    let texts: Texts = Lang::ALL
-        .into_iter()
-        .filter_map(|l| {
-            let text = field(&body, &format!("body_{}", l.code())).trim();
-            (!text.is_empty()).then(|| (l, text.replace("\r\n", "\n")))
-        })
-        .collect();
+    let texts = texts_field(&body, "body");
     let render = |previews: Vec<LangPreview>, error: Option<String>| {
         let failed = error.is_some();
         let mut response = page(&ApologyPage {

@@ -9,11 +9,10 @@ use axum::{Extension, Form};
 
 use super::roles::{ADMIN, COMMUNICATIONS};
 use super::session::StaffSession;
-use super::{field, page, see_other, Fields, Frame, StaffError};
+use super::{field, page, see_other, texts_field, Fields, Frame, StaffError};
 use crate::http::AppState;
 use crate::status_view::localize;
 use crate::status_writes::{self, AddComponent, EditComponent};
-use crate::store::status::Texts;
 
 pub struct ComponentRow {
     pub id: String,
@@ -93,6 +92,25 @@ async fn components_page(
     Ok(response)
 }
 
+/// After a write: back to the list (and wake the live page), or the list
+/// again with the refusal named.
+async fn written(
+    state: &AppState,
+    session: &StaffSession,
+    result: Result<status_writes::Written, status_writes::WriteError>,
+) -> Result<Response, StaffError> {
+    match result {
+        Ok(_) => {
+            state.live.changed();
+            Ok(see_other("/staff/components"))
+        }
+        Err(e) if e.is_bad_input() => {
+            components_page(state, session, None, Some(e.to_string())).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub async fn list(
     State(state): State<AppState>,
     Extension(session): Extension<StaffSession>,
@@ -115,16 +133,12 @@ pub async fn set_status(
     if field(&body, "confirm") != "yes" {
         return components_page(&state, &session, Some((id, status)), None).await;
     }
-    match status_writes::set_component_status(&state.store, &session.actor(), &id, status).await {
-        Ok(_) => {
-            state.live.changed();
-            Ok(see_other("/staff/components"))
-        }
-        Err(e) if e.is_bad_input() => {
-            components_page(&state, &session, None, Some(e.to_string())).await
-        }
-        Err(e) => Err(e.into()),
-    }
+    written(
+        &state,
+        &session,
+        status_writes::set_component_status(&state.store, &session.actor(), &id, status).await,
+    )
+    .await
 }
 
 /// Admin: `name_sv`/`name_nb`/`name_en`, `group`, `position`, `hidden`.
@@ -134,13 +148,7 @@ pub async fn edit(
     Path(id): Path<String>,
     Form(body): Form<Fields>,
 ) -> Result<Response, StaffError> {
-    let names: Texts = Lang::ALL
-        .into_iter()
-        .filter_map(|l| {
-            let name = field(&body, &format!("name_{}", l.code())).trim();
-            (!name.is_empty()).then(|| (l, name.to_string()))
-        })
-        .collect();
+    let names = texts_field(&body, "name");
     let position = match field(&body, "position").trim().parse::<i64>() {
         Ok(p) if (0..=10_000).contains(&p) => p,
         _ => {
@@ -164,16 +172,12 @@ pub async fn edit(
         position,
         hidden: field(&body, "hidden") == "on",
     };
-    match status_writes::edit_component(&state.store, &session.actor(), &cmd).await {
-        Ok(_) => {
-            state.live.changed();
-            Ok(see_other("/staff/components"))
-        }
-        Err(e) if e.is_bad_input() => {
-            components_page(&state, &session, None, Some(e.to_string())).await
-        }
-        Err(e) => Err(e.into()),
-    }
+    written(
+        &state,
+        &session,
+        status_writes::edit_component(&state.store, &session.actor(), &cmd).await,
+    )
+    .await
 }
 
 /// Admin: a new component (`id`, `name_sv`/`name_nb`/`name_en`, `group`, `position`).
@@ -182,13 +186,7 @@ pub async fn add(
     Extension(session): Extension<StaffSession>,
     Form(body): Form<Fields>,
 ) -> Result<Response, StaffError> {
-    let names: Texts = Lang::ALL
-        .into_iter()
-        .filter_map(|l| {
-            let name = field(&body, &format!("name_{}", l.code())).trim();
-            (!name.is_empty()).then(|| (l, name.to_string()))
-        })
-        .collect();
+    let names = texts_field(&body, "name");
     let position = match field(&body, "position").trim() {
         "" => 100,
         raw => match raw.parse::<i64>() {
@@ -206,14 +204,10 @@ pub async fn add(
         group_id: (!group.is_empty()).then(|| group.to_string()),
         position,
     };
-    match status_writes::add_component(&state.store, &session.actor(), &cmd).await {
-        Ok(_) => {
-            state.live.changed();
-            Ok(see_other("/staff/components"))
-        }
-        Err(e) if e.is_bad_input() => {
-            components_page(&state, &session, None, Some(e.to_string())).await
-        }
-        Err(e) => Err(e.into()),
-    }
+    written(
+        &state,
+        &session,
+        status_writes::add_component(&state.store, &session.actor(), &cmd).await,
+    )
+    .await
 }

@@ -14,24 +14,13 @@ use serde::Deserialize;
 use sqlx::Row;
 
 use super::session::StaffSession;
-use super::{field, page, see_other, utc, Fields, Frame, StaffError};
+use super::{field, page, see_other, texts_field, utc, Fields, Frame, StaffError};
 use crate::http::AppState;
 use crate::markdown::to_safe_html;
 use crate::status_view::localize;
 use crate::status_writes::{self, ComponentChange, OpenIncident, PostUpdate};
 use crate::store::status::{StatusData, Texts};
 use crate::store::StoreError;
-
-/// Texts from `prefix_sv`, `prefix_nb`, `prefix_en`; blank ones are left out.
-fn texts(body: &Fields, prefix: &str) -> Texts {
-    Lang::ALL
-        .into_iter()
-        .filter_map(|lang| {
-            let text = field(body, &format!("{prefix}_{}", lang.code())).trim();
-            (!text.is_empty()).then(|| (lang, text.replace("\r\n", "\n")))
-        })
-        .collect()
-}
 
 /// One component line of the form.
 pub struct ComponentChoice {
@@ -425,8 +414,8 @@ pub async fn open(
         Ok(OpenIncident {
             impact: status_writes::parse_value("impact", &draft.impact)?,
             stage: status_writes::parse_value("stage", &draft.stage)?,
-            titles: texts(&body, "title"),
-            bodies: texts(&body, "body"),
+            titles: texts_field(&body, "title"),
+            bodies: texts_field(&body, "body"),
             components: draft.changes()?,
         })
     })();
@@ -493,7 +482,7 @@ pub async fn post_update(
         detail(&data, &id).ok_or_else(|| StaffError::NotFound(format!("incident {id}")))?;
     let draft = Draft::from_fields(&body);
     let parsed = (|| -> Result<PostUpdate, StaffError> {
-        let bodies = texts(&body, "body");
+        let bodies = texts_field(&body, "body");
         check_texts(&bodies, "body")?;
         Ok(PostUpdate {
             incident_id: id.clone(),
@@ -615,7 +604,7 @@ pub async fn save_template(
     Form(body): Form<Fields>,
 ) -> Result<Response, StaffError> {
     let name = field(&body, "name").trim().to_string();
-    let bodies = texts(&body, "body");
+    let bodies = texts_field(&body, "body");
     let stage = status_writes::parse_value::<IncidentStage>("stage", field(&body, "stage"));
     let error = if name.is_empty() {
         Some("name: give the template a name".to_string())

@@ -9,12 +9,11 @@ use axum::{Extension, Form};
 use chrono::TimeZone;
 
 use super::session::StaffSession;
-use super::{field, page, see_other, Fields, Frame, StaffError};
+use super::{field, page, see_other, texts_field, Fields, Frame, StaffError};
 use crate::http::AppState;
 use crate::markdown::to_safe_html;
 use crate::status_view::{format_time, localize};
 use crate::status_writes::{self, ScheduleMaintenance};
-use crate::store::status::Texts;
 
 pub struct Row {
     pub title: String,
@@ -137,16 +136,6 @@ fn local_time(field_name: &str, raw: &str, tz: chrono_tz::Tz) -> Result<i64, Str
         })
 }
 
-fn texts(body: &Fields, prefix: &str) -> Texts {
-    Lang::ALL
-        .into_iter()
-        .filter_map(|l| {
-            let t = field(body, &format!("{prefix}_{}", l.code())).trim();
-            (!t.is_empty()).then(|| (l, t.replace("\r\n", "\n")))
-        })
-        .collect()
-}
-
 pub async fn submit(
     State(state): State<AppState>,
     Extension(session): Extension<StaffSession>,
@@ -160,8 +149,8 @@ pub async fn submit(
         Err(e) => return render(&state, &session, body, None, Vec::new(), Some(e)).await,
     };
     let cmd = ScheduleMaintenance {
-        titles: texts(&body, "title"),
-        bodies: texts(&body, "body"),
+        titles: texts_field(&body, "title"),
+        bodies: texts_field(&body, "body"),
         from_ms,
         until_ms,
         component_ids: body

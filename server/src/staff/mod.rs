@@ -252,6 +252,18 @@ pub fn field<'a>(body: &'a [(String, String)], name: &str) -> &'a str {
         .map_or("", |(_, v)| v.as_str())
 }
 
+/// Texts per language from fields `{prefix}_sv`, `{prefix}_nb`, `{prefix}_en`:
+/// trimmed, with browser line ends made plain; blank ones are left out.
+pub fn texts_field(body: &[(String, String)], prefix: &str) -> crate::store::status::Texts {
+    app::dto::Lang::ALL
+        .into_iter()
+        .filter_map(|lang| {
+            let text = field(body, &format!("{prefix}_{}", lang.code())).trim();
+            (!text.is_empty()).then(|| (lang, text.replace("\r\n", "\n")))
+        })
+        .collect()
+}
+
 /// What every console page shows around its content.
 pub struct Frame {
     pub email: String,
