@@ -5,10 +5,12 @@
 use std::collections::BTreeMap;
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -31,6 +33,17 @@ type SeriesMap = HashMap<String, HashMap<(&'static str, u16), Series>>;
 #[derive(Clone, Default)]
 pub struct Metrics {
     series: Arc<Mutex<SeriesMap>>,
+    snapshot: Arc<SnapshotResponses>,
+}
+
+/// Public reads answered by the front door straight from the snapshot
+/// (see `public::front_door`): counters only, since each is a lookup and
+/// a copy of headers, and a lock per request would cost more than that.
+#[derive(Default)]
+struct SnapshotResponses {
+    ok: AtomicU64,
+    not_modified: AtomicU64,
+    other: AtomicU64,
 }
 
 /// The method's name without allocating; rare methods share one label.
@@ -49,6 +62,15 @@ fn method_label(method: &axum::http::Method) -> &'static str {
 }
 
 impl Metrics {
+    pub fn count_snapshot_response(&self, status: StatusCode) {
+        let counter = match status {
+            StatusCode::OK => &self.snapshot.ok,
+            StatusCode::NOT_MODIFIED => &self.snapshot.not_modified,
+            _ => &self.snapshot.other,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub fn observe(&self, route: &str, method: &'static str, status: u16, seconds: f64) {
         // A poisoned lock only means another request panicked mid-update;
         // the counters are still usable.
@@ -97,6 +119,21 @@ impl Metrics {
                 method,
                 status,
                 s.count
+            );
+        }
+        out.push_str(
+            "# HELP plaster_http_snapshot_responses_total Public reads answered from the in-memory snapshot before routing.\n",
+        );
+        out.push_str("# TYPE plaster_http_snapshot_responses_total counter\n");
+        for (status, counter) in [
+            ("200", &self.snapshot.ok),
+            ("304", &self.snapshot.not_modified),
+            ("other", &self.snapshot.other),
+        ] {
+            let _ = writeln!(
+                out,
+                "plaster_http_snapshot_responses_total{{status=\"{status}\"}} {}",
+                counter.load(Ordering::Relaxed)
             );
         }
         out.push_str("# HELP plaster_http_request_duration_seconds Time to produce a response.\n");

@@ -167,6 +167,13 @@ impl SnapshotHolder {
         self.current.load_full()
     }
 
+    /// Runs `f` on the snapshot in place without taking a reference count,
+    /// which the hottest path (every public read) would otherwise bounce
+    /// between cores.
+    pub fn with_current<R>(&self, f: impl FnOnce(&Snapshot) -> R) -> Option<R> {
+        self.current.load().as_deref().map(f)
+    }
+
     /// The version of the snapshot being served (0 before the first).
     pub fn version(&self) -> i64 {
         self.current.load().as_ref().map_or(0, |s| s.version)

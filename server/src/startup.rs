@@ -151,16 +151,23 @@ impl Application {
         ) {
             background.also(task);
         }
-        background.also(tokio::spawn(crate::public::page_cache::warm(
+        let front_door = crate::public::front_door::FrontDoor::new(
+            self.state.snapshot.clone(),
+            self.state.metrics.clone(),
             app.clone(),
-            self.state,
+        );
+        background.also(tokio::spawn(crate::public::page_cache::warm(
+            app, self.state,
         )));
-        axum::serve(self.listener, app)
-            .with_graceful_shutdown(async move {
-                shutdown_signal().await;
-                live.close();
-            })
-            .await
+        axum::serve(
+            self.listener,
+            axum::ServiceExt::<axum::extract::Request>::into_make_service(front_door),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            live.close();
+        })
+        .await
     }
 }
 

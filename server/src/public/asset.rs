@@ -10,7 +10,7 @@ use axum::http::header::{
     CONTENT_LANGUAGE, CONTENT_TYPE, ETAG, IF_NONE_MATCH, LAST_MODIFIED, VARY,
 };
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
@@ -177,7 +177,17 @@ impl Asset {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| self.matches(v));
 
-        let mut headers = HeaderMap::with_capacity(9);
+        // Built in place: going through a tuple's `IntoResponse` would build
+        // a second header map and copy this one into it, on every request.
+        let mut response = if not_modified {
+            let mut r = Response::new(Body::empty());
+            *r.status_mut() = StatusCode::NOT_MODIFIED;
+            r
+        } else {
+            Response::new(Body::from(body.clone()))
+        };
+        let headers = response.headers_mut();
+        headers.reserve(9);
         headers.insert(ETAG, etag.clone());
         match &self.content_language {
             Some(lang) => {
@@ -200,14 +210,13 @@ impl Asset {
         if self.cors {
             headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
         }
-        if not_modified {
-            return (StatusCode::NOT_MODIFIED, headers).into_response();
+        if !not_modified {
+            headers.insert(CONTENT_TYPE, self.content_type.clone());
+            if let Some(enc) = content_encoding {
+                headers.insert(CONTENT_ENCODING, HeaderValue::from_static(enc));
+            }
         }
-        headers.insert(CONTENT_TYPE, self.content_type.clone());
-        if let Some(enc) = content_encoding {
-            headers.insert(CONTENT_ENCODING, HeaderValue::from_static(enc));
-        }
-        (StatusCode::OK, headers, Body::from(body.clone())).into_response()
+        response
     }
 }
 

@@ -13,6 +13,7 @@ pub mod api_v2;
 pub mod asset;
 pub mod badge;
 pub mod feeds;
+pub mod front_door;
 pub mod openapi;
 pub mod page_cache;
 pub mod subscribe;

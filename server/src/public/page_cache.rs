@@ -8,7 +8,7 @@
 //! after a write. The cache lives inside the snapshot, so a rebuild drops it.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use app::dto::Lang;
 use app::ports::StatusSource;
@@ -48,17 +48,22 @@ pub struct PageCache {
 }
 
 impl PageCache {
+    fn pages(&self) -> MutexGuard<'_, HashMap<PageKey, Cell>> {
+        // A panic elsewhere while holding the lock leaves a usable map.
+        self.pages.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn cell(&self, key: &PageKey) -> Cell {
-        let mut pages = match self.pages.lock() {
-            Ok(pages) => pages,
-            // A panic elsewhere while holding the lock leaves a usable map.
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        pages.entry(key.clone()).or_default().clone()
+        self.pages().entry(key.clone()).or_default().clone()
+    }
+
+    /// The page, if it has been rendered from this snapshot already.
+    pub fn rendered(&self, key: &PageKey) -> Option<Arc<Asset>> {
+        self.pages().get(key)?.get().cloned()
     }
 
     pub fn len(&self) -> usize {
-        self.pages.lock().map_or(0, |p| p.len())
+        self.pages().len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -68,7 +73,7 @@ impl PageCache {
 
 /// The cache key for a request, or `None` for anything that is not a
 /// public page known to the snapshot (those are rendered as usual).
-fn key_for(request: &Request, snapshot: &Snapshot, default_lang: Lang) -> Option<PageKey> {
+pub fn key_for(request: &Request, snapshot: &Snapshot, default_lang: Lang) -> Option<PageKey> {
     if request.method() != Method::GET && request.method() != Method::HEAD {
         return None;
     }

@@ -4,7 +4,8 @@ use crate::on_both_backends;
 on_both_backends!(
     healthz_says_ok,
     readyz_reports_the_database,
-    metrics_count_requests_by_route
+    metrics_count_requests_by_route,
+    public_reads_are_answered_from_the_snapshot_at_the_front_door
 );
 
 async fn healthz_says_ok(app: TestApp) {
@@ -40,4 +41,61 @@ async fn metrics_count_requests_by_route(app: TestApp) {
         "{text}"
     );
     assert!(text.contains("# TYPE plaster_http_request_duration_seconds histogram"));
+}
+
+/// The reading of `plaster_http_snapshot_responses_total` for a status.
+async fn snapshot_answers(app: &TestApp, status: &str) -> u64 {
+    let (_, text) = app.get_text("/metrics").await;
+    let line = format!("plaster_http_snapshot_responses_total{{status=\"{status}\"}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(line.as_str()))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no {line} in\n{text}"))
+}
+
+async fn public_reads_are_answered_from_the_snapshot_at_the_front_door(app: TestApp) {
+    assert_eq!(snapshot_answers(&app, "200").await, 0);
+
+    // The API is prebuilt: the very first read is answered at the door.
+    let response = app.get("/api/v2/summary.json").await;
+    assert_eq!(response.status().as_u16(), 200);
+    let etag = response.headers()["etag"].clone();
+    assert_eq!(snapshot_answers(&app, "200").await, 1);
+    let response = app
+        .client
+        .get(app.url("/api/v2/summary.json"))
+        .header("If-None-Match", etag)
+        .send()
+        .await
+        .expect("conditional GET");
+    assert_eq!(response.status().as_u16(), 304);
+    assert_eq!(snapshot_answers(&app, "304").await, 1);
+
+    // A page is rendered once through the router, then answered at the door
+    // with the same bytes.
+    let (status, first) = app.get_text("/en/history").await;
+    assert_eq!(status, 200);
+    let (status, second) = app.get_text("/en/history").await;
+    assert_eq!(status, 200);
+    assert_eq!(first, second);
+    assert!(snapshot_answers(&app, "200").await >= 2);
+
+    // HEAD, and what the door does not hold, take the router.
+    let response = app
+        .client
+        .head(app.url("/api/v2/summary.json"))
+        .send()
+        .await
+        .expect("HEAD");
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(app.get("/api/v2/nothing.json").await.status().as_u16(), 404);
+    assert_eq!(
+        app.get("/en/incidents/no-such").await.status().as_u16(),
+        404
+    );
+    let (_, text) = app.get_text("/metrics").await;
+    assert!(
+        text.contains(r#"route="/api/v2/summary.json",method="HEAD",status="200""#),
+        "{text}"
+    );
 }
