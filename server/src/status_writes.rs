@@ -135,18 +135,25 @@ async fn append_change(
     Ok(row.try_get::<i64, _>(0)?)
 }
 
-/// PostgreSQL delivers the notification only when the transaction commits,
-/// so listeners never rebuild from a state without the change.
-async fn announce(conn: &mut AnyConnection, backend: Backend, id: i64) -> Result<(), WriteError> {
+/// Commits a write and, on PostgreSQL, tells the other nodes about it from
+/// inside the transaction: PostgreSQL delivers the notification only when
+/// the transaction commits, so listeners never rebuild from a state without
+/// the change.
+async fn commit_and_announce(
+    mut tx: sqlx::Transaction<'static, sqlx::Any>,
+    backend: Backend,
+    written: Written,
+) -> Result<Written, WriteError> {
     if backend == Backend::Postgres {
         // pg_notify takes bind parameters, unlike the NOTIFY statement.
         sqlx::query("SELECT pg_notify($1, $2)")
             .bind(CHANNEL)
-            .bind(id.to_string())
-            .execute(&mut *conn)
+            .bind(written.change_id.to_string())
+            .execute(&mut *tx)
             .await?;
     }
-    Ok(())
+    tx.commit().await?;
+    Ok(written)
 }
 
 async fn current_status(
@@ -246,17 +253,20 @@ pub async fn set_component_status(
         Some(&json!({ "status": status.as_str() })),
     )
     .await?;
-    announce(&mut tx, store.backend(), change_id).await?;
-    tx.commit().await?;
-    Ok(Written {
-        change_id,
-        subject_id: component_id.to_string(),
-        components: vec![AffectedComponent {
-            component_id: component_id.to_string(),
-            old_status,
-            new_status: status,
-        }],
-    })
+    commit_and_announce(
+        tx,
+        store.backend(),
+        Written {
+            change_id,
+            subject_id: component_id.to_string(),
+            components: vec![AffectedComponent {
+                component_id: component_id.to_string(),
+                old_status,
+                new_status: status,
+            }],
+        },
+    )
+    .await
 }
 
 pub async fn open_incident(
@@ -307,13 +317,16 @@ pub async fn open_incident(
         })),
     )
     .await?;
-    announce(&mut tx, store.backend(), change_id).await?;
-    tx.commit().await?;
-    Ok(Written {
-        change_id,
-        subject_id: incident_id,
-        components,
-    })
+    commit_and_announce(
+        tx,
+        store.backend(),
+        Written {
+            change_id,
+            subject_id: incident_id,
+            components,
+        },
+    )
+    .await
 }
 
 pub async fn post_incident_update(
@@ -372,13 +385,16 @@ pub async fn post_incident_update(
         })),
     )
     .await?;
-    announce(&mut tx, store.backend(), change_id).await?;
-    tx.commit().await?;
-    Ok(Written {
-        change_id,
-        subject_id: cmd.incident_id.clone(),
-        components,
-    })
+    commit_and_announce(
+        tx,
+        store.backend(),
+        Written {
+            change_id,
+            subject_id: cmd.incident_id.clone(),
+            components,
+        },
+    )
+    .await
 }
 
 /// One line of `plaster incident list`.
@@ -628,13 +644,16 @@ pub async fn edit_component(
         })),
     )
     .await?;
-    announce(&mut tx, store.backend(), change_id).await?;
-    tx.commit().await?;
-    Ok(Written {
-        change_id,
-        subject_id: cmd.component_id.clone(),
-        components: Vec::new(),
-    })
+    commit_and_announce(
+        tx,
+        store.backend(),
+        Written {
+            change_id,
+            subject_id: cmd.component_id.clone(),
+            components: Vec::new(),
+        },
+    )
+    .await
 }
 
 /// Publishes (or replaces) an incident's apology in every language given.
@@ -691,13 +710,16 @@ pub async fn publish_apology(
         Some(&texts_json(texts)),
     )
     .await?;
-    announce(&mut tx, store.backend(), change_id).await?;
-    tx.commit().await?;
-    Ok(Written {
-        change_id,
-        subject_id: incident_id.to_string(),
-        components: Vec::new(),
-    })
+    commit_and_announce(
+        tx,
+        store.backend(),
+        Written {
+            change_id,
+            subject_id: incident_id.to_string(),
+            components: Vec::new(),
+        },
+    )
+    .await
 }
 
 /// A planned maintenance window.
@@ -782,13 +804,16 @@ pub async fn schedule_maintenance(
         })),
     )
     .await?;
-    announce(&mut tx, store.backend(), change_id).await?;
-    tx.commit().await?;
-    Ok(Written {
-        change_id,
-        subject_id: id,
-        components: Vec::new(),
-    })
+    commit_and_announce(
+        tx,
+        store.backend(),
+        Written {
+            change_id,
+            subject_id: id,
+            components: Vec::new(),
+        },
+    )
+    .await
 }
 
 /// A new component, operational from now on.
@@ -869,11 +894,14 @@ pub async fn add_component(
         })),
     )
     .await?;
-    announce(&mut tx, store.backend(), change_id).await?;
-    tx.commit().await?;
-    Ok(Written {
-        change_id,
-        subject_id: cmd.id.clone(),
-        components: Vec::new(),
-    })
+    commit_and_announce(
+        tx,
+        store.backend(),
+        Written {
+            change_id,
+            subject_id: cmd.id.clone(),
+            components: Vec::new(),
+        },
+    )
+    .await
 }
