@@ -200,6 +200,11 @@ async fn render(
             tracing::error!(error = %e, "compressing a rendered page failed");
             Err(Response::from_parts(head, Body::from(bytes)))
         }
+        // The runtime is shutting down: not a fault, and nobody is waiting.
+        Err(e) if e.is_cancelled() => {
+            tracing::debug!("page compression cancelled by shutdown");
+            Err(StatusCode::SERVICE_UNAVAILABLE.into_response())
+        }
         Err(e) => {
             tracing::error!(error = %e, "compressing a rendered page failed");
             Err(StatusCode::INTERNAL_SERVER_ERROR.into_response())
