@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::roles::Roles;
 use super::session::StaffSession;
-use super::{field, page, see_other, utc, Frame, StaffError};
+use super::{field, form_page, see_other, utc, Frame, StaffError};
 use crate::audit::{self, Actor};
 use crate::auth::hash_password;
 use crate::http::AppState;
@@ -141,17 +141,16 @@ async fn accounts_page(
         .into_iter()
         .map(AccountRow::from)
         .collect();
-    let mut response = page(&AccountsPage {
-        frame: Frame::new(session, "/staff/accounts"),
-        accounts,
-        all_roles: super::roles::Role::ALL,
-        created,
-        error,
-    });
-    if failed {
-        *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    Ok(response)
+    Ok(form_page(
+        &AccountsPage {
+            frame: Frame::new(session, "/staff/accounts"),
+            accounts,
+            all_roles: super::roles::Role::ALL,
+            created,
+            error,
+        },
+        failed,
+    ))
 }
 
 pub async fn list(

@@ -9,7 +9,7 @@ use axum::response::Response;
 use axum::{Extension, Form};
 
 use super::session::StaffSession;
-use super::{field, page, see_other, texts_field, Fields, Frame, StaffError};
+use super::{field, form_page, page, see_other, texts_field, Fields, Frame, StaffError};
 use crate::email::{self, RenderedEmail};
 use crate::http::AppState;
 use crate::markdown::to_safe_html;
@@ -142,21 +142,20 @@ pub async fn submit(
     let texts = texts_field(&body, "body");
     let render = |previews: Vec<LangPreview>, error: Option<String>| {
         let failed = error.is_some();
-        let mut response = page(&ApologyPage {
-            frame: Frame::new(&session, "/staff/incidents"),
-            title: localize(&incident.titles, Lang::En)
-                .map(|t| t.text)
-                .unwrap_or_default(),
-            published: incident.apology_published_at.is_some(),
-            drafts: drafts(&texts),
-            previews,
-            incident_id: incident.id.clone(),
-            error,
-        });
-        if failed {
-            *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-        }
-        response
+        form_page(
+            &ApologyPage {
+                frame: Frame::new(&session, "/staff/incidents"),
+                title: localize(&incident.titles, Lang::En)
+                    .map(|t| t.text)
+                    .unwrap_or_default(),
+                published: incident.apology_published_at.is_some(),
+                drafts: drafts(&texts),
+                previews,
+                incident_id: incident.id.clone(),
+                error,
+            },
+            failed,
+        )
     };
     if texts.is_empty() {
         return Ok(render(

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 
 use super::session::StaffSession;
-use super::{page, utc, Frame, StaffError};
+use super::{form_page, utc, Frame, StaffError};
 use crate::audit::{to_csv, AuditEntry, AuditFilter, AuditQueryError};
 use crate::http::AppState;
 
@@ -71,18 +71,17 @@ pub async fn list(
         Err(e) => (Vec::new(), Some(e)),
     };
     let failed = error.is_some();
-    let mut response = page(&AuditPage {
-        frame: Frame::new(&session, "/staff/audit"),
-        actions: state.store.audit_actions().await?,
-        csv_query: query_string(&filter),
-        filter,
-        rows,
-        error,
-    });
-    if failed {
-        *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    Ok(response)
+    Ok(form_page(
+        &AuditPage {
+            frame: Frame::new(&session, "/staff/audit"),
+            actions: state.store.audit_actions().await?,
+            csv_query: query_string(&filter),
+            filter,
+            rows,
+            error,
+        },
+        failed,
+    ))
 }
 
 pub async fn csv(

@@ -9,7 +9,7 @@ use axum::{Extension, Form};
 
 use super::roles::{ADMIN, COMMUNICATIONS};
 use super::session::StaffSession;
-use super::{field, page, see_other, texts_field, Fields, Frame, StaffError};
+use super::{field, form_page, see_other, texts_field, Fields, Frame, StaffError};
 use crate::http::AppState;
 use crate::status_view::localize;
 use crate::status_writes::{self, AddComponent, EditComponent};
@@ -69,27 +69,27 @@ async fn components_page(
         Some((id, c.display_name.clone(), c.status, to))
     });
     let failed = error.is_some();
-    let mut response = page(&ComponentsPage {
-        frame: Frame::new(session, "/staff/components"),
-        groups: data
-            .groups
-            .iter()
-            .map(|g| {
-                let name = localize(&g.names, Lang::En).map_or_else(|| g.id.clone(), |t| t.text);
-                (g.id.clone(), name)
-            })
-            .collect(),
-        components,
-        statuses: ComponentStatus::ALL,
-        can_set_status: COMMUNICATIONS.allows(&session.roles),
-        can_edit: ADMIN.allows(&session.roles),
-        confirm,
-        error,
-    });
-    if failed {
-        *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    Ok(response)
+    Ok(form_page(
+        &ComponentsPage {
+            frame: Frame::new(session, "/staff/components"),
+            groups: data
+                .groups
+                .iter()
+                .map(|g| {
+                    let name =
+                        localize(&g.names, Lang::En).map_or_else(|| g.id.clone(), |t| t.text);
+                    (g.id.clone(), name)
+                })
+                .collect(),
+            components,
+            statuses: ComponentStatus::ALL,
+            can_set_status: COMMUNICATIONS.allows(&session.roles),
+            can_edit: ADMIN.allows(&session.roles),
+            confirm,
+            error,
+        },
+        failed,
+    ))
 }
 
 /// After a write: back to the list (and wake the live page), or the list

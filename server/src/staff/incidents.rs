@@ -300,22 +300,21 @@ async fn form_page(
     error: Option<String>,
 ) -> Result<Response, StaffError> {
     let failed = error.is_some();
-    let mut response = page(&FormPage {
-        frame: Frame::new(session, "/staff/incidents"),
-        components: component_choices(data, &draft),
-        incident,
-        draft,
-        impacts: Impact::ALL,
-        stages: IncidentStage::ALL,
-        statuses: ComponentStatus::ALL,
-        langs: Lang::ALL,
-        templates: load_templates(state).await?,
-        error,
-    });
-    if failed {
-        *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    Ok(response)
+    Ok(super::form_page(
+        &FormPage {
+            frame: Frame::new(session, "/staff/incidents"),
+            components: component_choices(data, &draft),
+            incident,
+            draft,
+            impacts: Impact::ALL,
+            stages: IncidentStage::ALL,
+            statuses: ComponentStatus::ALL,
+            langs: Lang::ALL,
+            templates: load_templates(state).await?,
+            error,
+        },
+        failed,
+    ))
 }
 
 pub async fn new_form(
@@ -667,13 +666,14 @@ async fn templates_error(
     session: &StaffSession,
     error: String,
 ) -> Result<Response, StaffError> {
-    let mut response = page(&TemplatesPage {
-        frame: Frame::new(session, "/staff/incidents"),
-        templates: load_templates(state).await?,
-        stages: IncidentStage::ALL,
-        langs: Lang::ALL,
-        error: Some(error),
-    });
-    *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-    Ok(response)
+    Ok(super::form_page(
+        &TemplatesPage {
+            frame: Frame::new(session, "/staff/incidents"),
+            templates: load_templates(state).await?,
+            stages: IncidentStage::ALL,
+            langs: Lang::ALL,
+            error: Some(error),
+        },
+        true,
+    ))
 }

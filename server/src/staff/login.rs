@@ -8,7 +8,7 @@ use axum::{Extension, Form};
 use serde::Deserialize;
 
 use super::session::{self, StaffSession, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
-use super::{page, see_other, Frame, StaffError};
+use super::{form_page, page, see_other, Frame, StaffError};
 use crate::audit;
 use crate::auth::{hash_password, verify_password};
 use crate::http::AppState;
@@ -268,14 +268,15 @@ pub async fn password_submit(
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, StaffError> {
     let refuse = |message: &str| {
-        let mut response = page(&PasswordPage {
-            must_change: session.account.must_change_password,
-            frame: Frame::new(&session, ""),
-            error: Some(message),
-            min: MIN_PASSWORD_CHARS,
-        });
-        *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-        response
+        form_page(
+            &PasswordPage {
+                must_change: session.account.must_change_password,
+                frame: Frame::new(&session, ""),
+                error: Some(message),
+                min: MIN_PASSWORD_CHARS,
+            },
+            true,
+        )
     };
     if form.new.chars().count() < MIN_PASSWORD_CHARS {
         return Ok(refuse(&format!(

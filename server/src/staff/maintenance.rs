@@ -9,7 +9,7 @@ use axum::{Extension, Form};
 use chrono::TimeZone;
 
 use super::session::StaffSession;
-use super::{field, page, see_other, texts_field, Fields, Frame, StaffError};
+use super::{field, form_page, see_other, texts_field, Fields, Frame, StaffError};
 use crate::http::AppState;
 use crate::markdown::to_safe_html;
 use crate::status_view::{format_time, localize};
@@ -75,44 +75,43 @@ async fn render(
         .map(|(_, v)| v.as_str())
         .collect();
     let failed = error.is_some();
-    let mut response = page(&MaintenancePage {
-        frame: Frame::new(session, "/staff/incidents"),
-        zone: tz.name().to_string(),
-        rows: data
-            .maintenances
-            .iter()
-            .rev()
-            .map(|m| Row {
-                title: localize(&m.titles, Lang::En)
-                    .map(|t| t.text)
-                    .unwrap_or_default(),
-                window: format!(
-                    "{} – {}",
-                    format_time(m.scheduled_for, tz),
-                    format_time(m.scheduled_until, tz)
-                ),
-                status: m.status.clone(),
-            })
-            .collect(),
-        components: data
-            .components
-            .iter()
-            .map(|c| Choice {
-                name: localize(&c.names, Lang::En).map_or_else(|| c.id.clone(), |t| t.text),
-                checked: chosen.contains(&c.id.as_str()),
-                id: c.id.clone(),
-            })
-            .collect(),
-        langs: Lang::ALL,
-        body,
-        window,
-        previews,
-        error,
-    });
-    if failed {
-        *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    Ok(response)
+    Ok(form_page(
+        &MaintenancePage {
+            frame: Frame::new(session, "/staff/incidents"),
+            zone: tz.name().to_string(),
+            rows: data
+                .maintenances
+                .iter()
+                .rev()
+                .map(|m| Row {
+                    title: localize(&m.titles, Lang::En)
+                        .map(|t| t.text)
+                        .unwrap_or_default(),
+                    window: format!(
+                        "{} – {}",
+                        format_time(m.scheduled_for, tz),
+                        format_time(m.scheduled_until, tz)
+                    ),
+                    status: m.status.clone(),
+                })
+                .collect(),
+            components: data
+                .components
+                .iter()
+                .map(|c| Choice {
+                    name: localize(&c.names, Lang::En).map_or_else(|| c.id.clone(), |t| t.text),
+                    checked: chosen.contains(&c.id.as_str()),
+                    id: c.id.clone(),
+                })
+                .collect(),
+            langs: Lang::ALL,
+            body,
+            window,
+            previews,
+            error,
+        },
+        failed,
+    ))
 }
 
 pub async fn list(

@@ -319,6 +319,16 @@ pub fn page(template: &impl Template) -> Response {
     }
 }
 
+/// A form page; when `refused` it shows the input back with what was
+/// wrong, answered 422 so that scripts and tests can tell it from success.
+pub fn form_page(template: &impl Template, refused: bool) -> Response {
+    let mut response = page(template);
+    if refused && response.status().is_success() {
+        *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    response
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StaffError {
     #[error("{0}")]

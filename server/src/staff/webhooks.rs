@@ -8,7 +8,7 @@ use axum::{Extension, Form};
 use serde_json::json;
 
 use super::session::StaffSession;
-use super::{field, page, see_other, utc, Fields, Frame, StaffError};
+use super::{field, form_page, see_other, utc, Fields, Frame, StaffError};
 use crate::audit;
 use crate::http::AppState;
 use crate::notify::webhooks::{self, Webhook, WebhookError};
@@ -45,17 +45,16 @@ async fn render(
             hook,
         })
         .collect();
-    let mut response = page(&WebhooksPage {
-        frame: Frame::new(session, "/staff/webhooks"),
-        rows,
-        created,
-        error,
-        url,
-    });
-    if failed {
-        *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    Ok(response)
+    Ok(form_page(
+        &WebhooksPage {
+            frame: Frame::new(session, "/staff/webhooks"),
+            rows,
+            created,
+            error,
+            url,
+        },
+        failed,
+    ))
 }
 
 pub async fn list(
