@@ -1,5 +1,5 @@
 # The two commands: `make run` and `make test`. Both install what is missing first.
-.PHONY: run test bootstrap bootstrap-test build-release test-rust test-e2e fmt lint
+.PHONY: run test bootstrap bootstrap-test build-release check-layout test-rust test-e2e fmt lint
 
 SHELL := /bin/bash
 # binaryen's wasm-opt from npm (see scripts/bootstrap.sh) comes before any other on PATH.
@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/tools/node_modules/.bin:$(PATH)
 run: bootstrap build-release
 	./target/release/plaster serve
 
-test: bootstrap-test test-rust build-release test-e2e
+test: bootstrap-test check-layout test-rust build-release test-e2e
 
 bootstrap:
 	scripts/bootstrap.sh build
@@ -18,6 +18,12 @@ bootstrap-test:
 
 build-release:
 	cargo leptos build --release
+
+# No module of the server crate may import one of its importers (docs/architecture.md);
+# the checker's own tests run first, so a broken checker cannot pass everything.
+check-layout:
+	python3 scripts/test_check_import_cycles.py
+	python3 scripts/check-import-cycles.py
 
 # Every integration test runs on SQLite and on PostgreSQL (see server/tests/api/helpers.rs).
 test-rust:

@@ -313,6 +313,17 @@ pub fn month_name(lang: Lang, month: u32) -> &'static str {
     names[index]
 }
 
+/// Hundredths of a percent as readers of `lang` write a percentage:
+/// "99,95 %" in Swedish and Norwegian (decimal comma, a no-break space
+/// before the sign), "99.95%" in English.
+pub fn format_percent(lang: Lang, basis_points: u32) -> String {
+    let (whole, hundredths) = (basis_points / 100, basis_points % 100);
+    match lang {
+        Lang::En => format!("{whole}.{hundredths:02}%"),
+        Lang::Sv | Lang::Nb => format!("{whole},{hundredths:02}\u{a0}%"),
+    }
+}
+
 /// "4 h 35 min" (in the page's language); whole minutes.
 pub fn format_duration(lang: Lang, minutes: i64) -> String {
     let minutes = minutes.max(0);
@@ -400,6 +411,13 @@ pub fn path_in_lang(path: &str, lang: Lang) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percentages_are_written_the_reader_s_way() {
+        assert_eq!(format_percent(Lang::Sv, 9995), "99,95\u{a0}%");
+        assert_eq!(format_percent(Lang::Nb, 10_000), "100,00\u{a0}%");
+        assert_eq!(format_percent(Lang::En, 9905), "99.05%");
+    }
 
     #[test]
     fn accept_language_respects_q_values_and_norwegian_variants() {

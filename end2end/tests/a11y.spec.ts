@@ -1,5 +1,6 @@
 import { test, expect } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
+import { execFileSync } from "node:child_process";
 
 // The staff sign-in page is public; the console behind it is checked in staff.spec.ts.
 const pages = ["/", "/en/incidents/atg-2024-08-24-v75", "/history", "/staff/login"];
@@ -28,4 +29,55 @@ test("keyboard: the skip link leads to the content, focus is visible", async ({ 
   await expect(skip).toBeFocused();
   const outline = await skip.evaluate((el) => getComputedStyle(el).outlineStyle);
   expect(outline).not.toBe("none");
+});
+
+// axe passed a banner whose text had the banner's own colour (a one-class
+// label colour outranked the banner's), so the banner's contrast is measured
+// here directly, in the browser, for every state the page can be in.
+function setStatus(component: string, status: string) {
+  const bin = process.env.PLASTER_E2E_BIN;
+  const db = process.env.PLASTER_E2E_DATABASE_URL;
+  if (!bin || !db) throw new Error("run through scripts/e2e.sh: PLASTER_E2E_BIN and PLASTER_E2E_DATABASE_URL are unset");
+  execFileSync(bin, ["component", "set-status", component, status], {
+    env: { ...process.env, DATABASE_URL: db, RUST_LOG: "warn" },
+    stdio: "pipe",
+  });
+}
+
+/** WCAG 2 contrast of the element's text against its own background. */
+async function bannerContrast(page: import("@playwright/test").Page): Promise<number> {
+  return page.getByTestId("overall").evaluate((el) => {
+    const rgb = (css: string) => (css.match(/[\d.]+/g) ?? []).slice(0, 3).map(Number);
+    const luminance = ([r, g, b]: number[]) => {
+      const lin = (c: number) => {
+        const s = c / 255;
+        return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+      };
+      return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+    };
+    const style = getComputedStyle(el);
+    const [a, b] = [luminance(rgb(style.color)), luminance(rgb(style.backgroundColor))];
+    return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  });
+}
+
+test.describe("the overall banner is readable in every state", () => {
+  test.describe.configure({ mode: "serial" });
+  test.afterAll(() => setStatus("casino", "operational"));
+  const states = ["degraded_performance", "partial_outage", "major_outage", "under_maintenance", "operational"];
+  for (const state of states) {
+    test(`banner text contrast when the page is ${state}`, async ({ browser }) => {
+      setStatus("casino", state);
+      for (const colorScheme of ["light", "dark"] as const) {
+        const context = await browser.newContext({ colorScheme });
+        const page = await context.newPage();
+        await page.goto("/en");
+        const banner = page.getByTestId("overall");
+        await expect(banner).toHaveClass(new RegExp(`status-${state}`));
+        const ratio = await bannerContrast(page);
+        expect(ratio, `${colorScheme} mode, ${state}: contrast ${ratio.toFixed(2)}:1`).toBeGreaterThanOrEqual(4.5);
+        await context.close();
+      }
+    });
+  }
 });

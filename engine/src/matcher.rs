@@ -23,7 +23,7 @@ use compact_str::CompactString;
 use indexmap::IndexSet;
 use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 
-use crate::plan::{Plan, Rule, SubscriptionAmount};
+use crate::plan::{Games, Plan, Rule, SubscriptionAmount};
 use crate::record::{Access, BetOutcome, Currency, Event, Record};
 use crate::reference::{Customers, Subscriptions};
 use crate::report::{
@@ -277,6 +277,7 @@ impl Accumulator {
 
     /// The deciding record of every bet that can matter, each bet once.
     fn decided_bets(&self) -> Vec<(&str, BetState)> {
+        let p = self.params;
         let mut out = Vec::with_capacity(self.bets.iter().map(|m| m.len()).sum());
         for (k, map) in self.bets.iter().enumerate() {
             'bets: for (id, b) in map {
@@ -294,7 +295,7 @@ impl Accumulator {
                         }
                     }
                 }
-                if best.cust == NONE {
+                if best.cust == NONE || best.ts < p.started || best.ts >= p.horizon {
                     continue 'bets;
                 }
                 out.push((id.as_str(), best));
@@ -303,27 +304,13 @@ impl Accumulator {
         out
     }
 
-    /// Applies the plan's rules.
-    pub(crate) fn finish(
-        mut self,
-        plan: &Plan,
-        customers: &Customers,
-        subscriptions: &Subscriptions,
-        source_names: &[String],
-    ) -> Preview {
-        let p = self.params;
+    /// Per customer: the first relevant login or stream failure in the window
+    /// (`Instant::MAX` when there is none) and the blocked time in attoseconds.
+    fn access_by_customer(&mut self) -> (Vec<Instant>, Vec<i128>) {
         let n = self.customers.len();
-        let known: Vec<Option<Currency>> = self
-            .customers
-            .iter()
-            .map(|c| customers.currency_of(c))
-            .collect();
-        let mut affected = vec![false; n];
-
-        // Login and stream: first failure and blocked time per customer.
         self.access
             .sort_unstable_by_key(|a| (a.cust, a.ts, a.success));
-        let mut first_access_failure = vec![Instant::MAX; n];
+        let mut first_failure = vec![Instant::MAX; n];
         let mut blocked: Vec<i128> = vec![0; n];
         let mut fails: Vec<Instant> = Vec::new();
         let mut succs: Vec<Instant> = Vec::new();
@@ -341,210 +328,74 @@ impl Accumulator {
             let Some(&first) = fails.first() else {
                 continue;
             };
-            affected[cust] = true;
-            first_access_failure[cust] = first;
-            blocked[cust] = blocked_attos(&fails, &succs, p.resolved);
+            first_failure[cust] = first;
+            blocked[cust] = blocked_attos(&fails, &succs, self.params.resolved);
         }
+        (first_failure, blocked)
+    }
 
-        // Bets: one pass over the deciding records.
-        let rule_games: Vec<Vec<bool>> = plan
-            .rules
-            .iter()
-            .map(|r| {
-                let games = match r {
-                    Rule::RefundFailedDebits { games } | Rule::GoodwillCredit { games, .. } => {
-                        Some(games)
-                    }
-                    _ => None,
-                };
-                self.games
-                    .iter()
-                    .map(|g| games.is_none_or(|gs| gs.contains(g)))
-                    .collect()
-            })
-            .collect();
-        let goodwill_end: Vec<(Instant, Instant)> = plan
-            .rules
-            .iter()
-            .map(|r| match r {
-                Rule::GoodwillCredit { deadline, .. } => {
-                    let deadline = deadline.unwrap_or(p.resolved);
-                    (p.resolved.min(deadline), deadline)
-                }
-                _ => (Instant::MIN, Instant::MIN),
-            })
-            .collect();
-        let mut goodwill_first: Vec<Vec<Instant>> = plan
-            .rules
-            .iter()
-            .map(|r| match r {
-                Rule::GoodwillCredit { .. } => vec![Instant::MAX; n],
-                _ => Vec::new(),
-            })
-            .collect();
-        let mut goodwill_placed: Vec<Vec<Instant>> = goodwill_first
-            .iter()
-            .map(|l| vec![Instant::MIN; l.len()])
-            .collect();
-        let decided = self.decided_bets();
-        let mut refunds: Vec<Vec<(u32, &str, i64, Currency)>> = vec![Vec::new(); plan.rules.len()];
-        for &(id, ref b) in &decided {
-            if b.ts < p.started || b.ts >= p.horizon {
-                continue;
-            }
-            let cust = b.cust as usize;
-            let failed = b.outcome != BetOutcome::Placed;
-            let in_window = b.ts < p.resolved;
-            if failed && in_window && plan.components.betting {
-                affected[cust] = true;
-            }
-            for (r, rule) in plan.rules.iter().enumerate() {
-                let game_ok = rule_games[r].get(b.game as usize).copied().unwrap_or(false);
-                match rule {
-                    Rule::RefundFailedDebits { .. }
-                        if b.outcome == BetOutcome::FailedAfterDebit && in_window && game_ok =>
-                    {
-                        refunds[r].push((b.cust, id, b.stake, b.currency));
-                    }
-                    Rule::GoodwillCredit { .. } => {
-                        let (end, deadline) = goodwill_end[r];
-                        if !game_ok {
-                            continue;
-                        }
-                        if failed && plan.components.betting && b.ts < end {
-                            let f = &mut goodwill_first[r][cust];
-                            *f = (*f).min(b.ts);
-                        }
-                        if !failed && b.ts < deadline {
-                            let m = &mut goodwill_placed[r][cust];
-                            *m = (*m).max(b.ts);
-                        }
-                    }
-                    _ => {}
-                }
-            }
-        }
+    /// Applies the plan's rules.
+    pub(crate) fn finish(
+        mut self,
+        plan: &Plan,
+        customers: &Customers,
+        subscriptions: &Subscriptions,
+        source_names: &[String],
+    ) -> Preview {
+        let (first_access_failure, blocked) = self.access_by_customer();
+        let facts = Facts {
+            params: self.params,
+            betting: plan.components.betting,
+            names: &self.customers,
+            games: &self.games,
+            known: self
+                .customers
+                .iter()
+                .map(|c| customers.currency_of(c))
+                .collect(),
+            first_access_failure,
+            blocked,
+            decided: self.decided_bets(),
+        };
 
-        // Lines, rule by rule.
         let mut lines: Vec<Line> = Vec::new();
         let mut rule_reports = Vec::with_capacity(plan.rules.len());
         let mut grand_total: BTreeMap<Currency, i128> = BTreeMap::new();
-        let mut has_line = vec![false; n];
-        for (r, rule) in plan.rules.iter().enumerate() {
-            let kind = rule.kind();
-            let mut skipped = Skipped::default();
-            let mut rule_lines: Vec<Line> = Vec::new();
-            let mut line_custs: Vec<u32> = Vec::new();
-            let mut issue =
-                |cust: u32, reference: String, amount_minor: i128, currency: Currency| {
-                    line_custs.push(cust);
-                    rule_lines.push(Line {
-                        rule_position: r,
-                        rule: kind,
-                        customer_id: if cust == NONE {
-                            String::new()
-                        } else {
-                            name(&self.customers, cust).to_string()
-                        },
-                        reference,
-                        amount_minor,
-                        currency,
-                    });
-                };
+        let mut has_line = vec![false; facts.known.len()];
+        for (position, rule) in plan.rules.iter().enumerate() {
+            let mut issued = Issued::new(position, rule.kind(), facts.names);
             match rule {
-                Rule::RefundFailedDebits { .. } => {
-                    for &(cust, bet_id, stake, currency) in &refunds[r] {
-                        if known[cust as usize].is_none() {
-                            skipped.unknown_customer += 1;
-                        } else {
-                            issue(cust, bet_id.to_string(), stake as i128, currency);
-                        }
-                    }
+                Rule::RefundFailedDebits { games } => {
+                    facts.refund_failed_debits(games, &mut issued);
                 }
-                Rule::GoodwillCredit { amount_minor, .. } => {
-                    let (end, _) = goodwill_end[r];
-                    for c in 0..n {
-                        let mut first = goodwill_first[r][c];
-                        if first_access_failure[c] < end {
-                            first = first.min(first_access_failure[c]);
-                        }
-                        if first == Instant::MAX || goodwill_placed[r][c] >= first {
-                            continue;
-                        }
-                        match known[c] {
-                            None => skipped.unknown_customer += 1,
-                            Some(cur) => match amount_minor.get(&cur) {
-                                None => skipped.no_amount_for_currency += 1,
-                                Some(&a) => issue(c as u32, String::new(), a as i128, cur),
-                            },
-                        }
-                    }
-                }
+                Rule::GoodwillCredit {
+                    amount_minor,
+                    deadline,
+                    games,
+                } => facts.goodwill_credit(games, *deadline, amount_minor, &mut issued),
                 Rule::SubscriptionCredit {
                     amount,
                     min_blocked_minutes,
-                } => {
-                    let min = *min_blocked_minutes as i128 * ATTOS_PER_MINUTE;
-                    for c in 0..n {
-                        if first_access_failure[c] == Instant::MAX || blocked[c] < min {
-                            continue;
-                        }
-                        let name_c = name(&self.customers, c as u32);
-                        for sub in subscriptions.active_for(name_c) {
-                            if known[c].is_none() {
-                                skipped.unknown_customer += 1;
-                                continue;
-                            }
-                            let fee = sub.monthly_fee_minor as i128;
-                            let credit = match amount {
-                                SubscriptionAmount::PercentOfMonthlyFee(pc) => {
-                                    (fee * *pc as i128 + 50).div_euclid(100)
-                                }
-                                SubscriptionAmount::Days(d) => {
-                                    (fee * *d as i128 + 15).div_euclid(30)
-                                }
-                            };
-                            issue(c as u32, sub.plan.clone(), credit, sub.currency);
-                        }
-                    }
-                }
+                } => facts.subscription_credit(
+                    subscriptions,
+                    *amount,
+                    *min_blocked_minutes,
+                    &mut issued,
+                ),
                 Rule::JackpotTopup {
                     round_id,
                     currency,
                     target_minor,
                     current_minor,
-                } => {
-                    let topup = *target_minor as i128 - *current_minor as i128;
-                    if topup > 0 {
-                        issue(NONE, round_id.clone(), topup, *currency);
-                    }
-                }
+                } => jackpot_topup(
+                    round_id,
+                    *currency,
+                    *target_minor,
+                    *current_minor,
+                    &mut issued,
+                ),
             }
-            let mut customers_with_line = 0;
-            for &c in &line_custs {
-                if c != NONE && !has_line[c as usize] {
-                    has_line[c as usize] = true;
-                    customers_with_line += 1;
-                }
-            }
-            for &c in &line_custs {
-                if c != NONE {
-                    has_line[c as usize] = false;
-                }
-            }
-            let mut total: BTreeMap<Currency, i128> = BTreeMap::new();
-            for l in &rule_lines {
-                *total.entry(l.currency).or_default() += l.amount_minor;
-                *grand_total.entry(l.currency).or_default() += l.amount_minor;
-            }
-            rule_reports.push(RuleReport {
-                kind,
-                lines: rule_lines.len() as u64,
-                customers: customers_with_line,
-                total_minor: by_code(total),
-                skipped,
-            });
-            lines.append(&mut rule_lines);
+            rule_reports.push(issued.into_report(&mut has_line, &mut grand_total, &mut lines));
         }
         lines.sort_unstable_by(|a, b| {
             (a.rule_position, &a.customer_id, &a.reference).cmp(&(
@@ -553,13 +404,8 @@ impl Accumulator {
                 &b.reference,
             ))
         });
+        let (affected_known, affected_unknown) = facts.affected_customers();
 
-        let affected_known = (0..n)
-            .filter(|&c| affected[c] && known[c].is_some())
-            .count();
-        let affected_unknown = (0..n)
-            .filter(|&c| affected[c] && known[c].is_none())
-            .count();
         let report = Report {
             plan: plan.id.clone(),
             window: Window {
@@ -571,25 +417,266 @@ impl Accumulator {
                 malformed: self.malformed,
                 in_window: self.in_window,
             },
-            malformed_examples: self
-                .examples
-                .into_iter()
-                .map(|e| MalformedExample {
-                    file: source_names
-                        .get(e.source as usize)
-                        .cloned()
-                        .unwrap_or_default(),
-                    line: e.line,
-                    reason: e.reason.into_owned(),
-                })
-                .collect(),
-            affected_customers: affected_known as u64,
-            unknown_customers: affected_unknown as u64,
+            malformed_examples: malformed_examples(self.examples, source_names),
+            affected_customers: affected_known,
+            unknown_customers: affected_unknown,
             rules: rule_reports,
             total_minor: by_code(grand_total),
         };
         Preview { report, lines }
     }
+}
+
+/// What the rules read, worked out once for all of them. Customers are
+/// indices into `names`.
+struct Facts<'a> {
+    params: Params,
+    betting: bool,
+    names: &'a Interner,
+    games: &'a Interner,
+    /// The currency in `customers.csv`; `None` for an unknown customer.
+    known: Vec<Option<Currency>>,
+    first_access_failure: Vec<Instant>,
+    blocked: Vec<i128>,
+    decided: Vec<(&'a str, BetState)>,
+}
+
+impl Facts<'_> {
+    /// Indexed by interned game: rules test every bet, so the name lookup is
+    /// done once per game instead.
+    fn game_mask(&self, games: &Games) -> Vec<bool> {
+        self.games.iter().map(|g| games.contains(g)).collect()
+    }
+
+    fn refund_failed_debits(&self, games: &Games, out: &mut Issued<'_>) {
+        let mask = self.game_mask(games);
+        for &(bet_id, ref b) in &self.decided {
+            let in_window = b.ts < self.params.resolved;
+            if b.outcome != BetOutcome::FailedAfterDebit || !in_window || !in_mask(&mask, b) {
+                continue;
+            }
+            if self.known[b.cust as usize].is_none() {
+                out.skipped.unknown_customer += 1;
+            } else {
+                out.issue(b.cust, bet_id.to_string(), b.stake as i128, b.currency);
+            }
+        }
+    }
+
+    fn goodwill_credit(
+        &self,
+        games: &Games,
+        deadline: Option<Instant>,
+        amount_minor: &BTreeMap<Currency, i64>,
+        out: &mut Issued<'_>,
+    ) {
+        let p = self.params;
+        let deadline = deadline.unwrap_or(p.resolved);
+        let end = p.resolved.min(deadline);
+        let mask = self.game_mask(games);
+        let n = self.known.len();
+        let mut first_failure = vec![Instant::MAX; n];
+        let mut last_placed = vec![Instant::MIN; n];
+        for (_, b) in &self.decided {
+            if !in_mask(&mask, b) {
+                continue;
+            }
+            let cust = b.cust as usize;
+            let failed = b.outcome != BetOutcome::Placed;
+            if failed && self.betting && b.ts < end {
+                first_failure[cust] = first_failure[cust].min(b.ts);
+            }
+            if !failed && b.ts < deadline {
+                last_placed[cust] = last_placed[cust].max(b.ts);
+            }
+        }
+        for c in 0..n {
+            let mut first = first_failure[c];
+            if self.first_access_failure[c] < end {
+                first = first.min(self.first_access_failure[c]);
+            }
+            // A bet placed after the first failure means the customer got
+            // through in time, so there is nothing to make good.
+            if first == Instant::MAX || last_placed[c] >= first {
+                continue;
+            }
+            match self.known[c] {
+                None => out.skipped.unknown_customer += 1,
+                Some(cur) => match amount_minor.get(&cur) {
+                    None => out.skipped.no_amount_for_currency += 1,
+                    Some(&a) => out.issue(c as u32, String::new(), a as i128, cur),
+                },
+            }
+        }
+    }
+
+    fn subscription_credit(
+        &self,
+        subscriptions: &Subscriptions,
+        amount: SubscriptionAmount,
+        min_blocked_minutes: u64,
+        out: &mut Issued<'_>,
+    ) {
+        let min = min_blocked_minutes as i128 * ATTOS_PER_MINUTE;
+        for c in 0..self.known.len() {
+            if self.first_access_failure[c] == Instant::MAX || self.blocked[c] < min {
+                continue;
+            }
+            for sub in subscriptions.active_for(name(self.names, c as u32)) {
+                // Counted per subscription: each is a line that could not be paid.
+                if self.known[c].is_none() {
+                    out.skipped.unknown_customer += 1;
+                    continue;
+                }
+                let fee = sub.monthly_fee_minor as i128;
+                let credit = match amount {
+                    SubscriptionAmount::PercentOfMonthlyFee(pc) => {
+                        (fee * pc as i128 + 50).div_euclid(100)
+                    }
+                    SubscriptionAmount::Days(d) => (fee * d as i128 + 15).div_euclid(30),
+                };
+                out.issue(c as u32, sub.plan.clone(), credit, sub.currency);
+            }
+        }
+    }
+
+    /// Known and unknown customers with a relevant failure. Bets count for any
+    /// game here, whatever the rules' `games` say.
+    fn affected_customers(&self) -> (u64, u64) {
+        let mut affected: Vec<bool> = self
+            .first_access_failure
+            .iter()
+            .map(|&f| f != Instant::MAX)
+            .collect();
+        if self.betting {
+            for (_, b) in &self.decided {
+                if b.outcome != BetOutcome::Placed && b.ts < self.params.resolved {
+                    affected[b.cust as usize] = true;
+                }
+            }
+        }
+        let (mut known, mut unknown) = (0, 0);
+        for (c, &a) in affected.iter().enumerate() {
+            match (a, self.known[c]) {
+                (false, _) => {}
+                (true, Some(_)) => known += 1,
+                (true, None) => unknown += 1,
+            }
+        }
+        (known, unknown)
+    }
+}
+
+fn jackpot_topup(
+    round_id: &str,
+    currency: Currency,
+    target_minor: i64,
+    current_minor: i64,
+    out: &mut Issued<'_>,
+) {
+    let topup = target_minor as i128 - current_minor as i128;
+    if topup > 0 {
+        out.issue(NONE, round_id.to_string(), topup, currency);
+    }
+}
+
+/// A game index the mask does not cover matches nothing instead of panicking.
+fn in_mask(mask: &[bool], b: &BetState) -> bool {
+    mask.get(b.game as usize).copied().unwrap_or(false)
+}
+
+/// One rule's lines in the order the rule issues them.
+struct Issued<'a> {
+    position: usize,
+    kind: &'static str,
+    names: &'a Interner,
+    lines: Vec<Line>,
+    /// The customer of each line; `NONE` for a line paid to a pool.
+    custs: Vec<u32>,
+    skipped: Skipped,
+}
+
+impl<'a> Issued<'a> {
+    fn new(position: usize, kind: &'static str, names: &'a Interner) -> Issued<'a> {
+        Issued {
+            position,
+            kind,
+            names,
+            lines: Vec::new(),
+            custs: Vec::new(),
+            skipped: Skipped::default(),
+        }
+    }
+
+    fn issue(&mut self, cust: u32, reference: String, amount_minor: i128, currency: Currency) {
+        self.custs.push(cust);
+        self.lines.push(Line {
+            rule_position: self.position,
+            rule: self.kind,
+            customer_id: if cust == NONE {
+                String::new()
+            } else {
+                name(self.names, cust).to_string()
+            },
+            reference,
+            amount_minor,
+            currency,
+        });
+    }
+
+    /// Moves the lines to `lines` and adds them to `grand_total`.
+    /// `has_line` is all false before and after: one scratch buffer for every
+    /// rule instead of a set per rule.
+    fn into_report(
+        mut self,
+        has_line: &mut [bool],
+        grand_total: &mut BTreeMap<Currency, i128>,
+        lines: &mut Vec<Line>,
+    ) -> RuleReport {
+        let mut customers = 0;
+        for &c in &self.custs {
+            if c != NONE && !has_line[c as usize] {
+                has_line[c as usize] = true;
+                customers += 1;
+            }
+        }
+        for &c in &self.custs {
+            if c != NONE {
+                has_line[c as usize] = false;
+            }
+        }
+        let mut total: BTreeMap<Currency, i128> = BTreeMap::new();
+        for l in &self.lines {
+            *total.entry(l.currency).or_default() += l.amount_minor;
+            *grand_total.entry(l.currency).or_default() += l.amount_minor;
+        }
+        let report = RuleReport {
+            kind: self.kind,
+            lines: self.lines.len() as u64,
+            customers,
+            total_minor: by_code(total),
+            skipped: self.skipped,
+        };
+        lines.append(&mut self.lines);
+        report
+    }
+}
+
+fn malformed_examples(
+    examples: Vec<MalformedAt>,
+    source_names: &[String],
+) -> Vec<MalformedExample> {
+    examples
+        .into_iter()
+        .map(|e| MalformedExample {
+            file: source_names
+                .get(e.source as usize)
+                .cloned()
+                .unwrap_or_default(),
+            line: e.line,
+            reason: e.reason.into_owned(),
+        })
+        .collect()
 }
 
 fn by_code(m: BTreeMap<Currency, i128>) -> BTreeMap<String, i128> {

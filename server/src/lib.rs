@@ -1,22 +1,16 @@
-//! The Plaster server: storage, snapshot, HTTP, CLI commands.
+//! The Plaster server, arranged by domain (see docs/architecture.md):
+//! `kernel` leaves, the one `store`, the domains (`status`, `notify`,
+//! `staff`), the HTTP edge (`web`), and the process around them.
 
-pub mod audit;
-pub mod auth;
-pub mod compensation;
+pub mod cli;
 pub mod config;
-pub mod demo;
-pub mod email;
-pub mod http;
-pub mod ids;
-pub mod live;
-pub mod markdown;
+pub mod kernel;
 pub mod metrics;
 pub mod notify;
-pub mod public;
-pub mod snapshot;
 pub mod staff;
 pub mod startup;
-pub mod status_view;
-pub mod status_writes;
+pub mod state;
+pub mod status;
 pub mod store;
 pub mod telemetry;
+pub mod web;

@@ -8,13 +8,14 @@ use leptos::config::Env;
 use leptos::prelude::LeptosOptions;
 use tokio::net::TcpListener;
 
-use crate::auth::{ensure_first_admin, AuthError, FirstAdmin};
 use crate::config::Settings;
-use crate::http::{router, AppState};
-use crate::live::LiveHandle;
 use crate::metrics::Metrics;
-use crate::snapshot::SnapshotHolder;
+use crate::staff::password::{ensure_first_admin, AuthError, FirstAdmin};
+use crate::state::{AppState, CookiePolicy, MailDomain};
+use crate::status::live::LiveHandle;
+use crate::status::snapshot::SnapshotHolder;
 use crate::store::{DatabaseUrl, Store, StoreError};
+use crate::web::router;
 
 pub const FIRST_ADMIN_EMAIL: &str = "admin@plaster.local";
 
@@ -42,7 +43,7 @@ pub struct StartOptions {
 pub struct Application {
     listener: TcpListener,
     mailer: Arc<crate::notify::mailer::Mailer>,
-    public: crate::public::PublicSettings,
+    public: crate::status::public::PublicSettings,
     state: AppState,
     first_admin: Option<FirstAdmin>,
     database_url: DatabaseUrl,
@@ -66,7 +67,7 @@ impl Application {
     pub async fn build(settings: Settings, options: StartOptions) -> Result<Self, StartupError> {
         let store = Store::connect(&settings.database_url).await?;
         store.migrate().await?;
-        if options.seed_demo && crate::demo::seed(&store, false).await? {
+        if options.seed_demo && crate::status::demo::seed(&store, false).await? {
             tracing::info!("seeded the demo content");
         }
         let first_admin = ensure_first_admin(&store, FIRST_ADMIN_EMAIL).await?;
@@ -91,13 +92,15 @@ impl Application {
             metrics: Metrics::default(),
             leptos_options: leptos_options(&settings),
             live: LiveHandle::new(),
-            secure_cookies: settings.public_url.scheme() == "https",
-            mail_domain: mailer.domain(),
+            cookies: CookiePolicy {
+                secure: settings.public_url.scheme() == "https",
+            },
+            mail: MailDomain(mailer.domain()),
         };
         Ok(Application {
             listener,
             mailer,
-            public: crate::public::PublicSettings::new(
+            public: crate::status::public::PublicSettings::new(
                 settings.public_url.as_str(),
                 settings.time_zone,
                 settings.default_lang,
@@ -136,7 +139,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         // Follows writes from this process, the CLI and other nodes, and
         // refreshes the snapshot now and then; stops when dropped.
-        let mut background = crate::live::spawn(
+        let mut background = crate::status::live::spawn(
             self.state.store.clone(),
             self.state.snapshot.clone(),
             &self.database_url,
@@ -151,13 +154,14 @@ impl Application {
         ) {
             background.also(task);
         }
-        let front_door = crate::public::front_door::FrontDoor::new(
+        let front_door = crate::web::front_door::FrontDoor::new(
             self.state.snapshot.clone(),
             self.state.metrics.clone(),
             app.clone(),
         );
-        background.also(tokio::spawn(crate::public::page_cache::warm(
-            app, self.state,
+        background.also(tokio::spawn(crate::web::page_cache::warm(
+            app,
+            self.state.snapshot.clone(),
         )));
         axum::serve(
             self.listener,

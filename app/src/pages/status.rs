@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::{Html, Title};
 
 use crate::dto::{ComponentView, GroupView, IncidentView, Lang, StatusPageView, UptimeDay};
-use crate::i18n::{overall_label, stage_label, status_label, ui};
+use crate::i18n::{format_percent, overall_label, stage_label, status_label, ui};
 use crate::pages::common::{
     document_title, loaded, prefix, set_language_headers, Localized, LocalizedHtml, PageFooter,
     PageHeader, Time,
@@ -131,9 +131,8 @@ fn ComponentRow(component: ComponentView, lang: Lang) -> impl IntoView {
     let t = ui(lang);
     let status = component.status;
     let uptime = format!(
-        "{}.{:02} % {}",
-        component.uptime_basis_points / 100,
-        component.uptime_basis_points % 100,
+        "{} {}",
+        format_percent(lang, component.uptime_basis_points),
         t.uptime
     );
     view! {

@@ -8,7 +8,7 @@ use std::time::Instant;
 use app::dto::Lang;
 
 use super::outbox::{self, NewMessage};
-use crate::email::{compensation_notice, CompensationMail};
+use crate::notify::email::{compensation_notice, CompensationMail};
 use crate::store::{Store, StoreError};
 
 /// Messages per transaction: big enough to amortise commits, small enough
@@ -60,8 +60,7 @@ pub async fn queue_notices(store: &Store, count: usize) -> Result<Report, BenchE
                 customer_name: &name,
                 incident_title: "Spelstopp inför V75",
                 what_happened: &happened,
-                amount_minor: 2_500 + (i as i64 % 400) * 25,
-                currency: "SEK",
+                amount: crate::kernel::money::sek(2_500 + (i as i128 % 400) * 25),
                 kind: "refund",
                 when: "within 3 days",
                 incident_url: "https://status.example/incidents/atg-2024-08-24-v75",
@@ -77,7 +76,7 @@ pub async fn queue_notices(store: &Store, count: usize) -> Result<Report, BenchE
                 unsubscribe_url: None,
             });
         }
-        let mut tx = store.pool().begin().await.map_err(StoreError::from)?;
+        let mut tx = store.begin_write().await.map_err(StoreError::from)?;
         outbox::enqueue_many(&mut tx, &messages, "plaster.bench", now).await?;
         tx.commit().await.map_err(StoreError::from)?;
         done = (done + BATCH).min(count);

@@ -11,6 +11,11 @@ use super::outbox::Outgoing;
 use crate::config::{SmtpSettings, SmtpTls};
 use crate::store::{Store, StoreError};
 
+/// Messages of a batch in flight at once. lettre writes a message's end
+/// marker separately, so each message waits for the receiver's delayed
+/// ACK (about 40 ms); overlapping sends on pooled connections hides that.
+pub const SEND_CONCURRENCY: usize = 16;
+
 /// The sender used for the embedded mailbox and when SMTP sets none.
 pub const DEFAULT_FROM: &str = "Plaster <status@plaster.local>";
 
@@ -77,7 +82,7 @@ impl Mailer {
             .timeout(Some(std::time::Duration::from_secs(20)))
             .pool_config(
                 lettre::transport::smtp::PoolConfig::new()
-                    .max_size(u32::try_from(super::SEND_CONCURRENCY).unwrap_or(16)),
+                    .max_size(u32::try_from(SEND_CONCURRENCY).unwrap_or(16)),
             );
         if let (Some(user), Some(password)) = (&smtp.username, &smtp.password) {
             builder = builder.credentials(Credentials::new(

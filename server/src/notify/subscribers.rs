@@ -75,10 +75,10 @@ pub async fn subscribe(
     components: &[String],
     links: &Links<'_>,
 ) -> Result<(), SubscribeError> {
-    let email = crate::email::parse_address(email)
+    let email = crate::notify::email::parse_address(email)
         .ok_or_else(|| SubscribeError::Email(email.to_string()))?;
     let now = chrono::Utc::now().timestamp_millis();
-    let mut tx = store.pool().begin().await.map_err(StoreError::from)?;
+    let mut tx = store.begin_write().await.map_err(StoreError::from)?;
     for c in components {
         let known = sqlx::query("SELECT id FROM components WHERE id = $1")
             .bind(c)
@@ -99,7 +99,7 @@ pub async fn subscribe(
     .map_err(StoreError::from)?
     .map(|row| subscriber(&row))
     .transpose()?;
-    let token = crate::staff::session::random_token();
+    let token = crate::kernel::ids::random_token();
     let id = match existing {
         Some(s) if s.state == "confirmed" => {
             sqlx::query("UPDATE subscribers SET lang = $2, components = $3 WHERE id = $1")
@@ -124,7 +124,7 @@ pub async fn subscribe(
             s.id
         }
         None => {
-            let id = crate::ids::new_id();
+            let id = crate::kernel::ids::new_id();
             sqlx::query(
                 "INSERT INTO subscribers (id, email, lang, components, state, token, created_at)
                  VALUES ($1, $2, $3, $4, 'pending', $5, $6)",
@@ -141,7 +141,8 @@ pub async fn subscribe(
             id
         }
     };
-    let mail = crate::email::confirm_subscription(lang, links.page_name, &links.confirm(&token))?;
+    let mail =
+        crate::notify::email::confirm_subscription(lang, links.page_name, &links.confirm(&token))?;
     outbox::enqueue(
         &mut tx,
         &NewMessage {

@@ -117,8 +117,8 @@ pub async fn add(
             return Err(WebhookError::Component(c.clone()));
         }
     }
-    let id = crate::ids::new_id();
-    let secret = crate::staff::session::random_token();
+    let id = crate::kernel::ids::new_id();
+    let secret = crate::kernel::ids::random_token();
     sqlx::query(
         "INSERT INTO webhooks (id, url, secret, components, disabled, created_at) VALUES ($1, $2, $3, $4, 0, $5)",
     )

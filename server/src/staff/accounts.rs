@@ -8,13 +8,17 @@ use axum::{Extension, Form};
 use rand::distr::{Alphanumeric, SampleString};
 use serde_json::json;
 
-use super::roles::Roles;
-use super::session::StaffSession;
-use super::{field, form_page, see_other, utc, Frame, StaffError};
-use crate::audit::{self, Actor};
-use crate::auth::hash_password;
-use crate::http::AppState;
-use crate::ids::new_id;
+use crate::kernel::audit::Actor;
+use crate::kernel::forms::field;
+use crate::kernel::ids::new_id;
+use crate::staff::error::StaffError;
+use crate::staff::page::Words as _;
+use crate::staff::page::{form_page, see_other, utc, Frame};
+use crate::staff::password::hash_password;
+use crate::staff::roles::Roles;
+use crate::staff::session::StaffSession;
+use crate::state::AppState;
+use crate::store::audit;
 use crate::store::staff::{insert_staff, NewStaffAccount, StaffAccountRecord};
 use crate::store::{Store, StoreError};
 
@@ -34,7 +38,7 @@ pub enum AccountError {
 
 /// A checked, lower-cased e-mail address.
 pub fn parse_email(raw: &str) -> Result<String, AccountError> {
-    crate::email::parse_address(raw).ok_or_else(|| AccountError::Email(raw.to_string()))
+    crate::notify::email::parse_address(raw).ok_or_else(|| AccountError::Email(raw.to_string()))
 }
 
 /// Creates an account with a random one-time password (returned once; only
@@ -63,7 +67,7 @@ pub async fn create_account(
             .map_err(|e| AccountError::Hash(e.to_string()))?
     };
     let id = new_id();
-    let mut tx = store.pool().begin().await.map_err(StoreError::from)?;
+    let mut tx = store.begin_write().await.map_err(StoreError::from)?;
     insert_staff(
         &mut tx,
         &NewStaffAccount {
@@ -208,7 +212,7 @@ pub async fn edit(
     let Some(account) = state.store.staff_account(&id).await? else {
         return Err(StaffError::NotFound(format!("staff account {id}")));
     };
-    let mut tx = state.store.pool().begin().await.map_err(StoreError::from)?;
+    let mut tx = state.store.begin_write().await.map_err(StoreError::from)?;
     match action.as_str() {
         "roles" => {
             let roles = match roles_of(&body) {

@@ -6,10 +6,12 @@ use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 
-use super::session::StaffSession;
-use super::{form_page, utc, Frame, StaffError};
-use crate::audit::{to_csv, AuditEntry, AuditFilter, AuditQueryError};
-use crate::http::AppState;
+use crate::kernel::audit::{to_csv, AuditEntry, AuditFilter};
+use crate::staff::error::StaffError;
+use crate::staff::page::{form_page, utc, Frame};
+use crate::staff::session::StaffSession;
+use crate::state::AppState;
+use crate::store::audit::AuditQueryError;
 
 /// Rows on screen; the CSV has everything that matches.
 const SHOWN: i64 = 500;

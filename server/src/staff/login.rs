@@ -7,11 +7,14 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};
 use serde::Deserialize;
 
-use super::session::{self, StaffSession, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
-use super::{form_page, page, see_other, Frame, StaffError};
-use crate::audit;
-use crate::auth::{hash_password, verify_password};
-use crate::http::AppState;
+use crate::staff::error::StaffError;
+use crate::staff::page::Words as _;
+use crate::staff::page::{form_page, page, see_other, Frame};
+use crate::staff::password::{hash_password, verify_password};
+use crate::staff::session::{self, StaffSession, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
+use crate::state::AppState;
+use crate::store::audit;
+use crate::store::Store;
 
 /// Failed sign-ins for one e-mail address within [`FAILURE_WINDOW_MS`]
 /// before it is locked for the rest of the window.
@@ -62,7 +65,7 @@ fn login_page(
     notice: Option<&str>,
     status: axum::http::StatusCode,
 ) -> Response {
-    let csrf = session::random_token();
+    let csrf = crate::kernel::ids::random_token();
     let mut response = page(&LoginPage {
         csrf: &csrf,
         next: safe_next(next),
@@ -73,7 +76,7 @@ fn login_page(
     *response.status_mut() = status;
     session::append_cookie(
         response.headers_mut(),
-        session::set_cookie(LOGIN_CSRF_COOKIE, Some(&csrf), state.secure_cookies),
+        session::set_cookie(LOGIN_CSRF_COOKIE, Some(&csrf), state.cookies.secure),
     );
     response
 }
@@ -114,7 +117,9 @@ pub async fn submit(
     Form(form): Form<LoginForm>,
 ) -> Response {
     let cookie = session::cookie_value(&headers, LOGIN_CSRF_COOKIE);
-    if !cookie.is_some_and(|c| !form.csrf.is_empty() && session::same_secret(&c, &form.csrf)) {
+    if !cookie
+        .is_some_and(|c| !form.csrf.is_empty() && crate::kernel::ids::same_secret(&c, &form.csrf))
+    {
         return StaffError::Csrf.into_response();
     }
     match sign_in(&state, &form).await {
@@ -122,11 +127,11 @@ pub async fn submit(
             let mut response = see_other(safe_next(&form.next));
             session::append_cookie(
                 response.headers_mut(),
-                session::set_cookie(SESSION_COOKIE, Some(&token), state.secure_cookies),
+                session::set_cookie(SESSION_COOKIE, Some(&token), state.cookies.secure),
             );
             session::append_cookie(
                 response.headers_mut(),
-                session::set_cookie(LOGIN_CSRF_COOKIE, None, state.secure_cookies),
+                session::set_cookie(LOGIN_CSRF_COOKIE, None, state.cookies.secure),
             );
             response
         }
@@ -197,7 +202,7 @@ pub async fn logout(
     let mut response = see_other("/staff/login?signed_out=1");
     session::append_cookie(
         response.headers_mut(),
-        session::set_cookie(SESSION_COOKIE, None, state.secure_cookies),
+        session::set_cookie(SESSION_COOKIE, None, state.cookies.secure),
     );
     response
 }
@@ -207,16 +212,16 @@ pub async fn logout(
 struct Dashboard {
     frame: Frame,
     roles: String,
-    active: Vec<crate::status_writes::IncidentSummary>,
+    active: Vec<crate::status::commands::IncidentSummary>,
     can_run_incidents: bool,
 }
 
 pub async fn dashboard(
-    State(state): State<AppState>,
+    State(store): State<Store>,
     Extension(session): Extension<StaffSession>,
 ) -> Result<Response, StaffError> {
     let can_run_incidents = super::roles::COMMUNICATIONS.allows(&session.roles);
-    let active = crate::status_writes::list_incidents(&state.store, app::dto::Lang::En)
+    let active = crate::status::commands::list_incidents(&store, app::dto::Lang::En)
         .await?
         .into_iter()
         .filter(|i| !i.stage.is_closed())
@@ -312,8 +317,7 @@ pub async fn password_submit(
     let now = chrono::Utc::now().timestamp_millis();
     let mut tx = state
         .store
-        .pool()
-        .begin()
+        .begin_write()
         .await
         .map_err(crate::store::StoreError::from)?;
     crate::store::staff::set_password(

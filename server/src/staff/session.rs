@@ -3,13 +3,12 @@
 
 use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
-use super::roles::Roles;
-use crate::audit::Actor;
+use crate::kernel::audit::Actor;
+use crate::kernel::ids::{random_token, AccountId};
+use crate::staff::roles::Roles;
+use crate::staff::route::Menu;
 use crate::store::staff::StaffAccountRecord;
 use crate::store::{Store, StoreError};
 
@@ -24,21 +23,12 @@ pub const ABSOLUTE_MS: i64 = 12 * 3_600_000;
 /// `last_seen_at` is written at most this often, not on every request.
 const TOUCH_EVERY_MS: i64 = 60_000;
 
-/// A random 256-bit token, URL-safe.
-pub fn random_token() -> String {
-    URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
-}
-
+/// Only the hash of a session token is stored.
 fn hash_token(token: &str) -> String {
     Sha256::digest(token.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-/// Compares secrets without leaking how much of them matched.
-pub fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
 /// The signed-in staff member behind a request.
@@ -48,12 +38,14 @@ pub struct StaffSession {
     pub account: StaffAccountRecord,
     pub roles: Roles,
     pub csrf_token: String,
+    /// The console menu, set by the guard from the route table.
+    pub menu: Menu,
 }
 
 impl StaffSession {
     pub fn actor(&self) -> Actor {
         Actor::Staff {
-            id: self.account.id.clone(),
+            id: AccountId::from(self.account.id.as_str()),
             email: self.account.email.clone(),
         }
     }
@@ -123,6 +115,7 @@ pub async fn from_headers(
         account: record.account,
         csrf_token: record.csrf_token,
         token_hash,
+        menu: Menu::default(),
     };
     if expired {
         store.delete_session(&session.token_hash).await?;
@@ -173,6 +166,7 @@ mod tests {
             HeaderValue::from_static("a=1; plaster_session=tok; b=2"),
         );
         assert_eq!(cookie_value(&h, SESSION_COOKIE).as_deref(), Some("tok"));
+        use crate::kernel::ids::same_secret;
         assert!(same_secret("abc", "abc") && !same_secret("abc", "abd") && !same_secret("a", "ab"));
     }
 }

@@ -3,6 +3,7 @@
 //! `$1` placeholders. Only what truly differs between the engines (migrations,
 //! row locking, LISTEN/NOTIFY) branches on [`Backend`].
 
+pub mod audit;
 pub mod staff;
 pub mod status;
 
@@ -192,6 +193,20 @@ impl Store {
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// A transaction that is going to write. On SQLite it takes the write
+    /// lock at BEGIN (`BEGIN IMMEDIATE`): a deferred transaction that reads
+    /// first and writes later cannot wait for another writer (SQLite fails
+    /// the upgrade at once, busy timeout or not), so two writers at once —
+    /// the outbox worker and a form, say — made one of them fail with
+    /// "database is locked". Taken up front, the lock is waited for (up to
+    /// the busy timeout) like any other. PostgreSQL needs nothing of the kind.
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
     }
 
     pub async fn close(&self) {

@@ -2,7 +2,7 @@
 
 use sqlx::{AnyConnection, Row};
 
-use super::{Store, StoreError};
+use crate::store::{Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewStaffAccount {

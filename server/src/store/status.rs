@@ -6,9 +6,11 @@ use app::dto::{ComponentStatus, Impact, IncidentStage, Lang};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::{Backend, Store, StoreError};
+use crate::kernel::change::ChangeKind;
+use crate::kernel::ids::ComponentId;
+use crate::store::{Backend, Store, StoreError};
 
-pub type Texts = BTreeMap<Lang, String>;
+pub use crate::kernel::texts::Texts;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct GroupRecord {
@@ -597,4 +599,400 @@ pub async fn clear_status_content(conn: &mut AnyConnection) -> Result<(), StoreE
             .await?;
     }
     Ok(())
+}
+
+// Writes of the status commands (`status::commands`), each inside the
+// command's own transaction.
+
+/// The PostgreSQL channel a committed change is announced on.
+pub const CHANNEL: &str = "plaster_status";
+
+/// The newest change in the database, 0 when there is none.
+pub async fn latest_change_id(store: &Store) -> Result<i64, StoreError> {
+    let row = sqlx::query("SELECT COALESCE(MAX(id), 0) FROM status_changes")
+        .fetch_one(store.pool())
+        .await?;
+    Ok(row.try_get::<i64, _>(0)?)
+}
+
+/// Appends a `status_changes` row and returns its id.
+pub async fn append_change(
+    conn: &mut AnyConnection,
+    at_ms: i64,
+    kind: ChangeKind,
+    subject_id: &str,
+) -> Result<i64, StoreError> {
+    let row = sqlx::query(
+        "INSERT INTO status_changes (changed_at, kind, subject_id) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(at_ms)
+    .bind(kind.as_str())
+    .bind(subject_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row.try_get::<i64, _>(0)?)
+}
+
+/// Tells the other nodes about a change, on PostgreSQL, from inside the
+/// transaction: PostgreSQL delivers the notification only when the
+/// transaction commits. SQLite has no notifications (nodes poll).
+pub async fn announce(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    change_id: i64,
+) -> Result<(), StoreError> {
+    if backend == Backend::Postgres {
+        // pg_notify takes bind parameters, unlike the NOTIFY statement.
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(change_id.to_string())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// A component's status, `None` when there is no such component.
+pub async fn component_status(
+    conn: &mut AnyConnection,
+    component_id: &str,
+) -> Result<Option<ComponentStatus>, StoreError> {
+    let row = sqlx::query("SELECT status FROM components WHERE id = $1")
+        .bind(component_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let status: String = row.try_get(0)?;
+    status
+        .parse()
+        .map(Some)
+        .map_err(|e: app::dto::UnknownValue| StoreError::Corrupt(e.to_string()))
+}
+
+pub async fn group_exists(conn: &mut AnyConnection, group_id: &str) -> Result<bool, StoreError> {
+    Ok(sqlx::query("SELECT id FROM component_groups WHERE id = $1")
+        .bind(group_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .is_some())
+}
+
+/// What an admin may change about a component, as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComponentSettings {
+    pub names: Texts,
+    pub group_id: Option<String>,
+    pub position: i64,
+    pub hidden: bool,
+}
+
+/// A component's settings, `None` when there is no such component.
+pub async fn component_settings(
+    conn: &mut AnyConnection,
+    component_id: &str,
+) -> Result<Option<ComponentSettings>, StoreError> {
+    let Some(row) = sqlx::query("SELECT group_id, position, hidden FROM components WHERE id = $1")
+        .bind(component_id)
+        .fetch_optional(&mut *conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let mut names = Texts::new();
+    for name in sqlx::query("SELECT lang, name FROM component_translations WHERE component_id = $1")
+        .bind(component_id)
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        let lang: String = name.try_get(0)?;
+        if let Ok(lang) = lang.parse::<Lang>() {
+            names.insert(lang, name.try_get(1)?);
+        }
+    }
+    Ok(Some(ComponentSettings {
+        names,
+        group_id: row.try_get("group_id")?,
+        position: row.try_get("position")?,
+        hidden: row.try_get::<i64, _>("hidden")? != 0,
+    }))
+}
+
+/// Stores new settings; names in languages not given are removed, and a
+/// name's description is kept.
+pub async fn update_component_settings(
+    conn: &mut AnyConnection,
+    component_id: &str,
+    settings: &ComponentSettings,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE components SET group_id = $2, position = $3, hidden = $4, updated_at = $5 WHERE id = $1")
+        .bind(component_id)
+        .bind(settings.group_id.as_deref())
+        .bind(settings.position)
+        .bind(i64::from(settings.hidden))
+        .bind(now_ms)
+        .execute(&mut *conn)
+        .await?;
+    for lang in Lang::ALL {
+        match settings.names.get(&lang) {
+            Some(name) => {
+                sqlx::query(
+                    "INSERT INTO component_translations (component_id, lang, name) VALUES ($1, $2, $3)
+                     ON CONFLICT (component_id, lang) DO UPDATE SET name = excluded.name",
+                )
+                .bind(component_id)
+                .bind(lang.code())
+                .bind(name)
+                .execute(&mut *conn)
+                .await?;
+            }
+            None => {
+                sqlx::query(
+                    "DELETE FROM component_translations WHERE component_id = $1 AND lang = $2",
+                )
+                .bind(component_id)
+                .bind(lang.code())
+                .execute(&mut *conn)
+                .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+pub async fn component_exists(
+    conn: &mut AnyConnection,
+    component_id: &str,
+) -> Result<bool, StoreError> {
+    Ok(sqlx::query("SELECT id FROM components WHERE id = $1")
+        .bind(component_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .is_some())
+}
+
+/// An incident's stage as stored, `None` when there is no such incident.
+pub async fn incident_stage(
+    conn: &mut AnyConnection,
+    incident_id: &str,
+) -> Result<Option<String>, StoreError> {
+    Ok(
+        match sqlx::query("SELECT status FROM incidents WHERE id = $1")
+            .bind(incident_id)
+            .fetch_optional(&mut *conn)
+            .await?
+        {
+            Some(row) => Some(row.try_get(0)?),
+            None => None,
+        },
+    )
+}
+
+/// Moves an incident to `stage`. A closing stage keeps the first resolution
+/// time (a postmortem after "resolved" does not move it); reopening clears it.
+pub async fn set_incident_stage(
+    conn: &mut AnyConnection,
+    incident_id: &str,
+    stage: IncidentStage,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    let resolved_at = if stage.is_closed() {
+        "COALESCE(resolved_at, $3)"
+    } else {
+        "NULL"
+    };
+    sqlx::query(&format!(
+        "UPDATE incidents SET status = $1, updated_at = $3, resolved_at = {resolved_at}
+         WHERE id = $2"
+    ))
+    .bind(stage.as_str())
+    .bind(incident_id)
+    .bind(now_ms)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// An incident's published apology, `None` when there is no such incident.
+pub async fn incident_apology(
+    conn: &mut AnyConnection,
+    incident_id: &str,
+) -> Result<Option<Texts>, StoreError> {
+    let exists = sqlx::query("SELECT id FROM incidents WHERE id = $1")
+        .bind(incident_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .is_some();
+    if !exists {
+        return Ok(None);
+    }
+    let mut texts = Texts::new();
+    for row in sqlx::query("SELECT lang, body FROM incident_apologies WHERE incident_id = $1")
+        .bind(incident_id)
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        let lang: String = row.try_get(0)?;
+        if let Ok(lang) = lang.parse::<Lang>() {
+            texts.insert(lang, row.try_get(1)?);
+        }
+    }
+    Ok(Some(texts))
+}
+
+/// Replaces an incident's apology with `texts`, published at `now_ms`.
+pub async fn replace_apology(
+    conn: &mut AnyConnection,
+    incident_id: &str,
+    texts: &Texts,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM incident_apologies WHERE incident_id = $1")
+        .bind(incident_id)
+        .execute(&mut *conn)
+        .await?;
+    for (lang, body) in texts {
+        sqlx::query(
+            "INSERT INTO incident_apologies (incident_id, lang, body, published_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(incident_id)
+        .bind(lang.code())
+        .bind(body)
+        .bind(now_ms)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// A maintenance window to store, scheduled.
+pub struct NewMaintenance<'a> {
+    pub id: &'a str,
+    pub titles: &'a Texts,
+    pub bodies: &'a Texts,
+    pub from_ms: i64,
+    pub until_ms: i64,
+    pub component_ids: &'a [ComponentId],
+}
+
+pub async fn insert_maintenance(
+    conn: &mut AnyConnection,
+    m: &NewMaintenance<'_>,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO scheduled_maintenances (id, status, scheduled_for, scheduled_until, created_at, updated_at)
+         VALUES ($1, 'scheduled', $2, $3, $4, $4)",
+    )
+    .bind(m.id)
+    .bind(m.from_ms)
+    .bind(m.until_ms)
+    .bind(now_ms)
+    .execute(&mut *conn)
+    .await?;
+    for lang in Lang::ALL {
+        let (Some(title), body) = (m.titles.get(&lang), m.bodies.get(&lang)) else {
+            continue;
+        };
+        sqlx::query(
+            "INSERT INTO scheduled_maintenance_translations (maintenance_id, lang, title, body)
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(m.id)
+        .bind(lang.code())
+        .bind(title)
+        .bind(body.map_or("", String::as_str))
+        .execute(&mut *conn)
+        .await?;
+    }
+    for component in m.component_ids {
+        sqlx::query(
+            "INSERT INTO scheduled_maintenance_components (maintenance_id, component_id) VALUES ($1, $2)",
+        )
+        .bind(m.id)
+        .bind(component.as_str())
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// A message template for incident updates, with its text per language.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TemplateRecord {
+    pub id: String,
+    pub name: String,
+    pub stage: IncidentStage,
+    pub bodies: Texts,
+}
+
+/// Every template, by name.
+pub async fn message_templates(store: &Store) -> Result<Vec<TemplateRecord>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT t.id, t.name, t.stage, tr.lang, tr.body FROM message_templates t
+         LEFT JOIN message_template_translations tr ON tr.template_id = t.id
+         ORDER BY t.name, tr.lang",
+    )
+    .fetch_all(store.pool())
+    .await?;
+    let mut out: Vec<TemplateRecord> = Vec::new();
+    for row in rows {
+        let id: String = row.try_get("id")?;
+        if out.last().is_none_or(|t| t.id != id) {
+            let stage: String = row.try_get("stage")?;
+            out.push(TemplateRecord {
+                id: id.clone(),
+                name: row.try_get("name")?,
+                stage: stage
+                    .parse()
+                    .map_err(|e: app::dto::UnknownValue| StoreError::Corrupt(e.to_string()))?,
+                bodies: Texts::new(),
+            });
+        }
+        let lang: Option<String> = row.try_get("lang")?;
+        let body: Option<String> = row.try_get("body")?;
+        if let (Some(lang), Some(body), Some(t)) = (lang, body, out.last_mut()) {
+            if let Ok(lang) = lang.parse::<Lang>() {
+                t.bodies.insert(lang, body);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Stores a template; `false` when one of that name exists already (the
+/// database's unique constraint decides, so two at once cannot both win).
+pub async fn insert_template(
+    conn: &mut AnyConnection,
+    template: &TemplateRecord,
+    now_ms: i64,
+) -> Result<bool, StoreError> {
+    let inserted = sqlx::query(
+        "INSERT INTO message_templates (id, name, stage, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(&template.id)
+    .bind(&template.name)
+    .bind(template.stage.as_str())
+    .bind(now_ms)
+    .execute(&mut *conn)
+    .await;
+    match inserted {
+        Err(sqlx::Error::Database(d)) if d.is_unique_violation() => return Ok(false),
+        other => {
+            other?;
+        }
+    }
+    for (lang, text) in &template.bodies {
+        sqlx::query(
+            "INSERT INTO message_template_translations (template_id, lang, body) VALUES ($1, $2, $3)",
+        )
+        .bind(&template.id)
+        .bind(lang.code())
+        .bind(text)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(true)
 }

@@ -8,11 +8,11 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Once};
 
-use plaster_server::auth::FirstAdmin;
 use plaster_server::config::Settings;
-use plaster_server::live::LiveHandle;
-use plaster_server::snapshot::SnapshotHolder;
+use plaster_server::staff::password::FirstAdmin;
 use plaster_server::startup::{Application, StartOptions};
+use plaster_server::status::live::LiveHandle;
+use plaster_server::status::snapshot::SnapshotHolder;
 use plaster_server::store::Store;
 use sqlx::{Connection, Executor, PgConnection};
 
@@ -128,7 +128,7 @@ pub async fn fresh_database(backend: TestBackend) -> Option<(String, TestDatabas
                     return None;
                 }
             };
-            let name = format!("plaster_test_{}", plaster_server::ids::new_id());
+            let name = format!("plaster_test_{}", plaster_server::kernel::ids::new_id());
             conn.execute(format!(r#"CREATE DATABASE "{name}""#).as_str())
                 .await
                 .expect("create the test database");

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use app::dto::{ComponentStatus, Impact, IncidentStage, Lang};
 use futures_util::{Stream, StreamExt};
-use plaster_server::audit::Actor;
-use plaster_server::status_writes::{
+use plaster_server::kernel::audit::Actor;
+use plaster_server::status::commands::{
     self, latest_change_id, ComponentChange, OpenIncident, PostUpdate, WriteError,
 };
 use serde_json::Value;
@@ -94,10 +94,10 @@ async fn unresolved(app: &TestApp) -> usize {
 
 async fn a_component_write_shows_in_the_api_and_the_page(app: TestApp) {
     assert_eq!(component_status(&app, "login").await, "operational");
-    let written = status_writes::set_component_status(
+    let written = commands::set_component_status(
         &app.store,
         &Actor::Cli,
-        "login",
+        &"login".into(),
         ComponentStatus::MajorOutage,
     )
     .await
@@ -124,7 +124,7 @@ async fn a_component_write_shows_in_the_api_and_the_page(app: TestApp) {
 
 async fn incident_writes_rebuild_the_snapshot(app: TestApp) {
     let before = unresolved(&app).await;
-    let opened = status_writes::open_incident(
+    let opened = commands::open_incident(
         &app.store,
         &Actor::Cli,
         &OpenIncident {
@@ -154,11 +154,11 @@ async fn incident_writes_rebuild_the_snapshot(app: TestApp) {
         "title on the page"
     );
 
-    status_writes::post_incident_update(
+    commands::post_incident_update(
         &app.store,
         &Actor::Cli,
         &PostUpdate {
-            incident_id: opened.subject_id.clone(),
+            incident_id: opened.subject_id.as_str().into(),
             stage: IncidentStage::Resolved,
             bodies: texts("Fixed."),
             components: vec![ComponentChange {
@@ -294,10 +294,10 @@ async fn an_sse_client_receives_a_write(app: TestApp) {
     assert_eq!(first.data["overall"], "operational");
     assert!(first.data["active_incidents"].is_u64());
 
-    let written = status_writes::set_component_status(
+    let written = commands::set_component_status(
         &app.store,
         &Actor::Cli,
-        "login",
+        &"login".into(),
         ComponentStatus::MajorOutage,
     )
     .await
@@ -323,7 +323,7 @@ async fn reconnecting_with_an_old_event_id_catches_up_at_once(app: TestApp) {
         ComponentStatus::DegradedPerformance,
         ComponentStatus::PartialOutage,
     ] {
-        last = status_writes::set_component_status(&app.store, &Actor::Cli, "login", status)
+        last = commands::set_component_status(&app.store, &Actor::Cli, &"login".into(), status)
             .await
             .expect("write")
             .change_id;
@@ -478,10 +478,10 @@ async fn the_cli_refuses_bad_input_with_exit_2(app: TestApp) {
 
 async fn an_unknown_component_is_refused_and_nothing_written(app: TestApp) {
     let before = latest_change_id(&app.store).await.expect("max");
-    let e = status_writes::set_component_status(
+    let e = commands::set_component_status(
         &app.store,
         &Actor::Cli,
-        "nope",
+        &"nope".into(),
         ComponentStatus::MajorOutage,
     )
     .await
@@ -491,7 +491,7 @@ async fn an_unknown_component_is_refused_and_nothing_written(app: TestApp) {
 
     // A later component is unknown: the whole incident is refused.
     let incidents_before = unresolved(&app).await;
-    let e = status_writes::open_incident(
+    let e = commands::open_incident(
         &app.store,
         &Actor::Cli,
         &OpenIncident {
@@ -515,7 +515,7 @@ async fn an_unknown_component_is_refused_and_nothing_written(app: TestApp) {
     .expect_err("unknown component");
     assert!(e.to_string().contains("nope"), "{e}");
 
-    let e = status_writes::post_incident_update(
+    let e = commands::post_incident_update(
         &app.store,
         &Actor::Cli,
         &PostUpdate {
@@ -553,10 +553,10 @@ async fn the_polling_fallback_has_the_same_state(app: TestApp) {
         .expect("GET");
     assert_eq!(again.status().as_u16(), 304);
 
-    status_writes::set_component_status(
+    commands::set_component_status(
         &app.store,
         &Actor::Cli,
-        "login",
+        &"login".into(),
         ComponentStatus::PartialOutage,
     )
     .await
@@ -589,10 +589,10 @@ async fn postgres_a_write_on_one_node_reaches_another_nodes_clients() {
         .next_event(Instant::now() + within())
         .await
         .expect("current state");
-    let written = status_writes::set_component_status(
+    let written = commands::set_component_status(
         &a.store,
         &Actor::Cli,
-        "casino",
+        &"casino".into(),
         ComponentStatus::MajorOutage,
     )
     .await

@@ -1,6 +1,7 @@
 //! Integration tests: the real server on port 0, over HTTP, on SQLite and on
 //! PostgreSQL. Each test is written once and run on both backends.
 
+mod fixtures;
 mod helpers;
 
 mod cli;

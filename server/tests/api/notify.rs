@@ -6,11 +6,12 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use app::dto::{ComponentStatus, Impact, IncidentStage, Lang};
-use plaster_server::audit::Actor;
+use plaster_server::kernel::audit::Actor;
 use plaster_server::notify::outbox::{self, NewMessage};
-use plaster_server::status_writes::{self, ComponentChange, OpenIncident, PostUpdate};
+use plaster_server::status::commands::{self, ComponentChange, OpenIncident, PostUpdate};
 use sqlx::Row;
 
+use crate::fixtures::eventually;
 use crate::helpers::{spawn_app_with_env, TestApp, TestBackend};
 use crate::on_both_backends;
 
@@ -18,7 +19,34 @@ on_both_backends!(
     subscribers_confirm_get_incident_mail_and_unsubscribe_with_one_click,
     an_invalid_address_is_refused_at_the_form_and_nothing_is_queued,
     webhooks_get_signed_statuspage_json_and_are_retried,
+    sequential_subscriptions_never_meet_a_locked_database,
 );
+
+/// One client, thirty subscriptions in a row, while the delivery worker
+/// writes to the same database: every one is accepted (SQLite writers wait
+/// for the lock instead of failing with "database is locked" as a 503).
+async fn sequential_subscriptions_never_meet_a_locked_database(app: TestApp) {
+    for i in 0..30 {
+        let email = format!("reader-{i}@example.se");
+        let r = app
+            .client
+            .post(app.url("/subscribe"))
+            .form(&[("email", email.as_str()), ("lang", "en")])
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(r.status(), 200, "subscription {i} of 30");
+    }
+    eventually(30, "thirty confirmation mails", || async {
+        app.run_jobs().await;
+        let mut n = 0;
+        for i in 0..30 {
+            n += app.sent_mail(&format!("reader-{i}@example.se")).await.len();
+        }
+        n == 30
+    })
+    .await;
+}
 
 /// What the test receiver got: (signature header, delivery id, body).
 type Received = std::sync::Arc<std::sync::Mutex<Vec<(String, String, String)>>>;
@@ -70,7 +98,7 @@ async fn webhooks_get_signed_statuspage_json_and_are_retried(app: TestApp) {
         .await
         .expect("added");
     tx.commit().await.expect("commit");
-    let opened = status_writes::open_incident(
+    let opened = commands::open_incident(
         &app.store,
         &Actor::Cli,
         &OpenIncident {
@@ -126,34 +154,6 @@ async fn webhooks_get_signed_statuspage_json_and_are_retried(app: TestApp) {
     .await;
 }
 
-/// Waits until `f` is true, failing after `secs`.
-async fn eventually<F, Fut>(secs: u64, what: &str, mut f: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    while !f().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// (subject, text) of the mailbox messages to `to`, oldest first.
-async fn mailbox(app: &TestApp, to: &str) -> Vec<(String, String)> {
-    sqlx::query("SELECT subject, body_text FROM mailbox WHERE recipient = $1 ORDER BY id")
-        .bind(to)
-        .fetch_all(app.store.pool())
-        .await
-        .expect("mailbox")
-        .iter()
-        .map(|r| (r.get::<String, _>(0), r.get::<String, _>(1)))
-        .collect()
-}
-
 /// The first line of `text` that starts with `prefix`, without it.
 fn link_after<'a>(text: &'a str, prefix: &str) -> &'a str {
     text.lines()
@@ -177,10 +177,10 @@ async fn subscribers_confirm_get_incident_mail_and_unsubscribe_with_one_click(ap
     assert_eq!(r.status(), 200);
     assert!(r.text().await.expect("html").contains("Kolla din inkorg"));
     eventually(20, "the confirmation mail", || async {
-        !mailbox(&app, "reader@example.se").await.is_empty()
+        !app.sent_mail("reader@example.se").await.is_empty()
     })
     .await;
-    let (subject, text) = mailbox(&app, "reader@example.se").await.remove(0);
+    let (subject, text) = app.sent_mail("reader@example.se").await.remove(0);
     assert!(subject.contains("Bekräfta din prenumeration"), "{subject}");
     let confirm = link_after(&text, "Bekräfta prenumerationen: ").to_string();
     // The test server's public URL says port 0; the path is what matters.
@@ -199,7 +199,7 @@ async fn subscribers_confirm_get_incident_mail_and_unsubscribe_with_one_click(ap
     assert_eq!(r.status(), 200);
 
     // An incident touching the chosen component reaches the subscriber.
-    let opened = status_writes::open_incident(
+    let opened = commands::open_incident(
         &app.store,
         &Actor::Cli,
         &OpenIncident {
@@ -216,10 +216,10 @@ async fn subscribers_confirm_get_incident_mail_and_unsubscribe_with_one_click(ap
     .await
     .expect("opened");
     eventually(20, "the incident mail", || async {
-        mailbox(&app, "reader@example.se").await.len() == 2
+        app.sent_mail("reader@example.se").await.len() == 2
     })
     .await;
-    let (subject, text) = mailbox(&app, "reader@example.se").await.remove(1);
+    let (subject, text) = app.sent_mail("reader@example.se").await.remove(1);
     assert!(subject.contains("Inloggningen strular"), "{subject}");
     assert!(text.contains("Vi **undersöker**."), "{text}");
     assert!(
@@ -260,11 +260,11 @@ async fn subscribers_confirm_get_incident_mail_and_unsubscribe_with_one_click(ap
     assert_eq!(state, "unsubscribed");
 
     // The next update reaches nobody, and repeating the fan-out queues nothing twice.
-    let updated = status_writes::post_incident_update(
+    let updated = commands::post_incident_update(
         &app.store,
         &Actor::Cli,
         &PostUpdate {
-            incident_id: opened.subject_id.clone(),
+            incident_id: opened.subject_id.as_str().into(),
             stage: IncidentStage::Resolved,
             bodies: [(Lang::Sv, "Löst.".to_string())].into(),
             components: vec![],
@@ -281,7 +281,7 @@ async fn subscribers_confirm_get_incident_mail_and_unsubscribe_with_one_click(ap
         cursor >= updated.change_id
     })
     .await;
-    assert_eq!(mailbox(&app, "reader@example.se").await.len(), 2);
+    assert_eq!(app.sent_mail("reader@example.se").await.len(), 2);
 }
 
 async fn an_invalid_address_is_refused_at_the_form_and_nothing_is_queued(app: TestApp) {

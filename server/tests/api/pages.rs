@@ -214,10 +214,10 @@ async fn pages_are_served_from_a_compressed_cache_with_etags(app: TestApp) {
 async fn a_write_replaces_the_cached_pages(app: TestApp) {
     let (_, before) = app.get_text("/en").await;
     assert!(before.contains("All systems operational"));
-    plaster_server::status_writes::set_component_status(
+    plaster_server::status::commands::set_component_status(
         &app.store,
-        &plaster_server::audit::Actor::Cli,
-        "casino",
+        &plaster_server::kernel::audit::Actor::Cli,
+        &"casino".into(),
         app::dto::ComponentStatus::MajorOutage,
     )
     .await

@@ -1,93 +1,16 @@
 //! The staff console over HTTP: sign-in, lockout, CSRF, expiry, the role
 //! matrix built from the route list, XSS in texts, and the audit log.
 
-use std::time::Duration;
-
-use plaster_server::audit::Actor;
+use plaster_server::kernel::audit::Actor;
 use plaster_server::staff::accounts::create_account;
 use plaster_server::staff::roles::{Access, Role, Roles};
 use plaster_server::staff::{routes, REFUSED_HEADER};
 use reqwest::Client;
 use serde_json::Value;
 
+use crate::fixtures::{cookie_client, eventually, PASSWORD};
 use crate::helpers::TestApp;
 use crate::on_both_backends;
-
-const PASSWORD: &str = "a long enough password";
-
-/// A staff member with `roles` whose first password has already been
-/// replaced (so the guard does not send them to the password page).
-async fn staff_member(app: &TestApp, email: &str, roles: &[Role]) -> String {
-    let (id, _) = create_account(&app.store, &Actor::Cli, email, &Roles::new(roles.to_vec()))
-        .await
-        .expect("account created");
-    let hash = plaster_server::auth::hash_password(PASSWORD).expect("hash");
-    let mut conn = app.store.pool().acquire().await.expect("connection");
-    plaster_server::store::staff::set_password(&mut conn, &id, &hash, false, None, 0)
-        .await
-        .expect("password set");
-    id
-}
-
-fn cookie_client() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
-}
-
-/// The value of the first `name="csrf"` field in a page.
-fn csrf_in(html: &str) -> String {
-    let at = html
-        .find("name=\"csrf\" value=\"")
-        .expect("a csrf field in the page");
-    let rest = &html[at + "name=\"csrf\" value=\"".len()..];
-    rest[..rest.find('"').expect("closing quote")].to_string()
-}
-
-async fn try_sign_in(
-    app: &TestApp,
-    client: &Client,
-    email: &str,
-    password: &str,
-) -> reqwest::Response {
-    let page = client
-        .get(app.url("/staff/login"))
-        .send()
-        .await
-        .expect("login page");
-    let csrf = csrf_in(&page.text().await.expect("html"));
-    client
-        .post(app.url("/staff/login"))
-        .form(&[
-            ("email", email),
-            ("password", password),
-            ("csrf", &csrf),
-            ("next", "/staff"),
-        ])
-        .send()
-        .await
-        .expect("sign-in POST")
-}
-
-async fn signed_in(app: &TestApp, email: &str) -> (Client, String) {
-    let client = cookie_client();
-    let response = try_sign_in(app, &client, email, PASSWORD).await;
-    assert_eq!(response.status(), 303, "sign-in of {email} redirects");
-    let csrf = csrf_of(app, &client).await;
-    (client, csrf)
-}
-
-async fn csrf_of(app: &TestApp, client: &Client) -> String {
-    let page = client
-        .get(app.url("/staff/password"))
-        .send()
-        .await
-        .expect("page");
-    assert_eq!(page.status(), 200);
-    csrf_in(&page.text().await.expect("html"))
-}
 
 async fn post_form(
     app: &TestApp,
@@ -104,10 +27,15 @@ async fn post_form(
 }
 
 async fn wrong_passwords_and_unknown_accounts_get_the_same_answer(app: TestApp) {
-    staff_member(&app, "ada@example.se", &[Role::Communications]).await;
+    app.staff_member("ada@example.se", &[Role::Communications])
+        .await;
     let client = cookie_client();
-    let wrong = try_sign_in(&app, &client, "ada@example.se", "not the password").await;
-    let unknown = try_sign_in(&app, &client, "nobody@example.se", "not the password").await;
+    let wrong = app
+        .try_sign_in(&client, "ada@example.se", "not the password")
+        .await;
+    let unknown = app
+        .try_sign_in(&client, "nobody@example.se", "not the password")
+        .await;
     assert_eq!(wrong.status(), 401);
     assert_eq!(unknown.status(), 401);
     let message = |html: String| {
@@ -124,14 +52,14 @@ async fn wrong_passwords_and_unknown_accounts_get_the_same_answer(app: TestApp) 
 }
 
 async fn repeated_failures_lock_the_address_for_a_while(app: TestApp) {
-    staff_member(&app, "bo@example.se", &[Role::Support]).await;
+    app.staff_member("bo@example.se", &[Role::Support]).await;
     let client = cookie_client();
     for _ in 0..5 {
-        let r = try_sign_in(&app, &client, "bo@example.se", "guess").await;
+        let r = app.try_sign_in(&client, "bo@example.se", "guess").await;
         assert_eq!(r.status(), 401);
     }
     // Now even the right password is turned away, with a lockout message...
-    let r = try_sign_in(&app, &client, "bo@example.se", PASSWORD).await;
+    let r = app.try_sign_in(&client, "bo@example.se", PASSWORD).await;
     assert_eq!(r.status(), 401);
     assert!(r
         .text()
@@ -140,9 +68,9 @@ async fn repeated_failures_lock_the_address_for_a_while(app: TestApp) {
         .contains("Too many failed sign-ins"));
     // ...and an unknown address behaves the same, so nothing is revealed.
     for _ in 0..5 {
-        try_sign_in(&app, &client, "ghost@example.se", "guess").await;
+        app.try_sign_in(&client, "ghost@example.se", "guess").await;
     }
-    let r = try_sign_in(&app, &client, "ghost@example.se", "guess").await;
+    let r = app.try_sign_in(&client, "ghost@example.se", "guess").await;
     assert!(r
         .text()
         .await
@@ -153,13 +81,14 @@ async fn repeated_failures_lock_the_address_for_a_while(app: TestApp) {
         .execute(app.store.pool())
         .await
         .expect("age the failures");
-    let r = try_sign_in(&app, &client, "bo@example.se", PASSWORD).await;
+    let r = app.try_sign_in(&client, "bo@example.se", PASSWORD).await;
     assert_eq!(r.status(), 303);
 }
 
 async fn state_changes_without_a_csrf_token_are_refused(app: TestApp) {
-    staff_member(&app, "cy@example.se", &[Role::Communications]).await;
-    let (client, csrf) = signed_in(&app, "cy@example.se").await;
+    app.staff_member("cy@example.se", &[Role::Communications])
+        .await;
+    let (client, csrf) = app.signed_in("cy@example.se").await;
     let form = [("status", "major_outage"), ("confirm", "yes")];
     let r = post_form(&app, &client, "/staff/components/casino/status", &form).await;
     assert_eq!(r.status(), 403);
@@ -223,8 +152,8 @@ async fn state_changes_without_a_csrf_token_are_refused(app: TestApp) {
 }
 
 async fn expired_and_signed_out_sessions_are_refused(app: TestApp) {
-    staff_member(&app, "di@example.se", &[Role::Finance]).await;
-    let (client, csrf) = signed_in(&app, "di@example.se").await;
+    app.staff_member("di@example.se", &[Role::Finance]).await;
+    let (client, csrf) = app.signed_in("di@example.se").await;
     assert_eq!(
         client
             .get(app.url("/staff"))
@@ -250,7 +179,7 @@ async fn expired_and_signed_out_sessions_are_refused(app: TestApp) {
         "{location}"
     );
 
-    let (client, csrf2) = signed_in(&app, "di@example.se").await;
+    let (client, csrf2) = app.signed_in("di@example.se").await;
     assert_ne!(csrf, csrf2, "each session has its own CSRF token");
     let r = post_form(&app, &client, "/staff/logout", &[("csrf", csrf2.as_str())]).await;
     assert_eq!(r.status(), 303);
@@ -305,8 +234,8 @@ async fn every_staff_route_checks_roles(app: TestApp) {
     let mut account_id = String::new();
     for role in Role::ALL {
         let email = format!("{role}@example.se");
-        account_id = staff_member(&app, &email, &[role]).await;
-        let (client, csrf) = signed_in(&app, &email).await;
+        account_id = app.staff_member(&email, &[role]).await;
+        let (client, csrf) = app.signed_in(&email).await;
         clients.push((Some(role), client, csrf));
     }
     let mut routes = routes();
@@ -420,8 +349,9 @@ async fn open_incident(
 }
 
 async fn scripts_in_incident_texts_and_names_never_reach_the_page(app: TestApp) {
-    staff_member(&app, "eve@example.se", &[Role::Communications, Role::Admin]).await;
-    let (client, csrf) = signed_in(&app, "eve@example.se").await;
+    app.staff_member("eve@example.se", &[Role::Communications, Role::Admin])
+        .await;
+    let (client, csrf) = app.signed_in("eve@example.se").await;
     let id = open_incident(
         &app,
         &client,
@@ -483,8 +413,9 @@ async fn scripts_in_incident_texts_and_names_never_reach_the_page(app: TestApp) 
 }
 
 async fn every_kind_of_action_leaves_an_audit_entry(app: TestApp) {
-    staff_member(&app, "fay@example.se", &[Role::Communications, Role::Admin]).await;
-    let (client, csrf) = signed_in(&app, "fay@example.se").await;
+    app.staff_member("fay@example.se", &[Role::Communications, Role::Admin])
+        .await;
+    let (client, csrf) = app.signed_in("fay@example.se").await;
     let csrf = csrf.as_str();
     let id = open_incident(
         &app,
@@ -706,12 +637,11 @@ async fn every_kind_of_action_leaves_an_audit_entry(app: TestApp) {
 }
 
 async fn a_console_update_reaches_the_public_api_at_once(app: TestApp) {
-    staff_member(&app, "gus@example.se", &[Role::Communications]).await;
-    let (client, csrf) = signed_in(&app, "gus@example.se").await;
+    let gus = app.staff(&[Role::Communications]).await;
     let id = open_incident(
         &app,
-        &client,
-        &csrf,
+        &gus.client,
+        &gus.csrf,
         &[
             ("title_sv", "Inloggning nere"),
             ("body_sv", "Vi undersöker."),
@@ -719,28 +649,28 @@ async fn a_console_update_reaches_the_public_api_at_once(app: TestApp) {
         ],
     )
     .await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    loop {
+    eventually(15, "the new incident in the API", || async {
         let (_, body) = app.get_text("/api/v2/incidents/unresolved.json").await;
-        if body.contains(&id) {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the new incident never reached the API"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        body.contains(&id)
+    })
+    .await;
     // Missing languages are pointed out in the console.
-    let html = client
-        .get(app.url(&format!("/staff/incidents/{id}")))
-        .send()
+    let html = gus
+        .get(&format!("/staff/incidents/{id}"))
         .await
-        .expect("GET")
         .text()
         .await
         .expect("html");
     assert!(html.contains("Missing translations: nb, en"), "{html}");
+    // The shared fixtures give each call a member of its own.
+    let other = app.staff(&[Role::Communications]).await;
+    assert_ne!(other.email, gus.email);
+    assert_ne!(other.account_id, gus.account_id);
+    let listed = other.get("/staff/incidents").await;
+    assert_eq!(listed.status(), 200);
+    assert_eq!(other.post("/staff/logout", &[]).await.status(), 303);
+    assert_eq!(other.get("/staff/incidents").await.status(), 303);
+    assert_eq!(gus.get("/staff/incidents").await.status(), 200);
 }
 
 async fn a_one_time_password_opens_only_the_password_page(app: TestApp) {
@@ -753,7 +683,7 @@ async fn a_one_time_password_opens_only_the_password_page(app: TestApp) {
     .await
     .expect("account");
     let client = cookie_client();
-    let r = try_sign_in(&app, &client, "hal@example.se", &password).await;
+    let r = app.try_sign_in(&client, "hal@example.se", &password).await;
     assert_eq!(r.status(), 303);
     let r = client
         .get(app.url("/staff/incidents"))
@@ -762,7 +692,7 @@ async fn a_one_time_password_opens_only_the_password_page(app: TestApp) {
         .expect("GET");
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], "/staff/password");
-    let csrf = csrf_of(&app, &client).await;
+    let csrf = app.csrf_of(&client).await;
     let r = post_form(
         &app,
         &client,
@@ -820,8 +750,9 @@ on_both_backends!(
 );
 
 async fn an_apology_is_previewed_as_page_and_e_mail_then_published(app: TestApp) {
-    staff_member(&app, "ida@example.se", &[Role::Communications]).await;
-    let (client, csrf) = signed_in(&app, "ida@example.se").await;
+    app.staff_member("ida@example.se", &[Role::Communications])
+        .await;
+    let (client, csrf) = app.signed_in("ida@example.se").await;
     let path = "/staff/incidents/atg-2024-08-24-v75/apology";
     let form = [
         ("csrf", csrf.as_str()),
@@ -872,7 +803,7 @@ async fn an_apology_is_previewed_as_page_and_e_mail_then_published(app: TestApp)
     let entries = app
         .store
         .audit_entries(
-            &plaster_server::audit::AuditFilter {
+            &plaster_server::kernel::audit::AuditFilter {
                 action: "incident.apology".into(),
                 ..Default::default()
             },
@@ -885,8 +816,9 @@ async fn an_apology_is_previewed_as_page_and_e_mail_then_published(app: TestApp)
 }
 
 async fn maintenance_is_previewed_then_scheduled(app: TestApp) {
-    staff_member(&app, "jo@example.se", &[Role::Communications]).await;
-    let (client, csrf) = signed_in(&app, "jo@example.se").await;
+    app.staff_member("jo@example.se", &[Role::Communications])
+        .await;
+    let (client, csrf) = app.signed_in("jo@example.se").await;
     let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1))
         .format("%Y-%m-%d")
         .to_string();
@@ -953,7 +885,7 @@ async fn maintenance_is_previewed_then_scheduled(app: TestApp) {
     let entries = app
         .store
         .audit_entries(
-            &plaster_server::audit::AuditFilter {
+            &plaster_server::kernel::audit::AuditFilter {
                 action: "maintenance.schedule".into(),
                 ..Default::default()
             },

@@ -65,7 +65,7 @@ async fn first_start_creates_one_admin_with_a_one_time_password(app: TestApp) {
         .expect("query")
         .expect("admin stored");
     assert!(hash.starts_with("$argon2id$"));
-    assert!(plaster_server::auth::verify_password(
+    assert!(plaster_server::staff::password::verify_password(
         &admin.one_time_password,
         &hash
     ));
@@ -86,10 +86,10 @@ async fn demo_reset_reseeds_the_same_content(app: TestApp) {
     let before = app.store.load_status_data(since).await.expect("load");
     assert_eq!(before.components.len(), 8);
     assert_eq!(before.incidents.len(), 5);
-    plaster_server::demo::seed(&app.store, true)
+    plaster_server::status::demo::seed(&app.store, true)
         .await
         .expect("reset");
-    plaster_server::demo::seed(&app.store, true)
+    plaster_server::status::demo::seed(&app.store, true)
         .await
         .expect("reset twice");
     let after = app.store.load_status_data(since).await.expect("load");
@@ -97,7 +97,7 @@ async fn demo_reset_reseeds_the_same_content(app: TestApp) {
     assert_eq!(after.incidents.len(), before.incidents.len());
     assert_eq!(after.history.len(), before.history.len());
     // Seeding without reset leaves existing content alone.
-    assert!(!plaster_server::demo::seed(&app.store, false)
+    assert!(!plaster_server::status::demo::seed(&app.store, false)
         .await
         .expect("seed"));
 }

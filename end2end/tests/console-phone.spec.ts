@@ -1,0 +1,79 @@
+import { test, expect, Page } from "@playwright/test";
+import { execFileSync } from "node:child_process";
+
+// Communications staff run incidents from their phones: every console page
+// must fit a 360 px screen without sideways scrolling, and what a thumb
+// presses must be at least 44 px tall.
+function plaster(args: string[]): string {
+  const bin = process.env.PLASTER_E2E_BIN;
+  const db = process.env.PLASTER_E2E_DATABASE_URL;
+  if (!bin || !db) throw new Error("run through scripts/e2e.sh: PLASTER_E2E_BIN and PLASTER_E2E_DATABASE_URL are unset");
+  return execFileSync(bin, args, { env: { ...process.env, DATABASE_URL: db, RUST_LOG: "warn" } }).toString();
+}
+
+const PASSWORD = "a phone-sized password";
+
+async function signIn(page: Page): Promise<void> {
+  const email = `phone-${Date.now()}@example.se`;
+  const out = plaster(["staff", "add", "--email", email, "--role", "admin", "--role", "communications"]);
+  const oneTime = out.match(/one-time password, shown only now: (\S+)/)?.[1];
+  if (!oneTime) throw new Error(`no password in: ${out}`);
+  await page.goto("/staff/login");
+  await page.getByLabel("E-mail").fill(email);
+  await page.getByLabel("Password").fill(oneTime);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByLabel("Current password").fill(oneTime);
+  await page.getByLabel("New password (at least 12 characters)").fill(PASSWORD);
+  await page.getByLabel("New password again").fill(PASSWORD);
+  await page.getByRole("button", { name: "Change password" }).click();
+  await expect(page.getByRole("heading", { name: "Overview" })).toBeVisible();
+}
+
+/** The first link on `listPath` whose href matches `pattern`. */
+async function firstLink(page: Page, listPath: string, pattern: RegExp): Promise<string> {
+  await page.goto(listPath);
+  const hrefs = await page.locator("main a").evaluateAll((as) => as.map((a) => a.getAttribute("href") ?? ""));
+  const href = hrefs.find((h) => pattern.test(h));
+  if (!href) throw new Error(`no link like ${pattern} on ${listPath}`);
+  return href;
+}
+
+/** Controls narrower or shorter than a thumb, described for the failure message. */
+async function smallTargets(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const out: string[] = [];
+    const controls = document.querySelectorAll<HTMLElement>(
+      "button, select, input:not([type=hidden]):not([type=checkbox]):not([type=radio]), header nav a, .who a, label:has(> input[type=checkbox]), label:has(> input[type=radio])",
+    );
+    for (const el of controls) {
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 && r.height === 0) continue; // not shown
+      if (r.height < 44) out.push(`${el.tagName.toLowerCase()} "${(el.textContent || (el as HTMLInputElement).name || "").trim().slice(0, 30)}" is ${Math.round(r.height)} px tall`);
+    }
+    return out;
+  });
+}
+
+test("every console page fits a 360 px phone, with 44 px touch targets", async ({ browser }) => {
+  test.setTimeout(120_000);
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, hasTouch: true, isMobile: true });
+  const page = await context.newPage();
+  await signIn(page);
+  const incident = await firstLink(page, "/staff/incidents", /^\/staff\/incidents\/[a-z0-9-]+$/);
+  const mail = await firstLink(page, "/staff/mail", /^\/staff\/mail\/[^/]+$/).catch(() => "/staff/mail/templates");
+  const pages = [
+    "/staff", "/staff/incidents", "/staff/incidents/new", incident, `${incident}/apology`,
+    "/staff/maintenance", "/staff/templates", "/staff/components", "/staff/accounts",
+    "/staff/audit", "/staff/webhooks", "/staff/mail", "/staff/mail/templates", mail, "/staff/password",
+  ];
+  const problems: string[] = [];
+  for (const path of pages) {
+    const response = await page.goto(path);
+    expect(response?.status(), path).toBe(200);
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    if (width > 360) problems.push(`${path}: ${width} px wide`);
+    for (const small of await smallTargets(page)) problems.push(`${path}: ${small}`);
+  }
+  expect(problems).toEqual([]);
+  await context.close();
+});

@@ -1,0 +1,499 @@
+//! `plaster`: the status page and compensation portal, and its command line.
+//! Argument types live here; each subcommand calls a domain command.
+
+pub mod compensation;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::config::Settings;
+use crate::kernel::audit::Actor;
+use crate::startup::{Application, StartOptions};
+use crate::status::commands::{self, WriteError, Written};
+use crate::status::demo;
+use crate::store::Store;
+use crate::telemetry;
+use clap::{Args, Parser, Subcommand};
+use compensation::{GenerateLogsArgs, PreviewArgs};
+
+/// Exit status for a bad setting or argument.
+const EXIT_USAGE: u8 = 2;
+
+/// Why a subcommand failed. Input the command refuses exits 2 like a bad
+/// argument; everything else (the database, the benchmark, hashing) exits 1,
+/// each named for what it is.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error("the notice benchmark failed: {0}")]
+    Bench(#[from] crate::notify::bench::BenchError),
+    #[error("hashing the one-time password failed: {0}")]
+    Hash(String),
+}
+
+impl CliError {
+    fn is_bad_input(&self) -> bool {
+        matches!(self, CliError::Write(e) if e.is_bad_input())
+    }
+}
+
+#[derive(Parser)]
+#[command(
+    name = "plaster",
+    version,
+    about = "Status page and outage compensation portal"
+)]
+struct Cli {
+    /// Configuration file (default: ./plaster.toml when it exists). Environment
+    /// variables override it: DATABASE_URL, PLASTER_LISTEN, PLASTER_PUBLIC_URL,
+    /// PLASTER_TIME_ZONE, PLASTER_DEFAULT_LANG, LEPTOS_SITE_ROOT, PLASTER_SMTP_HOST,
+    /// PLASTER_SMTP_PORT, PLASTER_SMTP_TLS, PLASTER_SMTP_USERNAME, PLASTER_SMTP_PASSWORD,
+    /// PLASTER_SMTP_FROM.
+    #[arg(long, global = true, env = "PLASTER_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate the database, seed the demo on first start, and serve HTTP.
+    Serve {
+        /// Do not seed demo content into an empty database.
+        #[arg(long)]
+        no_demo: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Demo content and demo event logs.
+    #[command(subcommand)]
+    Demo(DemoCommand),
+    /// The compensation engine.
+    #[command(subcommand)]
+    Compensation(CompensationCommand),
+    /// Change a component's status (announced to running servers).
+    #[command(subcommand)]
+    Component(ComponentCommand),
+    /// Staff accounts for the console.
+    #[command(subcommand)]
+    Staff(StaffCommand),
+    /// Notification tools.
+    #[command(subcommand)]
+    Notify(NotifyCommand),
+    /// Open, update and list incidents (announced to running servers).
+    #[command(subcommand)]
+    Incident(IncidentCommand),
+}
+
+#[derive(Subcommand)]
+enum NotifyCommand {
+    /// Benchmark: render and queue COUNT personalised compensation notices
+    /// into the configured database's outbox; prints time and peak memory.
+    BenchQueue {
+        #[arg(long, default_value_t = 1_000_000)]
+        count: usize,
+    },
+    /// Messages in the outbox by state.
+    Status,
+}
+
+#[derive(Subcommand)]
+enum StaffCommand {
+    /// Add an account and print its one-time password, e.g.
+    /// `plaster staff add --email ada@example.se --role communications`.
+    Add {
+        #[arg(long)]
+        email: String,
+        /// communications, support, finance or admin (repeatable, or comma-separated).
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ComponentCommand {
+    /// Set a component's status, e.g. `plaster component set-status login major_outage`.
+    SetStatus {
+        /// The component's id.
+        id: String,
+        /// operational, degraded_performance, partial_outage, major_outage or under_maintenance.
+        status: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum IncidentCommand {
+    /// Open an incident with its first update.
+    Open(IncidentOpenCli),
+    /// Post an update to an incident; the stage resolved closes it.
+    Update(IncidentUpdateCli),
+    /// List incidents, newest first.
+    List,
+}
+
+#[derive(Args)]
+struct IncidentOpenCli {
+    /// none, minor, major, critical or maintenance.
+    #[arg(long)]
+    impact: String,
+    /// investigating, identified, monitoring, resolved or postmortem.
+    #[arg(long, default_value = "investigating")]
+    stage: String,
+    /// The title per language: sv=...,nb=...,en=... (repeatable).
+    #[arg(long, required = true)]
+    title: Vec<String>,
+    /// The first update's text per language: sv=...,en=... (repeatable).
+    #[arg(long, required = true)]
+    body: Vec<String>,
+    /// An affected component and its new status: login=major_outage (repeatable).
+    #[arg(long)]
+    component: Vec<String>,
+}
+
+#[derive(Args)]
+struct IncidentUpdateCli {
+    /// The incident's id (see `plaster incident list`).
+    id: String,
+    /// investigating, identified, monitoring, resolved or postmortem.
+    #[arg(long)]
+    stage: String,
+    /// The update's text per language: sv=...,en=... (repeatable).
+    #[arg(long, required = true)]
+    body: Vec<String>,
+    /// A component and its new status: login=operational (repeatable).
+    #[arg(long)]
+    component: Vec<String>,
+}
+
+#[derive(Subcommand)]
+enum DemoCommand {
+    /// Replace all status content (components, incidents, history) with the demo.
+    Reset,
+    /// Write realistic event logs, customers, subscriptions and plans for the demo incidents.
+    GenerateLogs(GenerateLogsCli),
+}
+
+#[derive(Args)]
+struct GenerateLogsCli {
+    /// Folder to write into (created when missing).
+    #[arg(long, default_value = "data/demo-logs")]
+    out: PathBuf,
+    /// v75-2023, v75-2024, sumo-2018 or all.
+    #[arg(long, default_value = "all")]
+    scenario: String,
+    /// Number of events to write in all.
+    #[arg(long, default_value_t = 100_000)]
+    events: u64,
+    /// Seed for the pseudo-random generator: the same seed gives the same files.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Percentage of event files written gzip-compressed.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u8).range(0..=100))]
+    gzip_percent: u8,
+    /// Percentage of event files written as CSV instead of JSON Lines.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u8).range(0..=100))]
+    csv_percent: u8,
+}
+
+#[derive(Subcommand)]
+enum CompensationCommand {
+    /// Read event logs and print the compensation report for a plan (writes nothing).
+    Preview(PreviewCli),
+}
+
+#[derive(Args)]
+struct PreviewCli {
+    /// The plan (TOML).
+    #[arg(long)]
+    plan: PathBuf,
+    /// customers.csv: customer_id,email,name,locale,currency
+    #[arg(long)]
+    customers: PathBuf,
+    /// subscriptions.csv: customer_id,plan,monthly_fee_minor,currency,status
+    #[arg(long)]
+    subscriptions: Option<PathBuf>,
+    /// Write every line as CSV to this file.
+    #[arg(long)]
+    details: Option<PathBuf>,
+    /// Event files: .jsonl, .ndjson or .csv, each optionally .gz.
+    #[arg(required = true)]
+    events: Vec<PathBuf>,
+}
+
+/// Parses the command line and runs the subcommand; `main.rs` is only this call.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Compensation(CompensationCommand::Preview(p)) => {
+            compensation::preview_command(PreviewArgs {
+                plan: p.plan,
+                customers: p.customers,
+                subscriptions: p.subscriptions,
+                details: p.details,
+                events: p.events,
+            })
+        }
+        Command::Demo(DemoCommand::GenerateLogs(g)) => {
+            compensation::generate_logs_command(GenerateLogsArgs {
+                out_dir: g.out,
+                scenario: g.scenario,
+                events: g.events,
+                seed: g.seed,
+                gzip_share_percent: g.gzip_percent,
+                csv_share_percent: g.csv_percent,
+            })
+        }
+        Command::Serve { no_demo } => with_settings(cli.config, |settings| async move {
+            let app = Application::build(
+                settings.clone(),
+                StartOptions {
+                    seed_demo: !no_demo,
+                },
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            print_welcome(&settings, &app);
+            app.run_until_stopped().await.map_err(|e| e.to_string())
+        }),
+        Command::Migrate => with_settings(cli.config, |settings| async move {
+            let store = Store::connect(&settings.database_url)
+                .await
+                .map_err(|e| e.to_string())?;
+            store.migrate().await.map_err(|e| e.to_string())?;
+            println!("migrated {}", settings.database_url);
+            Ok(())
+        }),
+        Command::Component(ComponentCommand::SetStatus { id, status }) => {
+            with_store(cli.config, |store| async move {
+                let status = commands::parse_value("status", &status)?;
+                let written = commands::set_component_status(
+                    &store,
+                    &Actor::Cli,
+                    &id.as_str().into(),
+                    status,
+                )
+                .await?;
+                println!("component {id}:");
+                print_written(&written);
+                Ok(())
+            })
+        }
+        Command::Notify(NotifyCommand::BenchQueue { count }) => {
+            with_store(cli.config, |store| async move {
+                let report = crate::notify::bench::queue_notices(&store, count).await?;
+                println!(
+                    "queued {} notices in {:.2} s ({:.0}/s), {:.1} MB of bodies, peak RSS {} MiB",
+                    report.count,
+                    report.seconds,
+                    report.count as f64 / report.seconds.max(1e-9),
+                    report.bytes as f64 / 1e6,
+                    report
+                        .peak_rss_kib
+                        .map_or_else(|| "?".to_string(), |k| (k / 1024).to_string())
+                );
+                Ok(())
+            })
+        }
+        Command::Notify(NotifyCommand::Status) => with_store(cli.config, |store| async move {
+            let c = crate::notify::outbox::counts(&store).await?;
+            println!("queued {} sent {} failed {}", c.queued, c.sent, c.failed);
+            Ok(())
+        }),
+        Command::Staff(StaffCommand::Add { email, roles }) => {
+            with_store(cli.config, |store| async move {
+                use crate::staff::accounts::{create_account, AccountError};
+                let invalid = |field: &'static str, e: &AccountError| {
+                    CliError::Write(WriteError::Invalid {
+                        field,
+                        message: e.to_string(),
+                    })
+                };
+                let roles = crate::staff::roles::Roles::parse_all(roles.iter().map(String::as_str))
+                    .map_err(|e| WriteError::Invalid {
+                        field: "role",
+                        message: e.to_string(),
+                    })?;
+                let (_, password) = create_account(&store, &Actor::Cli, &email, &roles)
+                    .await
+                    .map_err(|e| match e {
+                        AccountError::Store(e) => CliError::Store(e),
+                        AccountError::Role(_) => invalid("role", &e),
+                        AccountError::Hash(_) => CliError::Hash(e.to_string()),
+                        _ => invalid("email", &e),
+                    })?;
+                println!(
+                    "added {} ({})",
+                    email.trim().to_lowercase(),
+                    roles.to_stored()
+                );
+                println!("one-time password, shown only now: {password}");
+                println!("sign in at /staff/login; the first sign-in must choose a new password");
+                Ok(())
+            })
+        }
+        Command::Incident(IncidentCommand::Open(o)) => with_store(cli.config, |store| async move {
+            let cmd = commands::OpenIncident {
+                impact: commands::parse_value("impact", &o.impact)?,
+                stage: commands::parse_value("stage", &o.stage)?,
+                titles: commands::parse_texts("title", &o.title)?,
+                bodies: commands::parse_texts("body", &o.body)?,
+                components: commands::parse_component_changes(&o.component)?,
+            };
+            let written = commands::open_incident(&store, &Actor::Cli, &cmd).await?;
+            println!(
+                "opened incident {} ({}, {})",
+                written.subject_id,
+                cmd.impact.as_str(),
+                cmd.stage.as_str()
+            );
+            print_written(&written);
+            Ok(())
+        }),
+        Command::Incident(IncidentCommand::Update(u)) => {
+            with_store(cli.config, |store| async move {
+                let cmd = commands::PostUpdate {
+                    incident_id: u.id.into(),
+                    stage: commands::parse_value("stage", &u.stage)?,
+                    bodies: commands::parse_texts("body", &u.body)?,
+                    components: commands::parse_component_changes(&u.component)?,
+                };
+                let written = commands::post_incident_update(&store, &Actor::Cli, &cmd).await?;
+                println!(
+                    "updated incident {} ({})",
+                    written.subject_id,
+                    cmd.stage.as_str()
+                );
+                print_written(&written);
+                Ok(())
+            })
+        }
+        Command::Incident(IncidentCommand::List) => with_store(cli.config, |store| async move {
+            let incidents = commands::list_incidents(&store, app::dto::Lang::En).await?;
+            if incidents.is_empty() {
+                println!("no incidents");
+            }
+            for i in incidents {
+                let started = chrono::DateTime::from_timestamp_millis(i.started_at)
+                    .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                    .unwrap_or_default();
+                println!(
+                    "{}  {:<13}  {:<11}  {}  {}",
+                    i.id,
+                    i.stage.as_str(),
+                    i.impact.as_str(),
+                    started,
+                    i.title
+                );
+            }
+            Ok(())
+        }),
+        Command::Demo(DemoCommand::Reset) => with_settings(cli.config, |settings| async move {
+            let store = Store::connect(&settings.database_url)
+                .await
+                .map_err(|e| e.to_string())?;
+            store.migrate().await.map_err(|e| e.to_string())?;
+            demo::seed(&store, true).await.map_err(|e| e.to_string())?;
+            println!("demo content reset in {}", settings.database_url);
+            Ok(())
+        }),
+    }
+}
+
+/// Loads settings (exit 2 on a bad one), starts a runtime, runs `f` (exit 1 on error).
+fn with_settings<F, Fut>(config: Option<PathBuf>, f: F) -> ExitCode
+where
+    F: FnOnce(Settings) -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    telemetry::init();
+    let settings = match Settings::load(config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("plaster: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("plaster: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(f(settings)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("plaster: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn print_written(written: &Written) {
+    for c in &written.components {
+        println!(
+            "  {}: {} -> {}",
+            c.component_id,
+            c.old_status.as_str(),
+            c.new_status.as_str()
+        );
+    }
+    println!("  change {}", written.change_id);
+}
+
+/// Like [`with_settings`], with the database opened and migrated; input the
+/// write refuses exits 2 like a bad argument.
+fn with_store<F, Fut>(config: Option<PathBuf>, f: F) -> ExitCode
+where
+    F: FnOnce(Store) -> Fut,
+    Fut: std::future::Future<Output = Result<(), CliError>>,
+{
+    let mut bad_input = false;
+    let code = with_settings(config, |settings| {
+        let bad_input = &mut bad_input;
+        async move {
+            let store = Store::connect(&settings.database_url)
+                .await
+                .map_err(|e| e.to_string())?;
+            store.migrate().await.map_err(|e| e.to_string())?;
+            let result = f(store.clone()).await;
+            store.close().await;
+            result.map_err(|e| {
+                *bad_input = e.is_bad_input();
+                e.to_string()
+            })
+        }
+    });
+    if bad_input {
+        ExitCode::from(EXIT_USAGE)
+    } else {
+        code
+    }
+}
+
+fn print_welcome(settings: &Settings, app: &Application) {
+    let url = settings.public_url.as_str().trim_end_matches('/');
+    println!();
+    println!(
+        "  Plaster is serving {url}/  (database: {})",
+        settings.database_url
+    );
+    match app.first_admin() {
+        Some(admin) => {
+            println!();
+            println!("  First admin, shown only this once:");
+            println!("    sign in at  {url}/staff/login");
+            println!("    e-mail      {}", admin.email);
+            println!("    one-time password  {}", admin.one_time_password);
+            println!("  You will be asked to choose your own password after signing in.");
+        }
+        None => println!("  Staff sign in at {url}/staff/login"),
+    }
+    println!();
+}

@@ -1,0 +1,12 @@
+//! Leaves every domain may use: ids and tokens, texts per language, money,
+//! form fields, Markdown, the audit entry's shape. Nothing here imports a
+//! domain, the store or the web layer.
+
+pub mod audit;
+pub mod change;
+pub mod email;
+pub mod forms;
+pub mod ids;
+pub mod markdown;
+pub mod money;
+pub mod texts;

@@ -1,0 +1,136 @@
+//! Webhook subscribers (admins): add one (its signing secret is shown
+//! once), pause or resume it.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::{Extension, Form};
+use serde_json::json;
+
+use crate::kernel::forms::{field, Fields};
+use crate::notify::webhooks::{self, Webhook, WebhookError};
+use crate::staff::error::StaffError;
+use crate::staff::page::{form_page, see_other, utc, Frame};
+use crate::staff::session::StaffSession;
+use crate::state::AppState;
+use crate::store::audit;
+use crate::store::Store;
+use crate::store::StoreError;
+
+pub struct Row {
+    pub hook: Webhook,
+    pub created: String,
+}
+
+#[derive(Template)]
+#[template(path = "staff/webhooks.html")]
+struct WebhooksPage {
+    frame: Frame,
+    rows: Vec<Row>,
+    created: Option<(String, String)>,
+    error: Option<String>,
+    url: String,
+}
+
+async fn render(
+    state: &AppState,
+    session: &StaffSession,
+    created: Option<(String, String)>,
+    error: Option<String>,
+    url: String,
+) -> Result<Response, StaffError> {
+    let failed = error.is_some();
+    let rows = webhooks::list(&state.store)
+        .await?
+        .into_iter()
+        .map(|hook| Row {
+            created: utc(hook.created_at),
+            hook,
+        })
+        .collect();
+    Ok(form_page(
+        &WebhooksPage {
+            frame: Frame::new(session, "/staff/webhooks"),
+            rows,
+            created,
+            error,
+            url,
+        },
+        failed,
+    ))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(session): Extension<StaffSession>,
+) -> Result<Response, StaffError> {
+    render(&state, &session, None, None, String::new()).await
+}
+
+pub async fn add(
+    State(state): State<AppState>,
+    Extension(session): Extension<StaffSession>,
+    Form(body): Form<Fields>,
+) -> Result<Response, StaffError> {
+    let url = field(&body, "url").trim().to_string();
+    let components: Vec<String> = body
+        .iter()
+        .filter(|(k, v)| k == "component" && !v.is_empty())
+        .map(|(_, v)| v.clone())
+        .collect();
+    let mut tx = state.store.begin_write().await.map_err(StoreError::from)?;
+    match webhooks::add(&mut tx, &url, &components).await {
+        Ok((id, secret)) => {
+            audit::append(
+                &mut tx,
+                &session.actor(),
+                "webhook.add",
+                &id,
+                None,
+                Some(&json!({ "url": url, "components": components })),
+            )
+            .await?;
+            tx.commit().await.map_err(StoreError::from)?;
+            render(&state, &session, Some((url, secret)), None, String::new()).await
+        }
+        Err(WebhookError::Store(e)) => Err(e.into()),
+        Err(e) => render(&state, &session, None, Some(e.to_string()), url).await,
+    }
+}
+
+/// `action=disable` or `action=enable`.
+pub async fn edit(
+    State(store): State<Store>,
+    Extension(session): Extension<StaffSession>,
+    Path(id): Path<String>,
+    Form(body): Form<Fields>,
+) -> Result<Response, StaffError> {
+    let disable = match field(&body, "action") {
+        "disable" => true,
+        "enable" => false,
+        other => {
+            return Err(StaffError::BadInput(format!(
+                "action: {other:?} is not one of disable, enable"
+            )))
+        }
+    };
+    let mut tx = store.begin_write().await.map_err(StoreError::from)?;
+    if !webhooks::set_disabled(&mut tx, &id, disable).await? {
+        return Err(StaffError::NotFound(format!("webhook {id}")));
+    }
+    audit::append(
+        &mut tx,
+        &session.actor(),
+        if disable {
+            "webhook.disable"
+        } else {
+            "webhook.enable"
+        },
+        &id,
+        Some(&json!({ "disabled": !disable })),
+        Some(&json!({ "disabled": disable })),
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(see_other("/staff/webhooks"))
+}

@@ -1,0 +1,497 @@
+//! The public subscription pages: subscribe (double opt-in), confirm,
+//! manage, and unsubscribe, including RFC 8058 one-click from mail clients.
+//!
+//! Links in e-mail only ever show a page with a button: mail scanners
+//! follow links, and a GET must not confirm or cancel anything. The one
+//! exception is the one-click POST that RFC 8058 defines for mail clients.
+//! There is no session here, so no CSRF token either: the worst a forged
+//! subscribe can do is send the owner of the address a confirmation.
+
+use app::dto::Lang;
+use app::ports::StatusSource;
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::header::ACCEPT_LANGUAGE;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Form;
+use serde::Deserialize;
+
+use crate::kernel::forms::field;
+use crate::notify::subscribers::{self, Links, SubscribeError, Subscriber};
+use crate::state::AppState;
+
+pub struct Words {
+    skip: &'static str,
+    subscribe: &'static str,
+    email: &'static str,
+    language: &'static str,
+    components: &'static str,
+    components_hint: &'static str,
+    sent: &'static str,
+    confirm: &'static str,
+    confirmed: &'static str,
+    manage: &'static str,
+    save: &'static str,
+    saved: &'static str,
+    unsubscribe: &'static str,
+    unsubscribed: &'static str,
+    unknown: &'static str,
+}
+
+fn words(lang: Lang) -> &'static Words {
+    match lang {
+        Lang::Sv => &Words {
+            skip: "Hoppa till innehållet",
+            subscribe: "Prenumerera på driftinformation",
+            email: "E-postadress",
+            language: "Språk",
+            components: "Tjänster",
+            components_hint: "Välj inga för att få besked om allt.",
+            sent: "Kolla din inkorg: vi har skickat en länk för att bekräfta prenumerationen.",
+            confirm: "Bekräfta prenumerationen",
+            confirmed: "Klart! Du får nu besked om störningar.",
+            manage: "Din prenumeration",
+            save: "Spara",
+            saved: "Sparat.",
+            unsubscribe: "Avsluta prenumerationen",
+            unsubscribed: "Du får inga fler mejl från oss.",
+            unknown: "Länken är ogiltig eller för gammal.",
+        },
+        Lang::Nb => &Words {
+            skip: "Hopp til innholdet",
+            subscribe: "Abonner på driftsinformasjon",
+            email: "E-postadresse",
+            language: "Språk",
+            components: "Tjenester",
+            components_hint: "Velg ingen for å få beskjed om alt.",
+            sent: "Sjekk innboksen: vi har sendt en lenke for å bekrefte abonnementet.",
+            confirm: "Bekreft abonnementet",
+            confirmed: "Ferdig! Du får nå beskjed om hendelser.",
+            manage: "Abonnementet ditt",
+            save: "Lagre",
+            saved: "Lagret.",
+            unsubscribe: "Avslutt abonnementet",
+            unsubscribed: "Du får ingen flere e-poster fra oss.",
+            unknown: "Lenken er ugyldig eller for gammel.",
+        },
+        Lang::En => &Words {
+            skip: "Skip to content",
+            subscribe: "Subscribe to status updates",
+            email: "E-mail address",
+            language: "Language",
+            components: "Services",
+            components_hint: "Choose none to hear about everything.",
+            sent: "Check your inbox: we have sent a link to confirm the subscription.",
+            confirm: "Confirm the subscription",
+            confirmed: "Done! You will now hear about incidents.",
+            manage: "Your subscription",
+            save: "Save",
+            saved: "Saved.",
+            unsubscribe: "Unsubscribe",
+            unsubscribed: "You will get no more e-mail from us.",
+            unknown: "This link is not valid or has expired.",
+        },
+    }
+}
+
+#[derive(Template)]
+#[template(path = "public/subscription.html")]
+struct SubscriptionPage<'a> {
+    lang: &'a str,
+    page_name: String,
+    heading: &'a str,
+    notice: Option<&'a str>,
+    error: Option<String>,
+    form_action: Option<String>,
+    show_fields: bool,
+    show_email: bool,
+    email: String,
+    chosen_lang: &'a str,
+    langs: Vec<(&'static str, &'static str)>,
+    components: Vec<(String, String, bool)>,
+    button: &'a str,
+    unsubscribe_url: Option<String>,
+    w: &'a Words,
+}
+
+#[derive(Deserialize, Default)]
+pub struct TokenQuery {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    lang: Option<String>,
+}
+
+fn lang_of(query_lang: Option<&str>, headers: &HeaderMap, default: Lang) -> Lang {
+    query_lang.and_then(|l| l.parse().ok()).unwrap_or_else(|| {
+        headers
+            .get(ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .map_or(default, |h| app::i18n::negotiate(h, default))
+    })
+}
+
+struct Base {
+    lang: Lang,
+    page_name: String,
+    components: Vec<(String, String)>,
+}
+
+fn base(state: &AppState, lang: Lang) -> Base {
+    let page = state.snapshot.status_page(lang);
+    Base {
+        lang,
+        page_name: page
+            .as_ref()
+            .map_or_else(|| "Status".into(), |p| p.page_name.clone()),
+        components: page
+            .map(|p| {
+                p.groups
+                    .iter()
+                    .flat_map(|g| g.components.iter())
+                    .map(|c| (c.id.clone(), c.name.text.clone()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn render(
+    b: &Base,
+    heading: &str,
+    notice: Option<&str>,
+    error: Option<String>,
+    form_action: Option<String>,
+    show_fields: bool,
+    show_email: bool,
+    email: String,
+    chosen: &[String],
+    button: &str,
+    unsubscribe_url: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let page = SubscriptionPage {
+        lang: b.lang.code(),
+        page_name: b.page_name.clone(),
+        heading,
+        notice,
+        error,
+        form_action,
+        show_fields,
+        show_email,
+        email,
+        chosen_lang: b.lang.code(),
+        langs: Lang::ALL
+            .into_iter()
+            .map(|l| (l.code(), l.native_name()))
+            .collect(),
+        components: b
+            .components
+            .iter()
+            .map(|(id, name)| (id.clone(), name.clone(), chosen.contains(id)))
+            .collect(),
+        button,
+        unsubscribe_url,
+        w: words(b.lang),
+    };
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "rendering a subscription page");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+pub async fn form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<TokenQuery>,
+) -> Response {
+    let b = base(
+        &state,
+        lang_of(q.lang.as_deref(), &headers, state.snapshot.default_lang()),
+    );
+    let w = words(b.lang);
+    render(
+        &b,
+        w.subscribe,
+        None,
+        None,
+        Some("/subscribe".into()),
+        true,
+        true,
+        String::new(),
+        &[],
+        w.subscribe,
+        None,
+        StatusCode::OK,
+    )
+}
+
+fn chosen_components(body: &[(String, String)]) -> Vec<String> {
+    body.iter()
+        .filter(|(k, _)| k == "component")
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(body): Form<Vec<(String, String)>>,
+) -> Response {
+    let lang = lang_of(
+        Some(field(&body, "lang")),
+        &headers,
+        state.snapshot.default_lang(),
+    );
+    let b = base(&state, lang);
+    let w = words(lang);
+    let components = chosen_components(&body);
+    let email = field(&body, "email").to_string();
+    let links = Links {
+        public_url: state.snapshot.public_url(),
+        mail_domain: &state.mail.0,
+        page_name: &b.page_name,
+    };
+    match subscribers::subscribe(&state.store, &email, lang, &components, &links).await {
+        Ok(()) => render(
+            &b,
+            w.subscribe,
+            Some(w.sent),
+            None,
+            None,
+            false,
+            false,
+            String::new(),
+            &[],
+            "",
+            None,
+            StatusCode::OK,
+        ),
+        Err(e @ (SubscribeError::Email(_) | SubscribeError::Component(_))) => render(
+            &b,
+            w.subscribe,
+            None,
+            Some(e.to_string()),
+            Some("/subscribe".into()),
+            true,
+            true,
+            email,
+            &components,
+            w.subscribe,
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "subscribing failed");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
+}
+
+fn unknown(state: &AppState, lang: Lang) -> Response {
+    let b = base(state, lang);
+    let w = words(lang);
+    render(
+        &b,
+        w.manage,
+        None,
+        Some(w.unknown.into()),
+        None,
+        false,
+        false,
+        String::new(),
+        &[],
+        "",
+        None,
+        StatusCode::NOT_FOUND,
+    )
+}
+
+/// The subscriber a link's token names, or the page to show instead.
+async fn subscriber_for(state: &AppState, token: &str) -> Result<Subscriber, Response> {
+    match subscribers::by_token(&state.store, token).await {
+        Ok(Some(s)) => Ok(s),
+        Ok(None) => Err(unknown(state, state.snapshot.default_lang())),
+        Err(e) => {
+            tracing::error!(error = %e, "looking up a subscription link");
+            Err(StatusCode::SERVICE_UNAVAILABLE.into_response())
+        }
+    }
+}
+
+/// What a link in mail leads to: a page with one button that POSTs back.
+async fn button_page(state: &AppState, token: &str, path: &str, action: Action) -> Response {
+    let s = match subscriber_for(state, token).await {
+        Ok(s) => s,
+        Err(response) => return response,
+    };
+    let b = base(state, s.lang);
+    let label = action.label(words(s.lang));
+    let form = format!("{path}?token={token}");
+    render(
+        &b,
+        label,
+        None,
+        None,
+        Some(form),
+        false,
+        false,
+        String::new(),
+        &[],
+        label,
+        None,
+        StatusCode::OK,
+    )
+}
+
+/// The button's POST: sets the subscription's state and says so.
+async fn change_state(state: &AppState, token: &str, action: Action) -> Response {
+    let s = match subscriber_for(state, token).await {
+        Ok(s) => s,
+        Err(response) => return response,
+    };
+    if let Err(e) = subscribers::set_state(&state.store, token, action.state()).await {
+        tracing::error!(error = %e, "changing a subscription");
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    let b = base(state, s.lang);
+    let w = words(s.lang);
+    let (notice, manage) = match action {
+        Action::Confirm => (
+            w.confirmed,
+            Some(format!(
+                "{}/subscriptions?token={token}",
+                state.snapshot.public_url()
+            )),
+        ),
+        Action::Unsubscribe => (w.unsubscribed, None),
+    };
+    let heading = action.label(w);
+    render(
+        &b,
+        heading,
+        Some(notice),
+        None,
+        None,
+        false,
+        false,
+        String::new(),
+        &[],
+        "",
+        manage,
+        StatusCode::OK,
+    )
+}
+
+#[derive(Clone, Copy)]
+enum Action {
+    Confirm,
+    Unsubscribe,
+}
+
+impl Action {
+    fn label(self, w: &Words) -> &'static str {
+        match self {
+            Action::Confirm => w.confirm,
+            Action::Unsubscribe => w.unsubscribe,
+        }
+    }
+
+    fn state(self) -> &'static str {
+        match self {
+            Action::Confirm => "confirmed",
+            Action::Unsubscribe => "unsubscribed",
+        }
+    }
+}
+
+pub async fn confirm_page(State(state): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
+    button_page(&state, &q.token, "/subscribe/confirm", Action::Confirm).await
+}
+
+pub async fn confirm(State(state): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
+    change_state(&state, &q.token, Action::Confirm).await
+}
+
+pub async fn unsubscribe_page(
+    State(state): State<AppState>,
+    Query(q): Query<TokenQuery>,
+) -> Response {
+    button_page(&state, &q.token, "/unsubscribe", Action::Unsubscribe).await
+}
+
+/// The button on the page and RFC 8058's one-click POST from mail clients.
+pub async fn unsubscribe(State(state): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
+    change_state(&state, &q.token, Action::Unsubscribe).await
+}
+
+pub async fn manage_page(State(state): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
+    let s = match subscriber_for(&state, &q.token).await {
+        Ok(s) => s,
+        Err(response) => return response,
+    };
+    let b = base(&state, s.lang);
+    let w = words(s.lang);
+    let action = format!("/subscriptions?token={}", q.token);
+    let unsubscribe = format!("/unsubscribe?token={}", q.token);
+    render(
+        &b,
+        w.manage,
+        None,
+        None,
+        Some(action),
+        true,
+        false,
+        s.email,
+        &s.components,
+        w.save,
+        Some(unsubscribe),
+        StatusCode::OK,
+    )
+}
+
+pub async fn manage(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<TokenQuery>,
+    Form(body): Form<Vec<(String, String)>>,
+) -> Response {
+    let lang = lang_of(
+        Some(field(&body, "lang")),
+        &headers,
+        state.snapshot.default_lang(),
+    );
+    let components = chosen_components(&body);
+    match subscribers::update_choices(&state.store, &q.token, lang, &components).await {
+        Ok(true) => {
+            let b = base(&state, lang);
+            let w = words(lang);
+            let action = format!("/subscriptions?token={}", q.token);
+            let unsubscribe = format!("/unsubscribe?token={}", q.token);
+            render(
+                &b,
+                w.manage,
+                Some(w.saved),
+                None,
+                Some(action),
+                true,
+                false,
+                String::new(),
+                &components,
+                w.save,
+                Some(unsubscribe),
+                StatusCode::OK,
+            )
+        }
+        Ok(false) => unknown(&state, lang),
+        Err(e) => {
+            tracing::error!(error = %e, "saving subscription choices");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! The guard in front of every staff handler: session, role, first
+//! password change, CSRF.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::header::{CACHE_CONTROL, HOST, ORIGIN};
+use axum::http::{HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::kernel::ids::same_secret;
+use crate::staff::error::StaffError;
+use crate::staff::page::see_other;
+use crate::staff::roles::Access;
+use crate::staff::route::Menu;
+use crate::staff::session::{self, SessionState, StaffSession};
+use crate::store::Store;
+
+/// Form bodies are small; a bigger one is refused before it is parsed.
+const MAX_FORM_BYTES: usize = 256 * 1024;
+
+/// What the guard of one route needs: the store for sessions, the route's
+/// rule, and the menu that pages show.
+#[derive(Clone)]
+pub struct GuardState {
+    pub store: Store,
+    pub access: Access,
+    pub menu: Menu,
+}
+
+/// Runs before every staff handler: finds the session, checks the role,
+/// forces a first password change, and checks CSRF on every POST.
+pub async fn guard(State(guard): State<GuardState>, request: Request, next: Next) -> Response {
+    if guard.access == Access::Public {
+        return no_store(next.run(request).await);
+    }
+    let now = chrono::Utc::now().timestamp_millis();
+    let session = match session::from_headers(&guard.store, request.headers(), now).await {
+        Ok(Some((session, SessionState::Valid))) => session,
+        Ok(Some((_, SessionState::Expired))) => {
+            return refused(sign_in_first(&request, true), "sign-in")
+        }
+        Ok(None) => return refused(sign_in_first(&request, false), "sign-in"),
+        Err(e) => return StaffError::from(e).into_response(),
+    };
+    if !guard.access.allows(&session.roles) {
+        tracing::info!(account = %session.account.email, path = %request.uri().path(), "refused: role");
+        return refused(StaffError::Forbidden.into_response(), "role");
+    }
+    let path = request.uri().path();
+    if session.account.must_change_password && path != "/staff/password" && path != "/staff/logout"
+    {
+        // A one-time password opens only the page that replaces it.
+        return if request.method() == Method::GET {
+            see_other("/staff/password")
+        } else {
+            StaffError::BadInput("Choose your own password first (Staff → Password).".into())
+                .into_response()
+        };
+    }
+    let request = if request.method() == Method::POST {
+        match check_csrf(request, &session).await {
+            Ok(request) => request,
+            Err(response) => return refused(response, "csrf"),
+        }
+    } else {
+        request
+    };
+    let mut request = request;
+    let mut session = session;
+    session.menu = guard.menu.clone();
+    request.extensions_mut().insert(session);
+    no_store(next.run(request).await)
+}
+
+/// Says why the guard turned a request away (for logs, proxies and the
+/// role-matrix test); the page itself says it in words.
+pub const REFUSED_HEADER: &str = "x-plaster-refused";
+
+fn refused(mut response: Response, why: &'static str) -> Response {
+    response
+        .headers_mut()
+        .insert(REFUSED_HEADER, HeaderValue::from_static(why));
+    no_store(response)
+}
+
+/// Staff pages hold private data: never cached anywhere.
+fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn sign_in_first(request: &Request, expired: bool) -> Response {
+    if request.method() == Method::GET {
+        let next: String =
+            form_urlencoded::byte_serialize(request.uri().path().as_bytes()).collect();
+        let expired = if expired { "&expired=1" } else { "" };
+        return see_other(&format!("/staff/login?next={next}{expired}"));
+    }
+    let message = if expired {
+        "Your session has expired. Sign in again; what you typed was not saved."
+    } else {
+        "You are not signed in."
+    };
+    StaffError::Unauthorized(message).into_response()
+}
+
+/// The token comes in the form field `csrf` or the `X-CSRF-Token` header; a
+/// cross-site `Origin` is refused outright. The body is read here and put
+/// back for the handler.
+async fn check_csrf(request: Request, session: &StaffSession) -> Result<Request, Response> {
+    if let Some(origin) = request.headers().get(ORIGIN).and_then(|v| v.to_str().ok()) {
+        let host = request.headers().get(HOST).and_then(|v| v.to_str().ok());
+        let same = host.is_some_and(|host| {
+            origin
+                .split_once("://")
+                .is_some_and(|(_, rest)| rest.trim_end_matches('/') == host)
+        });
+        if !same {
+            return Err(StaffError::Csrf.into_response());
+        }
+    }
+    let header_token = request
+        .headers()
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let (parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
+        .await
+        .map_err(|_| StaffError::BadInput("the form is too large".into()).into_response())?;
+    let form_token = form_urlencoded::parse(&bytes)
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.into_owned());
+    let ok = header_token
+        .or(form_token)
+        .is_some_and(|t| same_secret(&t, &session.csrf_token));
+    if !ok {
+        return Err(StaffError::Csrf.into_response());
+    }
+    Ok(Request::from_parts(parts, Body::from(bytes)))
+}

@@ -1,0 +1,68 @@
+//! The HTTP edge: the router that merges every area's routes, probes,
+//! metrics, the Leptos app and its static files, and the front door.
+
+pub mod front_door;
+pub mod page_cache;
+pub mod probes;
+
+use app::ports::SharedStatusSource;
+use app::{shell, App};
+use axum::http::Request;
+use axum::Router;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::trace::TraceLayer;
+
+use crate::metrics::{self};
+use crate::state::AppState;
+
+/// A GET or HEAD outside the staff console and the server functions.
+fn is_public_read<B>(req: &Request<B>) -> bool {
+    let path = req.uri().path();
+    matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD
+    ) && !path.starts_with("/staff")
+        && !path.starts_with("/_sf")
+}
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let source: SharedStatusSource = state.snapshot.clone();
+    let options = state.leptos_options.clone();
+    Router::new()
+        .merge(probes::routes())
+        .merge(crate::status::routes())
+        .merge(crate::notify::routes())
+        .merge(crate::staff::router(&state))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(source.clone()),
+            move || shell(options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // Public pages from the snapshot's rendered copies (see page_cache).
+        .layer(axum::middleware::from_fn_with_state(
+            state.snapshot.clone(),
+            page_cache::serve,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.metrics.clone(),
+            metrics::record,
+        ))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                // Public reads are the herd: tens of thousands a second, all
+                // from memory. Their spans are at debug level (RUST_LOG=debug
+                // shows them) so that recording them costs nothing by default;
+                // staff pages, writes and everything else get an info span.
+                if is_public_read(req) {
+                    tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
+                } else {
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                }
+            }),
+        )
+        .with_state(state)
+}

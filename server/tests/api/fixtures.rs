@@ -1,0 +1,197 @@
+//! Shared fixtures on a running `TestApp`: staff members signed in with
+//! one call, background work run on demand, sent mail read back.
+//!
+//! `app.staff(&[Role::Finance]).await` twice gives two different finance
+//! members, each with a cookie client and the session's CSRF token.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use plaster_server::kernel::audit::Actor;
+use plaster_server::staff::accounts::create_account;
+use plaster_server::staff::roles::{Role, Roles};
+use reqwest::Client;
+use sqlx::Row;
+
+use crate::helpers::TestApp;
+
+/// Every fixture account's password (its one-time password is replaced).
+pub const PASSWORD: &str = "a long enough password";
+
+/// A signed-in staff member: their cookie client and CSRF token.
+pub struct StaffClient {
+    pub email: String,
+    pub account_id: String,
+    pub client: Client,
+    pub csrf: String,
+    base: String,
+}
+
+impl StaffClient {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path} failed: {e}"))
+    }
+
+    /// A form POST with the session's CSRF token added.
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        let mut fields: Vec<(&str, &str)> = form.to_vec();
+        fields.push(("csrf", &self.csrf));
+        self.client
+            .post(self.url(path))
+            .form(&fields)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {path} failed: {e}"))
+    }
+}
+
+/// A client that keeps cookies and does not follow redirects.
+pub fn cookie_client() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// The value of the first `name="csrf"` field in a page.
+pub fn csrf_in(html: &str) -> String {
+    let at = html
+        .find("name=\"csrf\" value=\"")
+        .expect("a csrf field in the page");
+    let rest = &html[at + "name=\"csrf\" value=\"".len()..];
+    rest[..rest.find('"').expect("closing quote")].to_string()
+}
+
+/// Waits until `f` is true, failing after `secs`.
+pub async fn eventually<F, Fut>(secs: u64, what: &str, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    while !f().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+static NEXT_MEMBER: AtomicUsize = AtomicUsize::new(1);
+
+impl TestApp {
+    /// A new staff member with `roles` whose first password has already
+    /// been replaced (so the guard does not send them to the password
+    /// page); returns the account id.
+    pub async fn staff_member(&self, email: &str, roles: &[Role]) -> String {
+        let (id, _) = create_account(&self.store, &Actor::Cli, email, &Roles::new(roles.to_vec()))
+            .await
+            .expect("account created");
+        let hash = plaster_server::staff::password::hash_password(PASSWORD).expect("hash");
+        let mut conn = self.store.pool().acquire().await.expect("connection");
+        plaster_server::store::staff::set_password(&mut conn, &id, &hash, false, None, 0)
+            .await
+            .expect("password set");
+        id
+    }
+
+    /// A new staff member with `roles`, signed in.
+    pub async fn staff(&self, roles: &[Role]) -> StaffClient {
+        let n = NEXT_MEMBER.fetch_add(1, Ordering::Relaxed);
+        let name = roles.first().map_or("staff", |r| r.as_str());
+        let email = format!("{name}-{n}@example.se");
+        let account_id = self.staff_member(&email, roles).await;
+        let (client, csrf) = self.signed_in(&email).await;
+        StaffClient {
+            email,
+            account_id,
+            client,
+            csrf,
+            base: self.address.clone(),
+        }
+    }
+
+    /// One sign-in attempt through the login form, as a browser makes it.
+    pub async fn try_sign_in(
+        &self,
+        client: &Client,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        let page = client
+            .get(self.url("/staff/login"))
+            .send()
+            .await
+            .expect("login page");
+        let csrf = csrf_in(&page.text().await.expect("html"));
+        client
+            .post(self.url("/staff/login"))
+            .form(&[
+                ("email", email),
+                ("password", password),
+                ("csrf", &csrf),
+                ("next", "/staff"),
+            ])
+            .send()
+            .await
+            .expect("sign-in POST")
+    }
+
+    /// Signs `email` in with [`PASSWORD`]: a cookie client and the
+    /// session's CSRF token.
+    pub async fn signed_in(&self, email: &str) -> (Client, String) {
+        let client = cookie_client();
+        let response = self.try_sign_in(&client, email, PASSWORD).await;
+        assert_eq!(response.status(), 303, "sign-in of {email} redirects");
+        let csrf = self.csrf_of(&client).await;
+        (client, csrf)
+    }
+
+    /// The CSRF token of `client`'s session, from a console page.
+    pub async fn csrf_of(&self, client: &Client) -> String {
+        let page = client
+            .get(self.url("/staff/password"))
+            .send()
+            .await
+            .expect("page");
+        assert_eq!(page.status(), 200);
+        csrf_in(&page.text().await.expect("html"))
+    }
+
+    /// Runs the background work that is waiting now, instead of waiting for
+    /// the workers' next turn: the subscriber fan-out of new status changes.
+    /// Returns how many messages it queued. Delivery itself keeps running
+    /// in the server; [`TestApp::sent_mail`] waits for its result.
+    pub async fn run_jobs(&self) -> usize {
+        let public = plaster_server::status::public::PublicSettings::new(
+            &self.address,
+            chrono_tz::Europe::Stockholm,
+            app::dto::Lang::Sv,
+        );
+        plaster_server::notify::fan_out(&self.store, &public, "plaster.local")
+            .await
+            .expect("fan-out")
+    }
+
+    /// (subject, text) of the mail in the embedded mailbox to `to`, oldest first.
+    pub async fn sent_mail(&self, to: &str) -> Vec<(String, String)> {
+        sqlx::query("SELECT subject, body_text FROM mailbox WHERE recipient = $1 ORDER BY id")
+            .bind(to)
+            .fetch_all(self.store.pool())
+            .await
+            .expect("mailbox")
+            .iter()
+            .map(|r| (r.get::<String, _>(0), r.get::<String, _>(1)))
+            .collect()
+    }
+}
