@@ -225,6 +225,9 @@ async fn start_with(
         address,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            // A server that stops answering fails the test by name instead
+            // of holding the whole run until CI's limit.
+            .timeout(std::time::Duration::from_secs(60))
             .build()
             .expect("HTTP client"),
         store,
