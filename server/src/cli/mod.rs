@@ -298,7 +298,7 @@ pub fn main() -> ExitCode {
             })
         }
         Command::Notify(NotifyCommand::Status) => with_store(cli.config, |store| async move {
-            let c = crate::notify::outbox::counts(&store).await?;
+            let c = crate::store::outbox::counts(&store).await?;
             println!("queued {} sent {} failed {}", c.queued, c.sent, c.failed);
             Ok(())
         }),

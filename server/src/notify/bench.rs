@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use app::dto::Lang;
 
-use super::outbox::{self, NewMessage};
 use crate::notify::email::{compensation_notice, CompensationMail};
+use crate::store::outbox::{self, NewMessage};
 use crate::store::{Store, StoreError};
 
 /// Messages per transaction: big enough to amortise commits, small enough

@@ -7,8 +7,9 @@ use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use super::outbox::Outgoing;
 use crate::config::{SmtpSettings, SmtpTls};
+use crate::store::mailbox;
+use crate::store::outbox::Outgoing;
 use crate::store::{Store, StoreError};
 
 /// Messages of a batch in flight at once. lettre writes a message's end
@@ -122,19 +123,7 @@ impl Mailer {
             Mailer::Embedded { store, from } => {
                 // Checked the same way as for SMTP, so the demo fails alike.
                 build(message, from)?;
-                sqlx::query(
-                    "INSERT INTO mailbox (message_id, recipient, subject, body_text, body_html, delivered_at)
-                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (message_id) DO NOTHING",
-                )
-                .bind(&message.message_id)
-                .bind(&message.recipient)
-                .bind(&message.subject)
-                .bind(&message.body_text)
-                .bind(&message.body_html)
-                .bind(chrono::Utc::now().timestamp_millis())
-                .execute(store.pool())
-                .await
-                .map_err(StoreError::from)?;
+                mailbox::deliver(store, message, chrono::Utc::now().timestamp_millis()).await?;
                 Ok("250 stored in Plaster's mailbox".to_string())
             }
         }

@@ -1,7 +1,8 @@
 //! Notifications: e-mail that is never lost and never doubled.
 //!
 //! Code that wants a message sent inserts it into the `outbox` table in the
-//! same transaction as the change that causes it ([`outbox::enqueue`]).
+//! same transaction as the change that causes it
+//! ([`crate::store::outbox::enqueue`]).
 //! Status changes reach subscribers the same way one step later: every
 //! change already leaves a `status_changes` row in its own transaction, and
 //! the fan-out task turns new rows into outbox messages with ids derived
@@ -14,7 +15,6 @@ pub mod bench;
 pub mod console;
 pub mod email;
 pub mod mailer;
-pub mod outbox;
 pub mod subscribe_pages;
 pub mod subscribers;
 pub mod webhooks;

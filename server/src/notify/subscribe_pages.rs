@@ -18,8 +18,9 @@ use axum::Form;
 use serde::Deserialize;
 
 use crate::kernel::forms::field;
-use crate::notify::subscribers::{self, Links, SubscribeError, Subscriber};
+use crate::notify::subscribers::{subscribe, Links, SubscribeError};
 use crate::state::AppState;
+use crate::store::subscribers::{self, Subscriber};
 
 pub struct Words {
     skip: &'static str,
@@ -257,7 +258,7 @@ pub async fn submit(
         mail_domain: &state.mail.0,
         page_name: &b.page_name,
     };
-    match subscribers::subscribe(&state.store, &email, lang, &components, &links).await {
+    match subscribe(&state.store, &email, lang, &components, &links).await {
         Ok(()) => render(
             &b,
             w.subscribe,

@@ -2,9 +2,10 @@
 //! one-click unsubscribe and a manage link, all keyed by a random token.
 
 use app::dto::Lang;
-use sqlx::Row;
 
-use super::outbox::{self, NewMessage};
+use crate::store::outbox::{self, NewMessage};
+use crate::store::status::component_exists;
+use crate::store::subscribers;
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -17,36 +18,6 @@ pub enum SubscribeError {
     Render(#[from] askama::Error),
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Subscriber {
-    pub id: String,
-    pub email: String,
-    pub lang: Lang,
-    /// Empty: every component.
-    pub components: Vec<String>,
-    pub state: String,
-    pub token: String,
-}
-
-fn subscriber(row: &sqlx::any::AnyRow) -> Result<Subscriber, StoreError> {
-    let lang: String = row.try_get("lang")?;
-    let components: String = row.try_get("components")?;
-    Ok(Subscriber {
-        id: row.try_get("id")?,
-        email: row.try_get("email")?,
-        lang: lang
-            .parse()
-            .map_err(|e: app::dto::UnknownValue| StoreError::Corrupt(e.to_string()))?,
-        components: components
-            .split(',')
-            .filter(|c| !c.is_empty())
-            .map(str::to_string)
-            .collect(),
-        state: row.try_get("state")?,
-        token: row.try_get("token")?,
-    })
 }
 
 /// Where the links in subscriber mail point.
@@ -80,64 +51,26 @@ pub async fn subscribe(
     let now = chrono::Utc::now().timestamp_millis();
     let mut tx = store.begin_write().await.map_err(StoreError::from)?;
     for c in components {
-        let known = sqlx::query("SELECT id FROM components WHERE id = $1")
-            .bind(c)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(StoreError::from)?
-            .is_some();
-        if !known {
+        if !component_exists(&mut tx, c).await? {
             return Err(SubscribeError::Component(c.clone()));
         }
     }
-    let existing = sqlx::query(
-        "SELECT id, email, lang, components, state, token FROM subscribers WHERE email = $1",
-    )
-    .bind(&email)
-    .fetch_optional(&mut *tx)
-    .await
-    .map_err(StoreError::from)?
-    .map(|row| subscriber(&row))
-    .transpose()?;
+    let existing = subscribers::by_email(&mut tx, &email).await?;
     let token = crate::kernel::ids::random_token();
     let id = match existing {
         Some(s) if s.state == "confirmed" => {
-            sqlx::query("UPDATE subscribers SET lang = $2, components = $3 WHERE id = $1")
-                .bind(&s.id)
-                .bind(lang.code())
-                .bind(components.join(","))
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::from)?;
+            subscribers::set_choices_by_id(&mut tx, &s.id, lang, components).await?;
             tx.commit().await.map_err(StoreError::from)?;
             return Ok(());
         }
         Some(s) => {
-            sqlx::query("UPDATE subscribers SET lang = $2, components = $3, state = 'pending', token = $4 WHERE id = $1")
-                .bind(&s.id)
-                .bind(lang.code())
-                .bind(components.join(","))
-                .bind(&token)
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::from)?;
+            subscribers::renew_pending(&mut tx, &s.id, lang, components, &token).await?;
             s.id
         }
         None => {
             let id = crate::kernel::ids::new_id();
-            sqlx::query(
-                "INSERT INTO subscribers (id, email, lang, components, state, token, created_at)
-                 VALUES ($1, $2, $3, $4, 'pending', $5, $6)",
-            )
-            .bind(&id)
-            .bind(&email)
-            .bind(lang.code())
-            .bind(components.join(","))
-            .bind(&token)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::from)?;
+            subscribers::insert_pending(&mut tx, &id, &email, lang, components, &token, now)
+                .await?;
             id
         }
     };
@@ -161,68 +94,4 @@ pub async fn subscribe(
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())
-}
-
-pub async fn by_token(store: &Store, token: &str) -> Result<Option<Subscriber>, StoreError> {
-    sqlx::query(
-        "SELECT id, email, lang, components, state, token FROM subscribers WHERE token = $1",
-    )
-    .bind(token)
-    .fetch_optional(store.pool())
-    .await?
-    .map(|row| subscriber(&row))
-    .transpose()
-}
-
-/// Sets the state of the subscriber with `token`; false for an unknown token.
-pub async fn set_state(store: &Store, token: &str, state: &str) -> Result<bool, StoreError> {
-    let now = chrono::Utc::now().timestamp_millis();
-    let done = sqlx::query(
-        "UPDATE subscribers SET state = $2,
-                confirmed_at = CASE WHEN $2 = 'confirmed' THEN COALESCE(confirmed_at, $3) ELSE confirmed_at END
-         WHERE token = $1",
-    )
-    .bind(token)
-    .bind(state)
-    .bind(now)
-    .execute(store.pool())
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-pub async fn update_choices(
-    store: &Store,
-    token: &str,
-    lang: Lang,
-    components: &[String],
-) -> Result<bool, StoreError> {
-    let done = sqlx::query("UPDATE subscribers SET lang = $2, components = $3 WHERE token = $1")
-        .bind(token)
-        .bind(lang.code())
-        .bind(components.join(","))
-        .execute(store.pool())
-        .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// Confirmed subscribers who want news about any of `components` (or all).
-pub async fn audience(
-    conn: &mut sqlx::AnyConnection,
-    components: &[String],
-) -> Result<Vec<Subscriber>, StoreError> {
-    let all = sqlx::query(
-        "SELECT id, email, lang, components, state, token FROM subscribers WHERE state = 'confirmed' ORDER BY id",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    all.iter()
-        .map(subscriber)
-        .filter(|s| {
-            s.as_ref().map_or(true, |s| {
-                s.components.is_empty()
-                    || components.is_empty()
-                    || s.components.iter().any(|c| components.contains(c))
-            })
-        })
-        .collect()
 }

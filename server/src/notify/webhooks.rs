@@ -7,22 +7,16 @@
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use sqlx::Row;
+use sqlx::AnyConnection;
 
+use crate::notify::mailer::MailError;
+use crate::store::outbox::Outgoing;
+use crate::store::status::component_exists;
 use crate::store::{Store, StoreError};
 
 pub const SIGNATURE_HEADER: &str = "x-plaster-signature";
 /// The outbox kind of webhook deliveries.
 pub const KIND: &str = "webhook";
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Webhook {
-    pub id: String,
-    pub url: String,
-    pub components: Vec<String>,
-    pub disabled: bool,
-    pub created_at: i64,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebhookError {
@@ -47,58 +41,9 @@ pub fn sign(secret: &str, unix_seconds: i64, body: &str) -> String {
     format!("t={unix_seconds},v1={hex}")
 }
 
-fn webhook(row: &sqlx::any::AnyRow) -> Result<Webhook, StoreError> {
-    let components: String = row.try_get("components")?;
-    Ok(Webhook {
-        id: row.try_get("id")?,
-        url: row.try_get("url")?,
-        components: components
-            .split(',')
-            .filter(|c| !c.is_empty())
-            .map(str::to_string)
-            .collect(),
-        disabled: row.try_get::<i64, _>("disabled")? != 0,
-        created_at: row.try_get("created_at")?,
-    })
-}
-
-pub async fn list(store: &Store) -> Result<Vec<Webhook>, StoreError> {
-    sqlx::query(
-        "SELECT id, url, components, disabled, created_at FROM webhooks ORDER BY created_at",
-    )
-    .fetch_all(store.pool())
-    .await?
-    .iter()
-    .map(webhook)
-    .collect()
-}
-
-/// Active webhooks interested in any of `components` (or in everything).
-pub async fn audience(
-    conn: &mut sqlx::AnyConnection,
-    components: &[String],
-) -> Result<Vec<Webhook>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT id, url, components, disabled, created_at FROM webhooks WHERE disabled = 0 ORDER BY id",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut out = Vec::new();
-    for row in &rows {
-        let w = webhook(row)?;
-        if w.components.is_empty()
-            || components.is_empty()
-            || w.components.iter().any(|c| components.contains(c))
-        {
-            out.push(w);
-        }
-    }
-    Ok(out)
-}
-
 /// Adds a webhook; returns its id and the secret (shown once to the admin).
 pub async fn add(
-    conn: &mut sqlx::AnyConnection,
+    conn: &mut AnyConnection,
     url: &str,
     components: &[String],
 ) -> Result<(String, String), WebhookError> {
@@ -107,54 +52,26 @@ pub async fn add(
         return Err(WebhookError::Url(url.to_string()));
     }
     for c in components {
-        let known = sqlx::query("SELECT id FROM components WHERE id = $1")
-            .bind(c)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(StoreError::from)?
-            .is_some();
-        if !known {
+        if !component_exists(&mut *conn, c).await? {
             return Err(WebhookError::Component(c.clone()));
         }
     }
     let id = crate::kernel::ids::new_id();
     let secret = crate::kernel::ids::random_token();
-    sqlx::query(
-        "INSERT INTO webhooks (id, url, secret, components, disabled, created_at) VALUES ($1, $2, $3, $4, 0, $5)",
-    )
-    .bind(&id)
-    .bind(parsed.as_str())
-    .bind(&secret)
-    .bind(components.join(","))
-    .bind(chrono::Utc::now().timestamp_millis())
-    .execute(&mut *conn)
-    .await
-    .map_err(StoreError::from)?;
-    Ok((id, secret))
-}
-
-pub async fn set_disabled(
-    conn: &mut sqlx::AnyConnection,
-    id: &str,
-    disabled: bool,
-) -> Result<bool, StoreError> {
-    let done = sqlx::query("UPDATE webhooks SET disabled = $2 WHERE id = $1")
-        .bind(id)
-        .bind(i64::from(disabled))
-        .execute(&mut *conn)
+    let now = chrono::Utc::now().timestamp_millis();
+    crate::store::webhooks::insert(&mut *conn, &id, parsed.as_str(), &secret, components, now)
         .await?;
-    Ok(done.rows_affected() == 1)
+    Ok((id, secret))
 }
 
 /// POSTs one queued delivery; Ok carries the receiver's status line.
 pub async fn post(
     store: &Store,
     client: &reqwest::Client,
-    message: &super::outbox::Outgoing,
-) -> Result<String, super::mailer::MailError> {
-    use super::mailer::MailError;
+    message: &Outgoing,
+) -> Result<String, MailError> {
     // The webhook's id travels in the subject; its secret stays in its table.
-    let Some(secret) = secret(store, &message.subject).await? else {
+    let Some(secret) = crate::store::webhooks::secret(store, &message.subject).await? else {
         return Err(MailError::Build(format!(
             "webhook {} was removed or disabled",
             message.subject
@@ -182,17 +99,6 @@ pub async fn post(
         )));
     }
     Err(MailError::Webhook(format!("HTTP {status}")))
-}
-
-/// The secret of a webhook, read at send time (never copied into the outbox).
-pub async fn secret(store: &Store, id: &str) -> Result<Option<String>, StoreError> {
-    sqlx::query("SELECT secret FROM webhooks WHERE id = $1 AND disabled = 0")
-        .bind(id)
-        .fetch_optional(store.pool())
-        .await?
-        .map(|row| row.try_get(0))
-        .transpose()
-        .map_err(StoreError::from)
 }
 
 #[cfg(test)]

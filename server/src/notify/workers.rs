@@ -6,16 +6,17 @@ use std::time::Duration;
 
 use app::dto::Lang;
 use futures_util::StreamExt;
-use sqlx::Row;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
+use crate::kernel::change::ChangeKind;
 use crate::notify::mailer::{Mailer, SEND_CONCURRENCY};
-use crate::notify::outbox::{self, NewMessage};
-use crate::notify::subscribers::{self, Links};
+use crate::notify::subscribers::Links;
 use crate::notify::{mailer, webhooks};
 use crate::status::public::PublicSettings;
 use crate::status::view::localize;
+use crate::store::fan_out::{changes_after, lock_subscribers_cursor, set_subscribers_cursor};
+use crate::store::outbox::{self, NewMessage};
 use crate::store::status::StatusData;
 use crate::store::{Backend, Store, StoreError};
 
@@ -170,53 +171,35 @@ pub async fn fan_out(
     let public_url = public.public_url.as_str();
     let now = chrono::Utc::now().timestamp_millis();
     let mut tx = store.begin_write().await.map_err(StoreError::from)?;
-    let lock = match store.backend() {
-        Backend::Postgres => " FOR UPDATE",
-        Backend::Sqlite => "",
-    };
-    let last: i64 = sqlx::query(&format!(
-        "SELECT last_change_id FROM notify_cursor WHERE name = 'subscribers'{lock}"
-    ))
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(StoreError::from)?
-    .try_get(0)
-    .map_err(StoreError::from)?;
-    let changes = sqlx::query(
-        "SELECT id, kind, subject_id, changed_at FROM status_changes
-         WHERE id > $1 AND changed_at <= $2 ORDER BY id LIMIT 50",
-    )
-    .bind(last)
-    .bind(now - SETTLE_MS)
-    .fetch_all(&mut *tx)
-    .await
-    .map_err(StoreError::from)?;
-    let Some(newest) = changes
-        .last()
-        .map(|r| r.try_get::<i64, _>("id"))
-        .transpose()
-        .map_err(StoreError::from)?
-    else {
+    let last = lock_subscribers_cursor(&mut tx, store.backend()).await?;
+    let changes = changes_after(&mut tx, last, now - SETTLE_MS).await?;
+    let Some(newest) = changes.last().map(|c| c.id) else {
         return Ok(0);
     };
     let data = store.load_status_data(now).await?;
     let mut queued = 0;
     for change in &changes {
-        let id: i64 = change.try_get("id").map_err(StoreError::from)?;
-        let kind: String = change.try_get("kind").map_err(StoreError::from)?;
-        let subject: String = change.try_get("subject_id").map_err(StoreError::from)?;
-        let at: i64 = change.try_get("changed_at").map_err(StoreError::from)?;
-        let Some(incident) = data.incidents.iter().find(|i| i.id == subject) else {
+        let (id, at) = (change.id, change.changed_at);
+        let kind = match &change.kind {
+            Ok(kind) => *kind,
+            Err(e) => {
+                // A newer node wrote it. Skipped, not failed: a fan-out that
+                // stopped on it would stop for good.
+                tracing::warn!(change = id, error = %e, "skipping a change of an unknown kind");
+                continue;
+            }
+        };
+        let Some(incident) = data.incidents.iter().find(|i| i.id == change.subject_id) else {
             continue;
         };
-        let opened = kind == "incident_opened";
+        let opened = kind == ChangeKind::IncidentOpened;
         let update = incident.updates.iter().rev().find(|u| u.created_at <= at);
         let components: Vec<String> = incident
             .updates
             .iter()
             .flat_map(|u| u.components.iter().map(|c| c.component_id.clone()))
             .collect();
-        let audience = subscribers::audience(&mut tx, &components).await?;
+        let audience = crate::store::subscribers::audience(&mut tx, &components).await?;
         for s in audience {
             let lang = s.lang;
             let page_name = page_name(&data, lang);
@@ -230,8 +213,8 @@ pub async fn fan_out(
                 .unwrap_or_default();
             let url = format!("{public_url}/{}/incidents/{}", lang.code(), incident.id);
             let unsubscribe = links.unsubscribe(&s.token);
-            let mail = match kind.as_str() {
-                "incident_opened" | "incident_updated" => {
+            let mail = match kind {
+                _ if kind.is_incident_news() => {
                     let Some(update) = update else { continue };
                     let body = localize(&update.bodies, lang)
                         .map(|t| t.text)
@@ -247,7 +230,7 @@ pub async fn fan_out(
                         unsubscribe_url: &unsubscribe,
                     })?
                 }
-                "apology_published" => {
+                ChangeKind::ApologyPublished => {
                     let body = localize(&incident.apology, lang)
                         .map(|t| t.text)
                         .unwrap_or_default();
@@ -266,7 +249,7 @@ pub async fn fan_out(
                 &mut tx,
                 &NewMessage {
                     id: format!("change-{id}-{}", s.id),
-                    kind: kind.clone(),
+                    kind: kind.as_str().to_string(),
                     recipient: s.email.clone(),
                     subject: mail.subject,
                     body_text: mail.text,
@@ -279,9 +262,9 @@ pub async fn fan_out(
             .await?;
             queued += usize::from(inserted);
         }
-        if kind == "incident_opened" || kind == "incident_updated" {
+        if kind.is_incident_news() {
             let payload = webhook_payload(&data, now, public, incident);
-            for hook in webhooks::audience(&mut tx, &components).await? {
+            for hook in crate::store::webhooks::audience(&mut tx, &components).await? {
                 let inserted = outbox::enqueue(
                     &mut tx,
                     &NewMessage {
@@ -301,11 +284,7 @@ pub async fn fan_out(
             }
         }
     }
-    sqlx::query("UPDATE notify_cursor SET last_change_id = $1 WHERE name = 'subscribers'")
-        .bind(newest)
-        .execute(&mut *tx)
-        .await
-        .map_err(StoreError::from)?;
+    set_subscribers_cursor(&mut tx, newest).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(queued)
 }

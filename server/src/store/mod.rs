@@ -4,8 +4,13 @@
 //! row locking, LISTEN/NOTIFY) branches on [`Backend`].
 
 pub mod audit;
+pub mod fan_out;
+pub mod mailbox;
+pub mod outbox;
 pub mod staff;
 pub mod status;
+pub mod subscribers;
+pub mod webhooks;
 
 use std::fmt;
 use std::path::PathBuf;

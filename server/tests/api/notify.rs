@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use app::dto::{ComponentStatus, Impact, IncidentStage, Lang};
 use plaster_server::kernel::audit::Actor;
-use plaster_server::notify::outbox::{self, NewMessage};
 use plaster_server::status::commands::{self, ComponentChange, OpenIncident, PostUpdate};
+use plaster_server::store::outbox::{self, NewMessage};
 use sqlx::Row;
 
 use crate::fixtures::eventually;

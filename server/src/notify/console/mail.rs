@@ -8,10 +8,10 @@ use axum::response::Response;
 use axum::Extension;
 use serde::Deserialize;
 
-use crate::notify::outbox::{self, Counts, Listed};
 use crate::staff::error::StaffError;
 use crate::staff::page::{page, utc, Frame};
 use crate::staff::session::StaffSession;
+use crate::store::outbox::{self, Counts, Listed};
 use crate::store::Store;
 
 pub struct Row {

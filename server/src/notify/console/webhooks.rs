@@ -8,12 +8,13 @@ use axum::{Extension, Form};
 use serde_json::json;
 
 use crate::kernel::forms::{field, Fields};
-use crate::notify::webhooks::{self, Webhook, WebhookError};
+use crate::notify::webhooks::{self, WebhookError};
 use crate::staff::error::StaffError;
 use crate::staff::page::{form_page, see_other, utc, Frame};
 use crate::staff::session::StaffSession;
 use crate::state::AppState;
 use crate::store::audit;
+use crate::store::webhooks::Webhook;
 use crate::store::Store;
 use crate::store::StoreError;
 
@@ -40,7 +41,7 @@ async fn render(
     url: String,
 ) -> Result<Response, StaffError> {
     let failed = error.is_some();
-    let rows = webhooks::list(&state.store)
+    let rows = crate::store::webhooks::list(&state.store)
         .await?
         .into_iter()
         .map(|hook| Row {
@@ -115,7 +116,7 @@ pub async fn edit(
         }
     };
     let mut tx = store.begin_write().await.map_err(StoreError::from)?;
-    if !webhooks::set_disabled(&mut tx, &id, disable).await? {
+    if !crate::store::webhooks::set_disabled(&mut tx, &id, disable).await? {
         return Err(StaffError::NotFound(format!("webhook {id}")));
     }
     audit::append(

@@ -1,0 +1,27 @@
+//! The `mailbox` table: Plaster's own inbox, where mail is delivered when
+//! no SMTP server is configured, so the demo's mail can be read.
+
+use crate::store::outbox::Outgoing;
+use crate::store::{Store, StoreError};
+
+/// Delivers a message into the mailbox. Keyed by Message-ID, so a retry
+/// after a crash (same Message-ID) stores it once.
+pub async fn deliver(
+    store: &Store,
+    message: &Outgoing,
+    delivered_at: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO mailbox (message_id, recipient, subject, body_text, body_html, delivered_at)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (message_id) DO NOTHING",
+    )
+    .bind(&message.message_id)
+    .bind(&message.recipient)
+    .bind(&message.subject)
+    .bind(&message.body_text)
+    .bind(&message.body_html)
+    .bind(delivered_at)
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,178 @@
+//! The `subscribers` table: e-mail subscriptions with their language,
+//! components, state and link token.
+
+use app::dto::Lang;
+use sqlx::{AnyConnection, Row};
+
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Subscriber {
+    pub id: String,
+    pub email: String,
+    pub lang: Lang,
+    /// Empty: every component.
+    pub components: Vec<String>,
+    pub state: String,
+    pub token: String,
+}
+
+fn subscriber(row: &sqlx::any::AnyRow) -> Result<Subscriber, StoreError> {
+    let lang: String = row.try_get("lang")?;
+    let components: String = row.try_get("components")?;
+    Ok(Subscriber {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        lang: lang
+            .parse()
+            .map_err(|e: app::dto::UnknownValue| StoreError::Corrupt(e.to_string()))?,
+        components: components
+            .split(',')
+            .filter(|c| !c.is_empty())
+            .map(str::to_string)
+            .collect(),
+        state: row.try_get("state")?,
+        token: row.try_get("token")?,
+    })
+}
+
+/// The subscriber with `email`, read inside the caller's transaction: the
+/// caller decides from it what to write in that same transaction.
+pub async fn by_email(
+    conn: &mut AnyConnection,
+    email: &str,
+) -> Result<Option<Subscriber>, StoreError> {
+    sqlx::query(
+        "SELECT id, email, lang, components, state, token FROM subscribers WHERE email = $1",
+    )
+    .bind(email)
+    .fetch_optional(&mut *conn)
+    .await?
+    .map(|row| subscriber(&row))
+    .transpose()
+}
+
+/// A new subscriber, pending until the address is confirmed.
+pub async fn insert_pending(
+    conn: &mut AnyConnection,
+    id: &str,
+    email: &str,
+    lang: Lang,
+    components: &[String],
+    token: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO subscribers (id, email, lang, components, state, token, created_at)
+         VALUES ($1, $2, $3, $4, 'pending', $5, $6)",
+    )
+    .bind(id)
+    .bind(email)
+    .bind(lang.code())
+    .bind(components.join(","))
+    .bind(token)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// New choices for the subscriber `id`; its state and token stay (for a
+/// confirmed address asked again).
+pub async fn set_choices_by_id(
+    conn: &mut AnyConnection,
+    id: &str,
+    lang: Lang,
+    components: &[String],
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE subscribers SET lang = $2, components = $3 WHERE id = $1")
+        .bind(id)
+        .bind(lang.code())
+        .bind(components.join(","))
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// New choices and a fresh token for a subscriber that is not confirmed,
+/// pending again: the old confirmation link stops working.
+pub async fn renew_pending(
+    conn: &mut AnyConnection,
+    id: &str,
+    lang: Lang,
+    components: &[String],
+    token: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE subscribers SET lang = $2, components = $3, state = 'pending', token = $4 WHERE id = $1")
+        .bind(id)
+        .bind(lang.code())
+        .bind(components.join(","))
+        .bind(token)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn by_token(store: &Store, token: &str) -> Result<Option<Subscriber>, StoreError> {
+    sqlx::query(
+        "SELECT id, email, lang, components, state, token FROM subscribers WHERE token = $1",
+    )
+    .bind(token)
+    .fetch_optional(store.pool())
+    .await?
+    .map(|row| subscriber(&row))
+    .transpose()
+}
+
+/// Sets the state of the subscriber with `token`; false for an unknown token.
+pub async fn set_state(store: &Store, token: &str, state: &str) -> Result<bool, StoreError> {
+    let now = chrono::Utc::now().timestamp_millis();
+    let done = sqlx::query(
+        "UPDATE subscribers SET state = $2,
+                confirmed_at = CASE WHEN $2 = 'confirmed' THEN COALESCE(confirmed_at, $3) ELSE confirmed_at END
+         WHERE token = $1",
+    )
+    .bind(token)
+    .bind(state)
+    .bind(now)
+    .execute(store.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn update_choices(
+    store: &Store,
+    token: &str,
+    lang: Lang,
+    components: &[String],
+) -> Result<bool, StoreError> {
+    let done = sqlx::query("UPDATE subscribers SET lang = $2, components = $3 WHERE token = $1")
+        .bind(token)
+        .bind(lang.code())
+        .bind(components.join(","))
+        .execute(store.pool())
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Confirmed subscribers who want news about any of `components` (or all).
+pub async fn audience(
+    conn: &mut AnyConnection,
+    components: &[String],
+) -> Result<Vec<Subscriber>, StoreError> {
+    let all = sqlx::query(
+        "SELECT id, email, lang, components, state, token FROM subscribers WHERE state = 'confirmed' ORDER BY id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    all.iter()
+        .map(subscriber)
+        .filter(|s| {
+            s.as_ref().map_or(true, |s| {
+                s.components.is_empty()
+                    || components.is_empty()
+                    || s.components.iter().any(|c| components.contains(c))
+            })
+        })
+        .collect()
+}
