@@ -1,6 +1,6 @@
 import { test, expect } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
-import { execFileSync } from "node:child_process";
+import { setStatus } from "./cli";
 
 // The staff sign-in page is public; the console behind it is checked in staff.spec.ts.
 const pages = ["/", "/en/incidents/atg-2024-08-24-v75", "/history", "/staff/login"];
@@ -34,15 +34,6 @@ test("keyboard: the skip link leads to the content, focus is visible", async ({ 
 // axe passed a banner whose text had the banner's own colour (a one-class
 // label colour outranked the banner's), so the banner's contrast is measured
 // here directly, in the browser, for every state the page can be in.
-function setStatus(component: string, status: string) {
-  const bin = process.env.PLASTER_E2E_BIN;
-  const db = process.env.PLASTER_E2E_DATABASE_URL;
-  if (!bin || !db) throw new Error("run through scripts/e2e.sh: PLASTER_E2E_BIN and PLASTER_E2E_DATABASE_URL are unset");
-  execFileSync(bin, ["component", "set-status", component, status], {
-    env: { ...process.env, DATABASE_URL: db, RUST_LOG: "warn" },
-    stdio: "pipe",
-  });
-}
 
 /** WCAG 2 contrast of the element's text against its own background. */
 async function bannerContrast(page: import("@playwright/test").Page): Promise<number> {

@@ -1,23 +1,15 @@
 import { test, expect, Page } from "@playwright/test";
-import { execFileSync } from "node:child_process";
+import { addStaff } from "./cli";
 
 // Communications staff run incidents from their phones: every console page
 // must fit a 360 px screen without sideways scrolling, and what a thumb
 // presses must be at least 44 px tall.
-function plaster(args: string[]): string {
-  const bin = process.env.PLASTER_E2E_BIN;
-  const db = process.env.PLASTER_E2E_DATABASE_URL;
-  if (!bin || !db) throw new Error("run through scripts/e2e.sh: PLASTER_E2E_BIN and PLASTER_E2E_DATABASE_URL are unset");
-  return execFileSync(bin, args, { env: { ...process.env, DATABASE_URL: db, RUST_LOG: "warn" } }).toString();
-}
 
 const PASSWORD = "a phone-sized password";
 
 async function signIn(page: Page): Promise<void> {
   const email = `phone-${Date.now()}@example.se`;
-  const out = plaster(["staff", "add", "--email", email, "--role", "admin", "--role", "communications"]);
-  const oneTime = out.match(/one-time password, shown only now: (\S+)/)?.[1];
-  if (!oneTime) throw new Error(`no password in: ${out}`);
+  const oneTime = addStaff(email, "admin", "communications");
   await page.goto("/staff/login");
   await page.getByLabel("E-mail").fill(email);
   await page.getByLabel("Password").fill(oneTime);
@@ -58,6 +50,10 @@ test("every console page fits a 360 px phone, with 44 px touch targets", async (
   test.setTimeout(120_000);
   const context = await browser.newContext({ viewport: { width: 360, height: 740 }, hasTouch: true, isMobile: true });
   const page = await context.newPage();
+  const problems: string[] = [];
+  await page.goto("/staff/login");
+  const loginWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+  if (loginWidth > 360) problems.push(`/staff/login: ${loginWidth} px wide`);
   await signIn(page);
   const incident = await firstLink(page, "/staff/incidents", /^\/staff\/incidents\/[a-z0-9-]+$/);
   const mail = await firstLink(page, "/staff/mail", /^\/staff\/mail\/[^/]+$/).catch(() => "/staff/mail/templates");
@@ -66,7 +62,6 @@ test("every console page fits a 360 px phone, with 44 px touch targets", async (
     "/staff/maintenance", "/staff/templates", "/staff/components", "/staff/accounts",
     "/staff/audit", "/staff/webhooks", "/staff/mail", "/staff/mail/templates", mail, "/staff/password",
   ];
-  const problems: string[] = [];
   for (const path of pages) {
     const response = await page.goto(path);
     expect(response?.status(), path).toBe(200);

@@ -1,17 +1,6 @@
 import { test, expect, Page } from "@playwright/test";
-import { execFileSync } from "node:child_process";
+import { setStatus } from "./cli";
 
-// A real write through the CLI, against the database the server under test
-// uses (scripts/e2e.sh exports both). The server learns of it by itself.
-function setStatus(component: string, status: string) {
-  const bin = process.env.PLASTER_E2E_BIN;
-  const db = process.env.PLASTER_E2E_DATABASE_URL;
-  if (!bin || !db) throw new Error("run through scripts/e2e.sh: PLASTER_E2E_BIN and PLASTER_E2E_DATABASE_URL are unset");
-  execFileSync(bin, ["component", "set-status", component, status], {
-    env: { ...process.env, DATABASE_URL: db, RUST_LOG: "warn" },
-    stdio: "pipe",
-  });
-}
 
 async function casino(page: Page) {
   return page.getByTestId("component").filter({ has: page.locator(".name", { hasText: /^Casino$/ }) });

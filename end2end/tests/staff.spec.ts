@@ -1,21 +1,8 @@
 import { test, expect, Browser } from "@playwright/test";
-import { execFileSync } from "node:child_process";
+import { addStaff, plaster } from "./cli";
 import AxeBuilder from "@axe-core/playwright";
 
-// A new communications account, made the way an admin would on the server.
-function plaster(args: string[]): string {
-  const bin = process.env.PLASTER_E2E_BIN;
-  const db = process.env.PLASTER_E2E_DATABASE_URL;
-  if (!bin || !db) throw new Error("run through scripts/e2e.sh: PLASTER_E2E_BIN and PLASTER_E2E_DATABASE_URL are unset");
-  return execFileSync(bin, args, { env: { ...process.env, DATABASE_URL: db, RUST_LOG: "warn" } }).toString();
-}
 
-function addStaff(email: string, role: string): string {
-  const out = plaster(["staff", "add", "--email", email, "--role", role]);
-  const m = out.match(/one-time password, shown only now: (\S+)/);
-  if (!m) throw new Error(`no password in: ${out}`);
-  return m[1];
-}
 
 async function publicPage(browser: Browser) {
   const context = await browser.newContext({ locale: "en-GB" });

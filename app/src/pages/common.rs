@@ -189,7 +189,30 @@ pub fn LocalizedHtml(text: LocalText, lang: Lang) -> impl IntoView {
 /// once the page has hydrated (see [`LocalTimes`]).
 #[component]
 pub fn Time(ms: i64, display: String) -> impl IntoView {
-    view! { <time data-ms=ms.to_string()>{display}</time> }
+    view! { <time datetime=iso_utc(ms) data-ms=ms.to_string()>{display}</time> }
+}
+
+/// Epoch milliseconds as a valid `datetime` value in UTC, to the second:
+/// `2024-08-24T14:06:00Z`. The days-to-date step is the proleptic Gregorian
+/// calendar's (civil-from-days), so no date library is needed in the bundle.
+pub fn iso_utc(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
 }
 
 /// After hydration, rewrites every `<time data-ms>` in the reader's own
@@ -241,5 +264,18 @@ where
                 })
             }}
         </Transition>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::iso_utc;
+
+    #[test]
+    fn datetime_values_are_utc_iso_8601() {
+        assert_eq!(iso_utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(iso_utc(1_724_508_360_000), "2024-08-24T14:06:00Z");
+        assert_eq!(iso_utc(951_782_400_000), "2000-02-29T00:00:00Z");
+        assert_eq!(iso_utc(-1_000), "1969-12-31T23:59:59Z");
     }
 }

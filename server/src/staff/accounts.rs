@@ -126,7 +126,7 @@ impl From<StaffAccountRecord> for AccountRow {
 struct AccountsPage {
     frame: Frame,
     accounts: Vec<AccountRow>,
-    all_roles: [super::roles::Role; 4],
+    all_roles: [crate::staff::roles::Role; 4],
     created: Option<(String, String)>,
     error: Option<String>,
 }
@@ -149,7 +149,7 @@ async fn accounts_page(
         &AccountsPage {
             frame: Frame::new(session, "/staff/accounts"),
             accounts,
-            all_roles: super::roles::Role::ALL,
+            all_roles: crate::staff::roles::Role::ALL,
             created,
             error,
         },
@@ -228,7 +228,7 @@ pub async fn edit(
                 }
                 Err(e) => return accounts_page(&state, &session, None, Some(e.to_string())).await,
             };
-            if account.id == session.account.id && !roles.has(super::roles::Role::Admin) {
+            if account.id == session.account.id && !roles.has(crate::staff::roles::Role::Admin) {
                 return accounts_page(
                     &state,
                     &session,

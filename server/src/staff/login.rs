@@ -220,7 +220,7 @@ pub async fn dashboard(
     State(store): State<Store>,
     Extension(session): Extension<StaffSession>,
 ) -> Result<Response, StaffError> {
-    let can_run_incidents = super::roles::COMMUNICATIONS.allows(&session.roles);
+    let can_run_incidents = crate::staff::roles::COMMUNICATIONS.allows(&session.roles);
     let active = crate::status::commands::list_incidents(&store, app::dto::Lang::En)
         .await?
         .into_iter()

@@ -13,7 +13,7 @@ use plaster_server::staff::roles::{Role, Roles};
 use reqwest::Client;
 use sqlx::Row;
 
-use crate::helpers::TestApp;
+use crate::helpers::{get_with, TestApp};
 
 /// Every fixture account's password (its one-time password is replaced).
 pub const PASSWORD: &str = "a long enough password";
@@ -33,11 +33,7 @@ impl StaffClient {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(self.url(path))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("GET {path} failed: {e}"))
+        get_with(&self.client, &self.base, path).await
     }
 
     /// A form POST with the session's CSRF token added.

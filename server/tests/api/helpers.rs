@@ -41,11 +41,7 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(self.url(path))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("GET {path} failed: {e}"))
+        get_with(&self.client, &self.address, path).await
     }
 
     pub async fn get_text(&self, path: &str) -> (u16, String) {
@@ -53,6 +49,15 @@ impl TestApp {
         let status = response.status().as_u16();
         (status, response.text().await.expect("response body"))
     }
+}
+
+/// `GET base+path` with `client`, failing the test with the path on error.
+pub async fn get_with(client: &reqwest::Client, base: &str, path: &str) -> reqwest::Response {
+    client
+        .get(format!("{base}{path}"))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET {path} failed: {e}"))
 }
 
 pub enum TestDatabase {
