@@ -55,7 +55,7 @@ test("every console page fits a 360 px phone, with 44 px touch targets", async (
   const loginWidth = await page.evaluate(() => document.documentElement.scrollWidth);
   if (loginWidth > 360) problems.push(`/staff/login: ${loginWidth} px wide`);
   await signIn(page);
-  const incident = await firstLink(page, "/staff/incidents", /^\/staff\/incidents\/[a-z0-9-]+$/);
+  const incident = await firstLink(page, "/staff/incidents", /^\/staff\/incidents\/(?!new$)[a-z0-9-]+$/);
   const mail = await firstLink(page, "/staff/mail", /^\/staff\/mail\/[^/]+$/).catch(() => "/staff/mail/templates");
   const pages = [
     "/staff", "/staff/incidents", "/staff/incidents/new", incident, `${incident}/apology`,
