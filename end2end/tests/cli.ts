@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { expect, Page } from "@playwright/test";
 
 // Real writes through the `plaster` command line, against the database the
 // server under test uses (scripts/e2e.sh exports both); the server learns of
@@ -23,4 +24,21 @@ export function addStaff(email: string, ...roles: string[]): string {
   const m = out.match(/one-time password, shown only now: (\S+)/);
   if (!m) throw new Error(`no password in: ${out}`);
   return m[1];
+}
+
+/** Signs `page` in as a new staff member with `roles`, through the first password change. */
+export async function signInAsNew(page: Page, name: string, ...roles: string[]): Promise<string> {
+  const email = `${name}-${Date.now()}@example.se`;
+  const oneTime = addStaff(email, ...roles);
+  const password = `${name} chose this password`;
+  await page.goto("/staff/login");
+  await page.getByLabel("E-mail").fill(email);
+  await page.getByLabel("Password").fill(oneTime);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByLabel("Current password").fill(oneTime);
+  await page.getByLabel("New password (at least 12 characters)").fill(password);
+  await page.getByLabel("New password again").fill(password);
+  await page.getByRole("button", { name: "Change password" }).click();
+  await expect(page.getByRole("heading", { name: "Overview" })).toBeVisible();
+  return email;
 }

@@ -1,25 +1,9 @@
 import { test, expect, Page } from "@playwright/test";
-import { addStaff } from "./cli";
+import { signInAsNew } from "./cli";
 
 // Communications staff run incidents from their phones: every console page
 // must fit a 360 px screen without sideways scrolling, and what a thumb
 // presses must be at least 44 px tall.
-
-const PASSWORD = "a phone-sized password";
-
-async function signIn(page: Page): Promise<void> {
-  const email = `phone-${Date.now()}@example.se`;
-  const oneTime = addStaff(email, "admin", "communications");
-  await page.goto("/staff/login");
-  await page.getByLabel("E-mail").fill(email);
-  await page.getByLabel("Password").fill(oneTime);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByLabel("Current password").fill(oneTime);
-  await page.getByLabel("New password (at least 12 characters)").fill(PASSWORD);
-  await page.getByLabel("New password again").fill(PASSWORD);
-  await page.getByRole("button", { name: "Change password" }).click();
-  await expect(page.getByRole("heading", { name: "Overview" })).toBeVisible();
-}
 
 /** The first link on `listPath` whose href matches `pattern`. */
 async function firstLink(page: Page, listPath: string, pattern: RegExp): Promise<string> {
@@ -54,13 +38,14 @@ test("every console page fits a 360 px phone, with 44 px touch targets", async (
   await page.goto("/staff/login");
   const loginWidth = await page.evaluate(() => document.documentElement.scrollWidth);
   if (loginWidth > 360) problems.push(`/staff/login: ${loginWidth} px wide`);
-  await signIn(page);
+  await signInAsNew(page, "phone", "admin", "communications");
   const incident = await firstLink(page, "/staff/incidents", /^\/staff\/incidents\/(?!new$)[a-z0-9-]+$/);
   const mail = await firstLink(page, "/staff/mail", /^\/staff\/mail\/[^/]+$/).catch(() => "/staff/mail/templates");
   const pages = [
     "/staff", "/staff/incidents", "/staff/incidents/new", incident, `${incident}/apology`,
     "/staff/maintenance", "/staff/templates", "/staff/components", "/staff/accounts",
     "/staff/audit", "/staff/webhooks", "/staff/mail", "/staff/mail/templates", mail, "/staff/password",
+    "/staff/customers", "/staff/customers?q=s-0000001",
   ];
   for (const path of pages) {
     const response = await page.goto(path);

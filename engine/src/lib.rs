@@ -33,7 +33,9 @@ pub mod time;
 pub use pipeline::{EngineError, EventSource, Format, Options, MAX_RECORD_BYTES};
 pub use plan::{Plan, PlanError, Rule};
 pub use record::{Currency, CustomerId, Money};
-pub use reference::{Customers, ReferenceError, Subscriptions};
+pub use reference::{
+    CustomerRow, Customers, ReferenceError, RowFault, SubscriptionRow, Subscriptions,
+};
 pub use report::{Line, Preview, Report};
 pub use time::Instant;
 

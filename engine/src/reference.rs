@@ -5,6 +5,7 @@
 //! and never paid.
 
 use std::io::BufRead;
+use std::ops::ControlFlow;
 
 use compact_str::CompactString;
 use rustc_hash::FxHashMap;
@@ -56,24 +57,24 @@ impl Customers {
 
     pub fn read(source_name: &str, reader: impl BufRead) -> Result<Customers, ReferenceError> {
         let mut out = Customers::default();
-        let cols = ["customer_id", "email", "name", "locale", "currency"];
-        read_table(source_name, reader, &cols, |line, cells| {
-            let id = CustomerId::parse(cells[0])
-                .ok_or_else(|| ("customer_id", "must be 1-64 characters".to_string()))?;
-            let currency = Currency::parse(cells[4])
-                .ok_or_else(|| ("currency", "not an ISO 4217 currency code".to_string()))?;
-            if cells[3].is_empty() {
-                return Err(("locale", "missing".to_string()));
-            }
-            if out.currency.insert(id.as_str().into(), currency).is_some() {
-                return Err((
-                    "customer_id",
-                    format!("{:?} appears twice (line {line} repeats it)", id.as_str()),
-                ));
-            }
-            Ok(())
+        let mut first_error = None;
+        for_each_customer(source_name, reader, |line, row| {
+            let result = row.and_then(|c| {
+                if out
+                    .currency
+                    .insert(c.id.as_str().into(), c.currency)
+                    .is_some()
+                {
+                    return Err(RowFault::new(
+                        "customer_id",
+                        format!("{:?} appears twice (line {line} repeats it)", c.id.as_str()),
+                    ));
+                }
+                Ok(())
+            });
+            stop_at_first(&mut first_error, source_name, line, result)
         })?;
-        Ok(out)
+        first_error.map_or(Ok(out), Err)
     }
 }
 
@@ -102,72 +103,198 @@ impl Subscriptions {
     pub fn read(source_name: &str, reader: impl BufRead) -> Result<Subscriptions, ReferenceError> {
         let mut out = Subscriptions::default();
         let mut seen: rustc_hash::FxHashSet<(CompactString, String)> = Default::default();
-        let cols = [
-            "customer_id",
-            "plan",
-            "monthly_fee_minor",
-            "currency",
-            "status",
-        ];
-        read_table(source_name, reader, &cols, |_, cells| {
-            let id = CustomerId::parse(cells[0])
-                .ok_or_else(|| ("customer_id", "must be 1-64 characters".to_string()))?;
-            if cells[1].is_empty() {
-                return Err(("plan", "missing".to_string()));
-            }
-            let fee = cells[2]
-                .bytes()
-                .all(|b| b.is_ascii_digit())
-                .then(|| cells[2].parse::<i64>().ok())
-                .flatten()
-                .ok_or_else(|| ("monthly_fee_minor", "must be an integer >= 0".to_string()))?;
-            let currency = Currency::parse(cells[3])
-                .ok_or_else(|| ("currency", "not an ISO 4217 currency code".to_string()))?;
-            let active = match cells[4] {
-                "active" => true,
-                "cancelled" => false,
-                other => {
-                    return Err((
-                        "status",
-                        format!("{other:?} is neither \"active\" nor \"cancelled\""),
-                    ))
+        let mut first_error = None;
+        for_each_subscription(source_name, reader, |line, row| {
+            let result = row.and_then(|s| {
+                if !seen.insert((s.customer_id.as_str().into(), s.plan.clone())) {
+                    return Err(s.repeated_plan());
                 }
-            };
-            if !seen.insert((id.as_str().into(), cells[1].to_string())) {
-                return Err((
-                    "plan",
-                    format!(
-                        "customer {:?} has plan {:?} twice (one row per customer and plan)",
-                        id.as_str(),
-                        cells[1]
-                    ),
-                ));
-            }
-            if active {
-                out.insert_active(
-                    id,
-                    Subscription {
-                        plan: cells[1].to_string(),
-                        monthly_fee_minor: fee,
-                        currency,
-                    },
-                );
-            }
-            Ok(())
+                if s.active {
+                    out.insert_active(
+                        s.customer_id,
+                        Subscription {
+                            plan: s.plan,
+                            monthly_fee_minor: s.monthly_fee_minor,
+                            currency: s.currency,
+                        },
+                    );
+                }
+                Ok(())
+            });
+            stop_at_first(&mut first_error, source_name, line, result)
         })?;
-        Ok(out)
+        first_error.map_or(Ok(out), Err)
     }
 }
 
-type RowResult = Result<(), (&'static str, String)>;
+/// Why one row of a reference file is refused: the field and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowFault {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl RowFault {
+    pub fn new(field: &'static str, message: impl Into<String>) -> RowFault {
+        RowFault {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+/// One row of `customers.csv` (spec §2), checked field by field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerRow {
+    pub id: CustomerId,
+    pub email: String,
+    pub name: String,
+    pub locale: String,
+    pub currency: Currency,
+}
+
+/// One row of `subscriptions.csv` (spec §2), cancelled ones included.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionRow {
+    pub customer_id: CustomerId,
+    pub plan: String,
+    pub monthly_fee_minor: i64,
+    pub currency: Currency,
+    pub active: bool,
+}
+
+impl SubscriptionRow {
+    /// The fault of a second row for the same customer and plan.
+    pub fn repeated_plan(&self) -> RowFault {
+        RowFault::new(
+            "plan",
+            format!(
+                "customer {:?} has plan {:?} twice (one row per customer and plan)",
+                self.customer_id.as_str(),
+                self.plan
+            ),
+        )
+    }
+}
+
+pub const CUSTOMER_COLUMNS: [&str; 5] = ["customer_id", "email", "name", "locale", "currency"];
+pub const SUBSCRIPTION_COLUMNS: [&str; 5] = [
+    "customer_id",
+    "plan",
+    "monthly_fee_minor",
+    "currency",
+    "status",
+];
+
+/// Reads `customers.csv`, handing every data row to `each` with its line,
+/// checked or with its fault. `each` decides whether to go on (`Continue`)
+/// or stop; an unreadable file or a header without the spec's columns is
+/// the error.
+pub fn for_each_customer(
+    source_name: &str,
+    reader: impl BufRead,
+    mut each: impl FnMut(u64, Result<CustomerRow, RowFault>) -> ControlFlow<()>,
+) -> Result<(), ReferenceError> {
+    read_table(source_name, reader, &CUSTOMER_COLUMNS, |line, cells| {
+        each(line, cells.and_then(parse_customer))
+    })
+}
+
+/// Like [`for_each_customer`], for `subscriptions.csv`.
+pub fn for_each_subscription(
+    source_name: &str,
+    reader: impl BufRead,
+    mut each: impl FnMut(u64, Result<SubscriptionRow, RowFault>) -> ControlFlow<()>,
+) -> Result<(), ReferenceError> {
+    read_table(source_name, reader, &SUBSCRIPTION_COLUMNS, |line, cells| {
+        each(line, cells.and_then(parse_subscription))
+    })
+}
+
+fn parse_customer_id(cell: &str) -> Result<CustomerId, RowFault> {
+    CustomerId::parse(cell).ok_or_else(|| RowFault::new("customer_id", "must be 1-64 characters"))
+}
+
+fn parse_currency(cell: &str) -> Result<Currency, RowFault> {
+    Currency::parse(cell).ok_or_else(|| RowFault::new("currency", "not an ISO 4217 currency code"))
+}
+
+fn parse_customer(cells: &[&str]) -> Result<CustomerRow, RowFault> {
+    let id = parse_customer_id(cells[0])?;
+    let currency = parse_currency(cells[4])?;
+    if cells[3].is_empty() {
+        return Err(RowFault::new("locale", "missing"));
+    }
+    Ok(CustomerRow {
+        id,
+        email: cells[1].to_string(),
+        name: cells[2].to_string(),
+        locale: cells[3].to_string(),
+        currency,
+    })
+}
+
+fn parse_subscription(cells: &[&str]) -> Result<SubscriptionRow, RowFault> {
+    let customer_id = parse_customer_id(cells[0])?;
+    if cells[1].is_empty() {
+        return Err(RowFault::new("plan", "missing"));
+    }
+    let monthly_fee_minor = cells[2]
+        .bytes()
+        .all(|b| b.is_ascii_digit())
+        .then(|| cells[2].parse::<i64>().ok())
+        .flatten()
+        .ok_or_else(|| RowFault::new("monthly_fee_minor", "must be an integer >= 0"))?;
+    let currency = parse_currency(cells[3])?;
+    let active = match cells[4] {
+        "active" => true,
+        "cancelled" => false,
+        other => {
+            return Err(RowFault::new(
+                "status",
+                format!("{other:?} is neither \"active\" nor \"cancelled\""),
+            ))
+        }
+    };
+    Ok(SubscriptionRow {
+        customer_id,
+        plan: cells[1].to_string(),
+        monthly_fee_minor,
+        currency,
+        active,
+    })
+}
+
+/// For readers that refuse a file at its first bad row: keeps that fault
+/// as the error and stops.
+fn stop_at_first(
+    first_error: &mut Option<ReferenceError>,
+    source_name: &str,
+    line: u64,
+    result: Result<(), RowFault>,
+) -> ControlFlow<()> {
+    match result {
+        Ok(()) => ControlFlow::Continue(()),
+        Err(fault) => {
+            *first_error = Some(ReferenceError::Invalid {
+                source_name: source_name.to_string(),
+                line,
+                field: fault.field.to_string(),
+                message: fault.message,
+            });
+            ControlFlow::Break(())
+        }
+    }
+}
 
 /// Reads a CSV table with a header naming at least `cols`; calls `row` with
-/// the cells in the order of `cols`.
+/// each data row's cells in the order of `cols`, or with the reason the row
+/// cannot be split into them (bad quoting, not UTF-8, a wrong field count).
 fn read_table(
     source_name: &str,
     reader: impl BufRead,
     cols: &[&str],
-    mut row: impl FnMut(u64, &[&str]) -> RowResult,
+    mut row: impl FnMut(u64, Result<&[&str], RowFault>) -> ControlFlow<()>,
 ) -> Result<(), ReferenceError> {
     let invalid = |line: u64, field: &str, message: String| ReferenceError::Invalid {
         source_name: source_name.to_string(),
@@ -183,15 +310,17 @@ fn read_table(
         source_name: source_name.to_string(),
         error,
     })? {
-        let cells = split_csv_row(bytes).map_err(|m| invalid(line, "row", m.0.into_owned()))?;
-        let mut texts = Vec::with_capacity(cells.len());
-        for c in &cells {
-            texts.push(
-                std::str::from_utf8(c).map_err(|_| invalid(line, "row", "not UTF-8".into()))?,
-            );
-        }
+        let cells = split_csv_row(bytes);
+        let texts: Result<Vec<&str>, RowFault> = match &cells {
+            Ok(cells) => cells
+                .iter()
+                .map(|c| std::str::from_utf8(c).map_err(|_| RowFault::new("row", "not UTF-8")))
+                .collect(),
+            Err(m) => Err(RowFault::new("row", m.0.clone().into_owned())),
+        };
         if first {
             first = false;
+            let mut texts = texts.map_err(|f| invalid(line, f.field, f.message))?;
             if let Some(t) = texts.first_mut() {
                 *t = t.strip_prefix('\u{feff}').unwrap_or(t);
             }
@@ -205,18 +334,22 @@ fn read_table(
             width = texts.len();
             continue;
         }
-        if texts.len() == 1 && texts[0].is_empty() {
-            continue;
-        }
-        if texts.len() != width {
-            return Err(invalid(
-                line,
+        let cells = match texts {
+            Ok(texts) if texts.len() == 1 && texts[0].is_empty() => continue,
+            Ok(texts) if texts.len() != width => Err(RowFault::new(
                 "row",
                 format!("expected {width} fields, found {}", texts.len()),
-            ));
+            )),
+            Ok(texts) => Ok(index.iter().map(|&i| texts[i]).collect::<Vec<&str>>()),
+            Err(fault) => Err(fault),
+        };
+        let verdict = match cells {
+            Ok(picked) => row(line, Ok(&picked)),
+            Err(fault) => row(line, Err(fault)),
+        };
+        if verdict.is_break() {
+            return Ok(());
         }
-        let picked: Vec<&str> = index.iter().map(|&i| texts[i]).collect();
-        row(line, &picked).map_err(|(field, message)| invalid(line, field, message))?;
     }
     if first {
         return Err(invalid(1, "header", "file is empty".into()));

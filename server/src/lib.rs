@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod customers;
 pub mod kernel;
 pub mod metrics;
 pub mod notify;

@@ -27,6 +27,8 @@ pub enum StartupError {
     Auth(#[from] AuthError),
     #[error(transparent)]
     Mail(#[from] crate::notify::mailer::MailError),
+    #[error("seeding the demo customers failed: {0}")]
+    Demo(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -68,7 +70,10 @@ impl Application {
         let store = Store::connect(&settings.database_url).await?;
         store.migrate().await?;
         if options.seed_demo && crate::status::demo::seed(&store, false).await? {
-            tracing::info!("seeded the demo content");
+            let customers = crate::customers::demo::seed(&store)
+                .await
+                .map_err(|e| StartupError::Demo(e.to_string()))?;
+            tracing::info!(customers = customers.customers, "seeded the demo content");
         }
         let first_admin = ensure_first_admin(&store, FIRST_ADMIN_EMAIL).await?;
         let mailer = Arc::new(crate::notify::mailer::Mailer::new(

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::config::Settings;
+use crate::customers::import::{Import, ImportError, ImportReport};
 use crate::kernel::audit::Actor;
 use crate::startup::{Application, StartOptions};
 use crate::status::commands::{self, WriteError, Written};
@@ -32,11 +33,19 @@ pub enum CliError {
     Bench(#[from] crate::notify::bench::BenchError),
     #[error("hashing the one-time password failed: {0}")]
     Hash(String),
+    #[error(transparent)]
+    Import(#[from] ImportError),
+    #[error("cannot open {path}: {error}")]
+    Open { path: String, error: std::io::Error },
 }
 
 impl CliError {
     fn is_bad_input(&self) -> bool {
-        matches!(self, CliError::Write(e) if e.is_bad_input())
+        match self {
+            CliError::Write(e) => e.is_bad_input(),
+            CliError::Import(e) => e.is_bad_input(),
+            _ => false,
+        }
     }
 }
 
@@ -86,6 +95,24 @@ enum Command {
     /// Open, update and list incidents (announced to running servers).
     #[command(subcommand)]
     Incident(IncidentCommand),
+    /// The operator's customers, as compensation runs read them.
+    #[command(subcommand)]
+    Customers(CustomersCommand),
+}
+
+#[derive(Subcommand)]
+enum CustomersCommand {
+    /// Upsert customers (and subscriptions) from the engine's CSV files; a
+    /// file with any bad row is refused whole, every bad row listed on stderr.
+    /// Prints {"customers": N, "subscriptions": M}.
+    Import {
+        /// customers.csv: customer_id,email,name,locale,currency
+        #[arg(long)]
+        customers: PathBuf,
+        /// subscriptions.csv: customer_id,plan,monthly_fee_minor,currency,status
+        #[arg(long)]
+        subscriptions: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -390,6 +417,17 @@ pub fn main() -> ExitCode {
             }
             Ok(())
         }),
+        Command::Customers(CustomersCommand::Import {
+            customers,
+            subscriptions,
+        }) => with_store(cli.config, |store| async move {
+            let report = import_customers(&store, &customers, subscriptions.as_deref()).await?;
+            println!(
+                "{}",
+                serde_json::json!({"customers": report.customers, "subscriptions": report.subscriptions})
+            );
+            Ok(())
+        }),
         Command::Demo(DemoCommand::Reset) => with_settings(cli.config, |settings| async move {
             let store = Store::connect(&settings.database_url)
                 .await
@@ -432,6 +470,41 @@ where
             eprintln!("plaster: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `plaster customers import`: bad rows go to stderr, one per line.
+async fn import_customers(
+    store: &Store,
+    customers: &std::path::Path,
+    subscriptions: Option<&std::path::Path>,
+) -> Result<ImportReport, CliError> {
+    let open = |path: &std::path::Path| {
+        std::fs::File::open(path).map_err(|error| CliError::Open {
+            path: path.display().to_string(),
+            error,
+        })
+    };
+    let mut import = Import::begin(store).await?;
+    import
+        .customers(&customers.display().to_string(), open(customers)?)
+        .await?;
+    if let Some(path) = subscriptions {
+        import
+            .subscriptions(&path.display().to_string(), open(path)?)
+            .await?;
+    }
+    match import.finish(&Actor::Cli).await {
+        Err(ImportError::Refused { rows, total }) => {
+            for row in &rows {
+                eprintln!("{row}");
+            }
+            if total > rows.len() as u64 {
+                eprintln!("... and {} more", total - rows.len() as u64);
+            }
+            Err(ImportError::Refused { rows, total }.into())
+        }
+        other => Ok(other?),
     }
 }
 

@@ -7,6 +7,8 @@
 //! There is no session here, so no CSRF token either: the worst a forged
 //! subscribe can do is send the owner of the address a confirmation.
 
+use std::sync::Arc;
+
 use app::dto::Lang;
 use app::ports::StatusSource;
 use askama::Template;
@@ -19,8 +21,10 @@ use serde::Deserialize;
 
 use crate::kernel::forms::field;
 use crate::notify::subscribers::{subscribe, Links, SubscribeError};
-use crate::state::AppState;
+use crate::state::MailDomain;
+use crate::status::snapshot::SnapshotHolder;
 use crate::store::subscribers::{self, Subscriber};
+use crate::store::Store;
 
 pub struct Words {
     skip: &'static str,
@@ -139,8 +143,8 @@ struct Base {
     components: Vec<(String, String)>,
 }
 
-fn base(state: &AppState, lang: Lang) -> Base {
-    let page = state.snapshot.status_page(lang);
+fn base(snapshot: &SnapshotHolder, lang: Lang) -> Base {
+    let page = snapshot.status_page(lang);
     Base {
         lang,
         page_name: page
@@ -207,13 +211,13 @@ fn render(
 }
 
 pub async fn form(
-    State(state): State<AppState>,
+    State(snapshot): State<Arc<SnapshotHolder>>,
     headers: HeaderMap,
     Query(q): Query<TokenQuery>,
 ) -> Response {
     let b = base(
-        &state,
-        lang_of(q.lang.as_deref(), &headers, state.snapshot.default_lang()),
+        &snapshot,
+        lang_of(q.lang.as_deref(), &headers, snapshot.default_lang()),
     );
     let w = words(b.lang);
     render(
@@ -240,25 +244,27 @@ fn chosen_components(body: &[(String, String)]) -> Vec<String> {
 }
 
 pub async fn submit(
-    State(state): State<AppState>,
+    State(store): State<Store>,
+    State(snapshot): State<Arc<SnapshotHolder>>,
+    State(mail): State<MailDomain>,
     headers: HeaderMap,
     Form(body): Form<Vec<(String, String)>>,
 ) -> Response {
     let lang = lang_of(
         Some(field(&body, "lang")),
         &headers,
-        state.snapshot.default_lang(),
+        snapshot.default_lang(),
     );
-    let b = base(&state, lang);
+    let b = base(&snapshot, lang);
     let w = words(lang);
     let components = chosen_components(&body);
     let email = field(&body, "email").to_string();
     let links = Links {
-        public_url: state.snapshot.public_url(),
-        mail_domain: &state.mail.0,
+        public_url: snapshot.public_url(),
+        mail_domain: &mail.0,
         page_name: &b.page_name,
     };
-    match subscribe(&state.store, &email, lang, &components, &links).await {
+    match subscribe(&store, &email, lang, &components, &links).await {
         Ok(()) => render(
             &b,
             w.subscribe,
@@ -294,8 +300,8 @@ pub async fn submit(
     }
 }
 
-fn unknown(state: &AppState, lang: Lang) -> Response {
-    let b = base(state, lang);
+fn unknown(snapshot: &SnapshotHolder, lang: Lang) -> Response {
+    let b = base(snapshot, lang);
     let w = words(lang);
     render(
         &b,
@@ -314,10 +320,14 @@ fn unknown(state: &AppState, lang: Lang) -> Response {
 }
 
 /// The subscriber a link's token names, or the page to show instead.
-async fn subscriber_for(state: &AppState, token: &str) -> Result<Subscriber, Response> {
-    match subscribers::by_token(&state.store, token).await {
+async fn subscriber_for(
+    store: &Store,
+    snapshot: &SnapshotHolder,
+    token: &str,
+) -> Result<Subscriber, Response> {
+    match subscribers::by_token(store, token).await {
         Ok(Some(s)) => Ok(s),
-        Ok(None) => Err(unknown(state, state.snapshot.default_lang())),
+        Ok(None) => Err(unknown(snapshot, snapshot.default_lang())),
         Err(e) => {
             tracing::error!(error = %e, "looking up a subscription link");
             Err(StatusCode::SERVICE_UNAVAILABLE.into_response())
@@ -326,12 +336,18 @@ async fn subscriber_for(state: &AppState, token: &str) -> Result<Subscriber, Res
 }
 
 /// What a link in mail leads to: a page with one button that POSTs back.
-async fn button_page(state: &AppState, token: &str, path: &str, action: Action) -> Response {
-    let s = match subscriber_for(state, token).await {
+async fn button_page(
+    store: &Store,
+    snapshot: &SnapshotHolder,
+    token: &str,
+    path: &str,
+    action: Action,
+) -> Response {
+    let s = match subscriber_for(store, snapshot, token).await {
         Ok(s) => s,
         Err(response) => return response,
     };
-    let b = base(state, s.lang);
+    let b = base(snapshot, s.lang);
     let label = action.label(words(s.lang));
     let form = format!("{path}?token={token}");
     render(
@@ -351,23 +367,28 @@ async fn button_page(state: &AppState, token: &str, path: &str, action: Action) 
 }
 
 /// The button's POST: sets the subscription's state and says so.
-async fn change_state(state: &AppState, token: &str, action: Action) -> Response {
-    let s = match subscriber_for(state, token).await {
+async fn change_state(
+    store: &Store,
+    snapshot: &SnapshotHolder,
+    token: &str,
+    action: Action,
+) -> Response {
+    let s = match subscriber_for(store, snapshot, token).await {
         Ok(s) => s,
         Err(response) => return response,
     };
-    if let Err(e) = subscribers::set_state(&state.store, token, action.state()).await {
+    if let Err(e) = subscribers::set_state(store, token, action.state()).await {
         tracing::error!(error = %e, "changing a subscription");
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
-    let b = base(state, s.lang);
+    let b = base(snapshot, s.lang);
     let w = words(s.lang);
     let (notice, manage) = match action {
         Action::Confirm => (
             w.confirmed,
             Some(format!(
                 "{}/subscriptions?token={token}",
-                state.snapshot.public_url()
+                snapshot.public_url()
             )),
         ),
         Action::Unsubscribe => (w.unsubscribed, None),
@@ -411,32 +432,63 @@ impl Action {
     }
 }
 
-pub async fn confirm_page(State(state): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
-    button_page(&state, &q.token, "/subscribe/confirm", Action::Confirm).await
+pub async fn confirm_page(
+    State(store): State<Store>,
+    State(snapshot): State<Arc<SnapshotHolder>>,
+    Query(q): Query<TokenQuery>,
+) -> Response {
+    button_page(
+        &store,
+        &snapshot,
+        &q.token,
+        "/subscribe/confirm",
+        Action::Confirm,
+    )
+    .await
 }
 
-pub async fn confirm(State(state): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
-    change_state(&state, &q.token, Action::Confirm).await
+pub async fn confirm(
+    State(store): State<Store>,
+    State(snapshot): State<Arc<SnapshotHolder>>,
+    Query(q): Query<TokenQuery>,
+) -> Response {
+    change_state(&store, &snapshot, &q.token, Action::Confirm).await
 }
 
 pub async fn unsubscribe_page(
-    State(state): State<AppState>,
+    State(store): State<Store>,
+    State(snapshot): State<Arc<SnapshotHolder>>,
     Query(q): Query<TokenQuery>,
 ) -> Response {
-    button_page(&state, &q.token, "/unsubscribe", Action::Unsubscribe).await
+    button_page(
+        &store,
+        &snapshot,
+        &q.token,
+        "/unsubscribe",
+        Action::Unsubscribe,
+    )
+    .await
 }
 
 /// The button on the page and RFC 8058's one-click POST from mail clients.
-pub async fn unsubscribe(State(state): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
-    change_state(&state, &q.token, Action::Unsubscribe).await
+pub async fn unsubscribe(
+    State(store): State<Store>,
+    State(snapshot): State<Arc<SnapshotHolder>>,
+    Query(q): Query<TokenQuery>,
+) -> Response {
+    change_state(&store, &snapshot, &q.token, Action::Unsubscribe).await
 }
 
-pub async fn manage_page(State(state): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
-    let s = match subscriber_for(&state, &q.token).await {
+pub async fn manage_page(
+    State(store): State<Store>,
+    State(snapshot): State<Arc<SnapshotHolder>>,
+    Query(q): Query<TokenQuery>,
+) -> Response {
+    let s = match subscriber_for(&store, &snapshot, &q.token).await {
         Ok(s) => s,
         Err(response) => return response,
     };
-    let b = base(&state, s.lang);
+    let b = base(&snapshot, s.lang);
     let w = words(s.lang);
     let action = format!("/subscriptions?token={}", q.token);
     let unsubscribe = format!("/unsubscribe?token={}", q.token);
@@ -457,7 +509,8 @@ pub async fn manage_page(State(state): State<AppState>, Query(q): Query<TokenQue
 }
 
 pub async fn manage(
-    State(state): State<AppState>,
+    State(store): State<Store>,
+    State(snapshot): State<Arc<SnapshotHolder>>,
     headers: HeaderMap,
     Query(q): Query<TokenQuery>,
     Form(body): Form<Vec<(String, String)>>,
@@ -465,12 +518,12 @@ pub async fn manage(
     let lang = lang_of(
         Some(field(&body, "lang")),
         &headers,
-        state.snapshot.default_lang(),
+        snapshot.default_lang(),
     );
     let components = chosen_components(&body);
-    match subscribers::update_choices(&state.store, &q.token, lang, &components).await {
+    match subscribers::update_choices(&store, &q.token, lang, &components).await {
         Ok(true) => {
-            let b = base(&state, lang);
+            let b = base(&snapshot, lang);
             let w = words(lang);
             let action = format!("/subscriptions?token={}", q.token);
             let unsubscribe = format!("/unsubscribe?token={}", q.token);
@@ -489,7 +542,7 @@ pub async fn manage(
                 StatusCode::OK,
             )
         }
-        Ok(false) => unknown(&state, lang),
+        Ok(false) => unknown(&snapshot, lang),
         Err(e) => {
             tracing::error!(error = %e, "saving subscription choices");
             StatusCode::SERVICE_UNAVAILABLE.into_response()

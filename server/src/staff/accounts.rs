@@ -17,7 +17,6 @@ use crate::staff::page::{form_page, see_other, utc, Frame};
 use crate::staff::password::hash_password;
 use crate::staff::roles::Roles;
 use crate::staff::session::StaffSession;
-use crate::state::AppState;
 use crate::store::audit;
 use crate::store::staff::{insert_staff, NewStaffAccount, StaffAccountRecord};
 use crate::store::{Store, StoreError};
@@ -132,14 +131,13 @@ struct AccountsPage {
 }
 
 async fn accounts_page(
-    state: &AppState,
+    store: &Store,
     session: &StaffSession,
     created: Option<(String, String)>,
     error: Option<String>,
 ) -> Result<Response, StaffError> {
     let failed = error.is_some();
-    let accounts = state
-        .store
+    let accounts = store
         .staff_accounts()
         .await?
         .into_iter()
@@ -158,10 +156,10 @@ async fn accounts_page(
 }
 
 pub async fn list(
-    State(state): State<AppState>,
+    State(store): State<Store>,
     Extension(session): Extension<StaffSession>,
 ) -> Result<Response, StaffError> {
-    accounts_page(&state, &session, None, None).await
+    accounts_page(&store, &session, None, None).await
 }
 
 /// Repeated `role` fields arrive as one string each.
@@ -175,62 +173,54 @@ fn roles_of(body: &[(String, String)]) -> Result<Roles, AccountError> {
 }
 
 pub async fn add(
-    State(state): State<AppState>,
+    State(store): State<Store>,
     Extension(session): Extension<StaffSession>,
     Form(body): Form<Vec<(String, String)>>,
 ) -> Result<Response, StaffError> {
     let result = match roles_of(&body) {
-        Ok(roles) => {
-            create_account(
-                &state.store,
-                &session.actor(),
-                field(&body, "email"),
-                &roles,
-            )
-            .await
-        }
+        Ok(roles) => create_account(&store, &session.actor(), field(&body, "email"), &roles).await,
         Err(e) => Err(e),
     };
     match result {
         Ok((_, password)) => {
             let email = parse_email(field(&body, "email")).unwrap_or_default();
-            accounts_page(&state, &session, Some((email, password)), None).await
+            accounts_page(&store, &session, Some((email, password)), None).await
         }
         Err(AccountError::Store(e)) => Err(e.into()),
-        Err(e) => accounts_page(&state, &session, None, Some(e.to_string())).await,
+        Err(e) => accounts_page(&store, &session, None, Some(e.to_string())).await,
     }
 }
 
 /// `action=roles` (with `role` fields), `action=disable`, `action=enable`.
 pub async fn edit(
-    State(state): State<AppState>,
+    State(store): State<Store>,
     Extension(session): Extension<StaffSession>,
     Path(id): Path<String>,
     Form(body): Form<Vec<(String, String)>>,
 ) -> Result<Response, StaffError> {
     let action = field(&body, "action").to_string();
-    let Some(account) = state.store.staff_account(&id).await? else {
+    let Some(account) = store.staff_account(&id).await? else {
         return Err(StaffError::NotFound(format!("staff account {id}")));
     };
-    let mut tx = state.store.begin_write().await.map_err(StoreError::from)?;
+    let mut tx = store.begin_write().await.map_err(StoreError::from)?;
     match action.as_str() {
         "roles" => {
             let roles = match roles_of(&body) {
                 Ok(roles) if !roles.is_empty() => roles,
                 Ok(_) => {
                     return accounts_page(
-                        &state,
+                        &store,
                         &session,
                         None,
                         Some("role: keep at least one role, or disable the account".into()),
                     )
                     .await
                 }
-                Err(e) => return accounts_page(&state, &session, None, Some(e.to_string())).await,
+                Err(e) => return accounts_page(&store, &session, None, Some(e.to_string())).await,
             };
             if account.id == session.account.id && !roles.has(crate::staff::roles::Role::Admin) {
                 return accounts_page(
-                    &state,
+                    &store,
                     &session,
                     None,
                     Some("role: you cannot take admin away from yourself".into()),
@@ -252,7 +242,7 @@ pub async fn edit(
             let disable = action == "disable";
             if disable && account.id == session.account.id {
                 return accounts_page(
-                    &state,
+                    &store,
                     &session,
                     None,
                     Some("You cannot disable your own account.".into()),

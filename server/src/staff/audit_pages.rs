@@ -10,8 +10,8 @@ use crate::kernel::audit::{to_csv, AuditEntry, AuditFilter};
 use crate::staff::error::StaffError;
 use crate::staff::page::{form_page, utc, Frame};
 use crate::staff::session::StaffSession;
-use crate::state::AppState;
 use crate::store::audit::AuditQueryError;
+use crate::store::Store;
 
 /// Rows on screen; the CSV has everything that matches.
 const SHOWN: i64 = 500;
@@ -43,11 +43,11 @@ fn query_string(filter: &AuditFilter) -> String {
 }
 
 async fn entries(
-    state: &AppState,
+    store: &Store,
     filter: &AuditFilter,
     limit: i64,
 ) -> Result<Result<Vec<AuditEntry>, String>, StaffError> {
-    match state.store.audit_entries(filter, limit).await {
+    match store.audit_entries(filter, limit).await {
         Ok(entries) => Ok(Ok(entries)),
         Err(AuditQueryError::Filter(e)) => Ok(Err(e.to_string())),
         Err(AuditQueryError::Store(e)) => Err(e.into()),
@@ -55,11 +55,11 @@ async fn entries(
 }
 
 pub async fn list(
-    State(state): State<AppState>,
+    State(store): State<Store>,
     Extension(session): Extension<StaffSession>,
     Query(filter): Query<AuditFilter>,
 ) -> Result<Response, StaffError> {
-    let (rows, error) = match entries(&state, &filter, SHOWN).await? {
+    let (rows, error) = match entries(&store, &filter, SHOWN).await? {
         Ok(entries) => (
             entries
                 .into_iter()
@@ -76,7 +76,7 @@ pub async fn list(
     Ok(form_page(
         &AuditPage {
             frame: Frame::new(&session, "/staff/audit"),
-            actions: state.store.audit_actions().await?,
+            actions: store.audit_actions().await?,
             csv_query: query_string(&filter),
             filter,
             rows,
@@ -87,10 +87,10 @@ pub async fn list(
 }
 
 pub async fn csv(
-    State(state): State<AppState>,
+    State(store): State<Store>,
     Query(filter): Query<AuditFilter>,
 ) -> Result<Response, StaffError> {
-    let entries = match entries(&state, &filter, EXPORTED).await? {
+    let entries = match entries(&store, &filter, EXPORTED).await? {
         Ok(entries) => entries,
         Err(e) => return Err(StaffError::BadInput(e)),
     };

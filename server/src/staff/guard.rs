@@ -14,6 +14,7 @@ use crate::staff::page::see_other;
 use crate::staff::roles::Access;
 use crate::staff::route::Menu;
 use crate::staff::session::{self, SessionState, StaffSession};
+use crate::staff::upload::UploadCsrf;
 use crate::store::Store;
 
 /// Form bodies are small; a bigger one is refused before it is parsed.
@@ -26,6 +27,9 @@ pub struct GuardState {
     pub store: Store,
     pub access: Access,
     pub menu: Menu,
+    /// The route takes file uploads: the body is left for [`crate::staff::upload::Upload`] to
+    /// stream, and it checks the CSRF token.
+    pub uploads: bool,
 }
 
 /// Runs before every staff handler: finds the session, checks the role,
@@ -58,7 +62,12 @@ pub async fn guard(State(guard): State<GuardState>, request: Request, next: Next
                 .into_response()
         };
     }
-    let request = if request.method() == Method::POST {
+    let request = if request.method() == Method::POST && guard.uploads {
+        match upload_csrf(request, &session) {
+            Ok(request) => request,
+            Err(e) => return refused(e.into_response(), "csrf"),
+        }
+    } else if request.method() == Method::POST {
         match check_csrf(request, &session).await {
             Ok(request) => request,
             Err(response) => return refused(response, "csrf"),
@@ -111,22 +120,8 @@ fn sign_in_first(request: &Request, expired: bool) -> Response {
 /// cross-site `Origin` is refused outright. The body is read here and put
 /// back for the handler.
 async fn check_csrf(request: Request, session: &StaffSession) -> Result<Request, Response> {
-    if let Some(origin) = request.headers().get(ORIGIN).and_then(|v| v.to_str().ok()) {
-        let host = request.headers().get(HOST).and_then(|v| v.to_str().ok());
-        let same = host.is_some_and(|host| {
-            origin
-                .split_once("://")
-                .is_some_and(|(_, rest)| rest.trim_end_matches('/') == host)
-        });
-        if !same {
-            return Err(StaffError::Csrf.into_response());
-        }
-    }
-    let header_token = request
-        .headers()
-        .get("x-csrf-token")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+    same_origin(&request).map_err(IntoResponse::into_response)?;
+    let header_token = header_token(&request);
     let (parts, body) = request.into_parts();
     let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
         .await
@@ -141,4 +136,44 @@ async fn check_csrf(request: Request, session: &StaffSession) -> Result<Request,
         return Err(StaffError::Csrf.into_response());
     }
     Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
+/// On an upload route: the header token, when there is one, is checked
+/// here; otherwise [`crate::staff::upload::Upload`] checks the body's first field.
+fn upload_csrf(mut request: Request, session: &StaffSession) -> Result<Request, StaffError> {
+    same_origin(&request)?;
+    let checked_by_header = match header_token(&request) {
+        Some(t) if same_secret(&t, &session.csrf_token) => true,
+        Some(_) => return Err(StaffError::Csrf),
+        None => false,
+    };
+    request.extensions_mut().insert(UploadCsrf {
+        expected: session.csrf_token.clone(),
+        checked_by_header,
+    });
+    Ok(request)
+}
+
+fn header_token(request: &Request) -> Option<String> {
+    request
+        .headers()
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// A cross-site `Origin` is refused outright.
+fn same_origin(request: &Request) -> Result<(), StaffError> {
+    if let Some(origin) = request.headers().get(ORIGIN).and_then(|v| v.to_str().ok()) {
+        let host = request.headers().get(HOST).and_then(|v| v.to_str().ok());
+        let same = host.is_some_and(|host| {
+            origin
+                .split_once("://")
+                .is_some_and(|(_, rest)| rest.trim_end_matches('/') == host)
+        });
+        if !same {
+            return Err(StaffError::Csrf);
+        }
+    }
+    Ok(())
 }

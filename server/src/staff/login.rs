@@ -12,7 +12,7 @@ use crate::staff::page::Words as _;
 use crate::staff::page::{form_page, page, see_other, Frame};
 use crate::staff::password::{hash_password, verify_password};
 use crate::staff::session::{self, StaffSession, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
-use crate::state::AppState;
+use crate::state::CookiePolicy;
 use crate::store::audit;
 use crate::store::Store;
 
@@ -58,7 +58,7 @@ fn safe_next(next: &str) -> &str {
 }
 
 fn login_page(
-    state: &AppState,
+    cookies: CookiePolicy,
     email: &str,
     next: &str,
     error: Option<&str>,
@@ -76,12 +76,12 @@ fn login_page(
     *response.status_mut() = status;
     session::append_cookie(
         response.headers_mut(),
-        session::set_cookie(LOGIN_CSRF_COOKIE, Some(&csrf), state.cookies.secure),
+        session::set_cookie(LOGIN_CSRF_COOKIE, Some(&csrf), cookies.secure),
     );
     response
 }
 
-pub async fn form(State(state): State<AppState>, Query(q): Query<LoginQuery>) -> Response {
+pub async fn form(State(cookies): State<CookiePolicy>, Query(q): Query<LoginQuery>) -> Response {
     let notice = if q.expired.is_some() {
         Some("Your session has expired; please sign in again.")
     } else if q.signed_out.is_some() {
@@ -90,7 +90,7 @@ pub async fn form(State(state): State<AppState>, Query(q): Query<LoginQuery>) ->
         None
     };
     login_page(
-        &state,
+        cookies,
         "",
         &q.next,
         None,
@@ -112,7 +112,8 @@ pub struct LoginForm {
 }
 
 pub async fn submit(
-    State(state): State<AppState>,
+    State(store): State<Store>,
+    State(cookies): State<CookiePolicy>,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
@@ -122,21 +123,21 @@ pub async fn submit(
     {
         return StaffError::Csrf.into_response();
     }
-    match sign_in(&state, &form).await {
+    match sign_in(&store, &form).await {
         Ok(Ok(token)) => {
             let mut response = see_other(safe_next(&form.next));
             session::append_cookie(
                 response.headers_mut(),
-                session::set_cookie(SESSION_COOKIE, Some(&token), state.cookies.secure),
+                session::set_cookie(SESSION_COOKIE, Some(&token), cookies.secure),
             );
             session::append_cookie(
                 response.headers_mut(),
-                session::set_cookie(LOGIN_CSRF_COOKIE, None, state.cookies.secure),
+                session::set_cookie(LOGIN_CSRF_COOKIE, None, cookies.secure),
             );
             response
         }
         Ok(Err(message)) => login_page(
-            &state,
+            cookies,
             &form.email,
             &form.next,
             Some(message),
@@ -149,21 +150,20 @@ pub async fn submit(
 
 /// Ok(Ok(token)) signed in; Ok(Err(message)) refused.
 async fn sign_in(
-    state: &AppState,
+    store: &Store,
     form: &LoginForm,
 ) -> Result<Result<String, &'static str>, StaffError> {
     let email = form.email.trim().to_lowercase();
     let key = format!("email:{email}");
     let now = chrono::Utc::now().timestamp_millis();
-    if state
-        .store
+    if store
         .count_login_failures(&key, now - FAILURE_WINDOW_MS)
         .await?
         >= MAX_FAILURES
     {
         return Ok(Err(LOCKED));
     }
-    let found = state.store.staff_for_sign_in(&email).await?;
+    let found = store.staff_for_sign_in(&email).await?;
     let password = form.password.clone();
     // An unknown address costs the same hashing work as a known one.
     let (account, hash) = match found {
@@ -175,13 +175,13 @@ async fn sign_in(
         .map_err(|e| StaffError::Internal(e.to_string()))?;
     match account {
         Some(account) if verified && !account.disabled => {
-            state.store.clear_login_failures(&key).await?;
-            let token = session::start(&state.store, &account.id, now).await?;
+            store.clear_login_failures(&key).await?;
+            let token = session::start(store, &account.id, now).await?;
             tracing::info!(account = %account.email, "staff signed in");
             Ok(Ok(token))
         }
         _ => {
-            state.store.record_login_failure(&key, now).await?;
+            store.record_login_failure(&key, now).await?;
             tracing::info!("failed staff sign-in");
             Ok(Err(WRONG))
         }
@@ -193,16 +193,17 @@ const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Q3m9Zb0cZr3o9mO8qfXb0l3Yd5oW8b1c2o8kq9e0n7w";
 
 pub async fn logout(
-    State(state): State<AppState>,
+    State(store): State<Store>,
+    State(cookies): State<CookiePolicy>,
     Extension(session): Extension<StaffSession>,
 ) -> Response {
-    if let Err(e) = state.store.delete_session(session.token_hash()).await {
+    if let Err(e) = store.delete_session(session.token_hash()).await {
         return StaffError::from(e).into_response();
     }
     let mut response = see_other("/staff/login?signed_out=1");
     session::append_cookie(
         response.headers_mut(),
-        session::set_cookie(SESSION_COOKIE, None, state.cookies.secure),
+        session::set_cookie(SESSION_COOKIE, None, cookies.secure),
     );
     response
 }
@@ -268,7 +269,7 @@ pub struct PasswordForm {
 }
 
 pub async fn password_submit(
-    State(state): State<AppState>,
+    State(store): State<Store>,
     Extension(session): Extension<StaffSession>,
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, StaffError> {
@@ -296,8 +297,7 @@ pub async fn password_submit(
             "New password: choose one that differs from the current one.",
         ));
     }
-    let stored = state
-        .store
+    let stored = store
         .staff_for_sign_in(&session.account.email)
         .await?
         .map(|(_, hash)| hash)
@@ -315,8 +315,7 @@ pub async fn password_submit(
     };
     let hashed = hashed.map_err(|e| StaffError::Internal(e.to_string()))?;
     let now = chrono::Utc::now().timestamp_millis();
-    let mut tx = state
-        .store
+    let mut tx = store
         .begin_write()
         .await
         .map_err(crate::store::StoreError::from)?;

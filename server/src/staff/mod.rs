@@ -19,6 +19,7 @@ pub mod password;
 pub mod roles;
 pub mod route;
 pub mod session;
+pub mod upload;
 
 use axum::http::Method;
 use axum::routing::{get, post};
@@ -39,6 +40,7 @@ pub fn routes() -> Vec<StaffRoute> {
     all.extend(crate::status::console::routes());
     all.extend(admin_routes());
     all.extend(crate::notify::console::routes());
+    all.extend(crate::customers::console::routes());
     all
 }
 
@@ -74,11 +76,19 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let menu = Menu::from_routes(&routes);
     let mut router = Router::new();
     for r in routes {
-        let guarded = r.handler.route_layer(axum::middleware::from_fn_with_state(
+        let handler = if r.uploads {
+            r.handler.layer(axum::extract::DefaultBodyLimit::max(
+                upload::MAX_UPLOAD_BYTES,
+            ))
+        } else {
+            r.handler
+        };
+        let guarded = handler.route_layer(axum::middleware::from_fn_with_state(
             GuardState {
                 store: state.store.clone(),
                 access: r.access,
                 menu: menu.clone(),
+                uploads: r.uploads,
             },
             guard,
         ));

@@ -134,6 +134,10 @@ pub const ADMIN: Access = Access::AnyOf(&[Role::Admin]);
 /// Component statuses are part of running an incident; the components
 /// themselves (names, order, groups) are an admin's.
 pub const COMPONENTS_VIEW: Access = Access::AnyOf(&[Role::Communications, Role::Admin]);
+/// Support looks customers up for claims; finance keeps the table, which
+/// decides who is paid.
+pub const CUSTOMERS_VIEW: Access = Access::AnyOf(&[Role::Support, Role::Finance, Role::Admin]);
+pub const CUSTOMERS_IMPORT: Access = Access::AnyOf(&[Role::Finance, Role::Admin]);
 
 #[cfg(test)]
 mod tests {

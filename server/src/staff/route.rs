@@ -20,6 +20,8 @@ pub struct StaffRoute {
     pub access: Access,
     pub handler: MethodRouter<AppState>,
     pub menu: Option<&'static str>,
+    /// Takes file uploads (multipart, streamed; see `staff::upload`).
+    pub uploads: bool,
 }
 
 pub fn route(
@@ -34,10 +36,18 @@ pub fn route(
         access,
         handler,
         menu: None,
+        uploads: false,
     }
 }
 
 impl StaffRoute {
+    /// This POST takes file uploads: its body is streamed to the handler
+    /// (no size limit of forms) and the CSRF token is its first field.
+    pub fn uploads(mut self) -> StaffRoute {
+        self.uploads = true;
+        self
+    }
+
     /// Puts the page this GET opens in the console menu.
     pub fn in_menu(mut self, label: &'static str) -> StaffRoute {
         self.menu = Some(label);

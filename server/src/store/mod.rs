@@ -4,6 +4,7 @@
 //! row locking, LISTEN/NOTIFY) branches on [`Backend`].
 
 pub mod audit;
+pub mod customers;
 pub mod fan_out;
 pub mod mailbox;
 pub mod outbox;
@@ -217,6 +218,16 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// A comma-separated list column (component ids, say) as its items; the
+/// empty string is the empty list.
+pub fn split_list(stored: &str) -> Vec<String> {
+    stored
+        .split(',')
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// Milliseconds since the Unix epoch: how every time is stored.

@@ -4,7 +4,7 @@
 use app::dto::Lang;
 use sqlx::{AnyConnection, Row};
 
-use crate::store::{Store, StoreError};
+use crate::store::{split_list, Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Subscriber {
@@ -26,11 +26,7 @@ fn subscriber(row: &sqlx::any::AnyRow) -> Result<Subscriber, StoreError> {
         lang: lang
             .parse()
             .map_err(|e: app::dto::UnknownValue| StoreError::Corrupt(e.to_string()))?,
-        components: components
-            .split(',')
-            .filter(|c| !c.is_empty())
-            .map(str::to_string)
-            .collect(),
+        components: split_list(&components),
         state: row.try_get("state")?,
         token: row.try_get("token")?,
     })

@@ -3,7 +3,7 @@
 
 use sqlx::{AnyConnection, Row};
 
-use crate::store::{Store, StoreError};
+use crate::store::{split_list, Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Webhook {
@@ -19,11 +19,7 @@ fn webhook(row: &sqlx::any::AnyRow) -> Result<Webhook, StoreError> {
     Ok(Webhook {
         id: row.try_get("id")?,
         url: row.try_get("url")?,
-        components: components
-            .split(',')
-            .filter(|c| !c.is_empty())
-            .map(str::to_string)
-            .collect(),
+        components: split_list(&components),
         disabled: row.try_get::<i64, _>("disabled")? != 0,
         created_at: row.try_get("created_at")?,
     })

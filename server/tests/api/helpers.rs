@@ -244,6 +244,29 @@ async fn start_with(
     })
 }
 
+/// The `plaster` binary on the test's database.
+pub fn plaster(app: &TestApp, args: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_plaster"));
+    // A folder of its own, so no plaster.toml is picked up.
+    cmd.current_dir(std::env::temp_dir())
+        .env_remove("PLASTER_CONFIG")
+        .env("DATABASE_URL", &app.database_url)
+        .args(args);
+    cmd
+}
+
+/// Runs a command like [`plaster`] makes, off the async threads.
+pub async fn run(mut cmd: std::process::Command) -> std::process::Output {
+    // A bounded wait: a stuck child process fails the test instead of hanging the suite.
+    tokio::time::timeout(
+        std::time::Duration::from_secs(120),
+        tokio::task::spawn_blocking(move || cmd.output().expect("run plaster")),
+    )
+    .await
+    .expect("plaster CLI finished within 120 s")
+    .expect("join")
+}
+
 /// Runs each listed test once per backend: `sqlite::name` and `postgres::name`.
 /// Each test is an `async fn name(app: TestApp)` in the invoking module.
 #[macro_export]

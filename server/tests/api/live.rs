@@ -14,7 +14,7 @@ use plaster_server::status::commands::{
 use serde_json::Value;
 use tokio::time::Instant;
 
-use crate::helpers::{spawn_app, spawn_second_node, TestApp, TestBackend};
+use crate::helpers::{plaster, run, spawn_app, spawn_second_node, TestApp, TestBackend};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -349,27 +349,6 @@ fn change_id(stdout: &str) -> i64 {
         .lines()
         .find_map(|l| l.trim().strip_prefix("change ")?.parse().ok())
         .unwrap_or_else(|| panic!("no change id in {stdout}"))
-}
-
-fn plaster(app: &TestApp, args: &[&str]) -> std::process::Command {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_plaster"));
-    // A folder of its own, so no plaster.toml is picked up.
-    cmd.current_dir(std::env::temp_dir())
-        .env_remove("PLASTER_CONFIG")
-        .env("DATABASE_URL", &app.database_url)
-        .args(args);
-    cmd
-}
-
-async fn run(mut cmd: std::process::Command) -> std::process::Output {
-    // A bounded wait: a stuck child process fails the test instead of hanging the suite.
-    tokio::time::timeout(
-        Duration::from_secs(120),
-        tokio::task::spawn_blocking(move || cmd.output().expect("run plaster")),
-    )
-    .await
-    .expect("plaster CLI finished within 120 s")
-    .expect("join")
 }
 
 async fn a_cli_write_reaches_sse_clients(app: TestApp) {

@@ -12,7 +12,6 @@ use crate::notify::webhooks::{self, WebhookError};
 use crate::staff::error::StaffError;
 use crate::staff::page::{form_page, see_other, utc, Frame};
 use crate::staff::session::StaffSession;
-use crate::state::AppState;
 use crate::store::audit;
 use crate::store::webhooks::Webhook;
 use crate::store::Store;
@@ -34,14 +33,14 @@ struct WebhooksPage {
 }
 
 async fn render(
-    state: &AppState,
+    store: &Store,
     session: &StaffSession,
     created: Option<(String, String)>,
     error: Option<String>,
     url: String,
 ) -> Result<Response, StaffError> {
     let failed = error.is_some();
-    let rows = crate::store::webhooks::list(&state.store)
+    let rows = crate::store::webhooks::list(store)
         .await?
         .into_iter()
         .map(|hook| Row {
@@ -62,14 +61,14 @@ async fn render(
 }
 
 pub async fn list(
-    State(state): State<AppState>,
+    State(store): State<Store>,
     Extension(session): Extension<StaffSession>,
 ) -> Result<Response, StaffError> {
-    render(&state, &session, None, None, String::new()).await
+    render(&store, &session, None, None, String::new()).await
 }
 
 pub async fn add(
-    State(state): State<AppState>,
+    State(store): State<Store>,
     Extension(session): Extension<StaffSession>,
     Form(body): Form<Fields>,
 ) -> Result<Response, StaffError> {
@@ -79,7 +78,7 @@ pub async fn add(
         .filter(|(k, v)| k == "component" && !v.is_empty())
         .map(|(_, v)| v.clone())
         .collect();
-    let mut tx = state.store.begin_write().await.map_err(StoreError::from)?;
+    let mut tx = store.begin_write().await.map_err(StoreError::from)?;
     match webhooks::add(&mut tx, &url, &components).await {
         Ok((id, secret)) => {
             audit::append(
@@ -92,10 +91,10 @@ pub async fn add(
             )
             .await?;
             tx.commit().await.map_err(StoreError::from)?;
-            render(&state, &session, Some((url, secret)), None, String::new()).await
+            render(&store, &session, Some((url, secret)), None, String::new()).await
         }
         Err(WebhookError::Store(e)) => Err(e.into()),
-        Err(e) => render(&state, &session, None, Some(e.to_string()), url).await,
+        Err(e) => render(&store, &session, None, Some(e.to_string()), url).await,
     }
 }
 

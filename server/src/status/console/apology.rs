@@ -1,6 +1,8 @@
 //! Writing and publishing an incident's apology, with a preview of the web
 //! version and of the e-mail (HTML and plain text) in every language.
 
+use std::sync::Arc;
+
 use app::dto::Lang;
 use app::ports::StatusSource;
 use askama::Template;
@@ -15,10 +17,12 @@ use crate::notify::email::{self, RenderedEmail};
 use crate::staff::error::StaffError;
 use crate::staff::page::{form_page, page, see_other, Frame};
 use crate::staff::session::StaffSession;
-use crate::state::AppState;
 use crate::status::commands;
+use crate::status::live::LiveHandle;
+use crate::status::snapshot::SnapshotHolder;
 use crate::status::view::localize;
 use crate::store::status::{IncidentRecord, Texts};
+use crate::store::Store;
 
 pub struct LangDraft {
     pub lang: &'static str,
@@ -46,9 +50,8 @@ struct ApologyPage {
     error: Option<String>,
 }
 
-async fn incident(state: &AppState, id: &str) -> Result<IncidentRecord, StaffError> {
-    state
-        .store
+async fn incident(store: &Store, id: &str) -> Result<IncidentRecord, StaffError> {
+    store
         .load_status_data(chrono::Utc::now().timestamp_millis())
         .await?
         .incidents
@@ -71,7 +74,7 @@ fn drafts(texts: &Texts) -> Vec<LangDraft> {
 /// The web and e-mail versions each reader would get (a missing language
 /// falls back the same way the page does).
 fn previews(
-    state: &AppState,
+    snapshot: &SnapshotHolder,
     incident: &IncidentRecord,
     texts: &Texts,
 ) -> Result<Vec<LangPreview>, StaffError> {
@@ -82,14 +85,13 @@ fn previews(
             let title = localize(&incident.titles, lang)
                 .map(|t| t.text)
                 .unwrap_or_default();
-            let page_name = state
-                .snapshot
+            let page_name = snapshot
                 .status_page(lang)
                 .map(|p| p.page_name.clone())
                 .unwrap_or_else(|| "Status".into());
             let url = format!(
                 "{}/{}/incidents/{}",
-                state.snapshot.public_url(),
+                snapshot.public_url(),
                 lang.code(),
                 incident.id
             );
@@ -115,11 +117,11 @@ fn previews(
 }
 
 pub async fn form(
-    State(state): State<AppState>,
+    State(store): State<Store>,
     Extension(session): Extension<StaffSession>,
     Path(id): Path<String>,
 ) -> Result<Response, StaffError> {
-    let incident = incident(&state, &id).await?;
+    let incident = incident(&store, &id).await?;
     Ok(page(&ApologyPage {
         frame: Frame::new(&session, "/staff/incidents"),
         title: localize(&incident.titles, Lang::En)
@@ -136,12 +138,14 @@ pub async fn form(
 /// `intent=preview` shows both versions; `intent=publish` puts it on the
 /// incident page (and, once notifications exist, queues the e-mails).
 pub async fn submit(
-    State(state): State<AppState>,
+    State(store): State<Store>,
+    State(snapshot): State<Arc<SnapshotHolder>>,
+    State(live): State<LiveHandle>,
     Extension(session): Extension<StaffSession>,
     Path(id): Path<String>,
     Form(body): Form<Fields>,
 ) -> Result<Response, StaffError> {
-    let incident = incident(&state, &id).await?;
+    let incident = incident(&store, &id).await?;
     let texts = texts_field(&body, "body");
     let render = |previews: Vec<LangPreview>, error: Option<String>| {
         let failed = error.is_some();
@@ -169,7 +173,7 @@ pub async fn submit(
     match field(&body, "intent") {
         "publish" => {
             match commands::publish_apology(
-                &state.store,
+                &store,
                 &session.actor(),
                 &IncidentId::from(id.as_str()),
                 &texts,
@@ -177,7 +181,7 @@ pub async fn submit(
             .await
             {
                 Ok(_) => {
-                    state.live.changed();
+                    live.changed();
                     Ok(see_other(&format!(
                         "/staff/incidents/{id}?apology=published"
                     )))
@@ -186,6 +190,6 @@ pub async fn submit(
                 Err(e) => Err(e.into()),
             }
         }
-        _ => Ok(render(previews(&state, &incident, &texts)?, None)),
+        _ => Ok(render(previews(&snapshot, &incident, &texts)?, None)),
     }
 }

@@ -14,9 +14,10 @@ use crate::staff::page::Words as _;
 use crate::staff::page::{form_page, see_other, Frame};
 use crate::staff::roles::{ADMIN, COMMUNICATIONS};
 use crate::staff::session::StaffSession;
-use crate::state::AppState;
 use crate::status::commands::{self, AddComponent, EditComponent};
+use crate::status::live::LiveHandle;
 use crate::status::view::localize;
+use crate::store::Store;
 
 pub struct ComponentRow {
     pub id: String,
@@ -43,13 +44,12 @@ struct ComponentsPage {
 }
 
 async fn components_page(
-    state: &AppState,
+    store: &Store,
     session: &StaffSession,
     confirm: Option<(String, ComponentStatus)>,
     error: Option<String>,
 ) -> Result<Response, StaffError> {
-    let data = state
-        .store
+    let data = store
         .load_status_data(chrono::Utc::now().timestamp_millis())
         .await?;
     let components: Vec<ComponentRow> = data
@@ -99,48 +99,51 @@ async fn components_page(
 /// After a write: back to the list (and wake the live page), or the list
 /// again with the refusal named.
 async fn written(
-    state: &AppState,
+    store: &Store,
+    live: &LiveHandle,
     session: &StaffSession,
     result: Result<commands::Written, commands::WriteError>,
 ) -> Result<Response, StaffError> {
     match result {
         Ok(_) => {
-            state.live.changed();
+            live.changed();
             Ok(see_other("/staff/components"))
         }
         Err(e) if e.is_bad_input() => {
-            components_page(state, session, None, Some(e.to_string())).await
+            components_page(store, session, None, Some(e.to_string())).await
         }
         Err(e) => Err(e.into()),
     }
 }
 
 pub async fn list(
-    State(state): State<AppState>,
+    State(store): State<Store>,
     Extension(session): Extension<StaffSession>,
 ) -> Result<Response, StaffError> {
-    components_page(&state, &session, None, None).await
+    components_page(&store, &session, None, None).await
 }
 
 /// `status=...`; without `confirm=yes` it only asks.
 pub async fn set_status(
-    State(state): State<AppState>,
+    State(store): State<Store>,
+    State(live): State<LiveHandle>,
     Extension(session): Extension<StaffSession>,
     Path(id): Path<String>,
     Form(body): Form<Fields>,
 ) -> Result<Response, StaffError> {
     let status = match commands::parse_value::<ComponentStatus>("status", field(&body, "status")) {
         Ok(s) => s,
-        Err(e) => return components_page(&state, &session, None, Some(e.to_string())).await,
+        Err(e) => return components_page(&store, &session, None, Some(e.to_string())).await,
     };
     if field(&body, "confirm") != "yes" {
-        return components_page(&state, &session, Some((id, status)), None).await;
+        return components_page(&store, &session, Some((id, status)), None).await;
     }
     written(
-        &state,
+        &store,
+        &live,
         &session,
         commands::set_component_status(
-            &state.store,
+            &store,
             &session.actor(),
             &ComponentId::from(id.as_str()),
             status,
@@ -152,7 +155,8 @@ pub async fn set_status(
 
 /// Admin: `name_sv`/`name_nb`/`name_en`, `group`, `position`, `hidden`.
 pub async fn edit(
-    State(state): State<AppState>,
+    State(store): State<Store>,
+    State(live): State<LiveHandle>,
     Extension(session): Extension<StaffSession>,
     Path(id): Path<String>,
     Form(body): Form<Fields>,
@@ -162,7 +166,7 @@ pub async fn edit(
         Ok(p) if (0..=10_000).contains(&p) => p,
         _ => {
             return components_page(
-                &state,
+                &store,
                 &session,
                 None,
                 Some(format!(
@@ -182,16 +186,18 @@ pub async fn edit(
         hidden: field(&body, "hidden") == "on",
     };
     written(
-        &state,
+        &store,
+        &live,
         &session,
-        commands::edit_component(&state.store, &session.actor(), &cmd).await,
+        commands::edit_component(&store, &session.actor(), &cmd).await,
     )
     .await
 }
 
 /// Admin: a new component (`id`, `name_sv`/`name_nb`/`name_en`, `group`, `position`).
 pub async fn add(
-    State(state): State<AppState>,
+    State(store): State<Store>,
+    State(live): State<LiveHandle>,
     Extension(session): Extension<StaffSession>,
     Form(body): Form<Fields>,
 ) -> Result<Response, StaffError> {
@@ -202,7 +208,7 @@ pub async fn add(
             Ok(p) if (0..=10_000).contains(&p) => p,
             _ => {
                 let e = format!("position: {raw:?} is not a whole number from 0 to 10000");
-                return components_page(&state, &session, None, Some(e)).await;
+                return components_page(&store, &session, None, Some(e)).await;
             }
         },
     };
@@ -214,9 +220,10 @@ pub async fn add(
         position,
     };
     written(
-        &state,
+        &store,
+        &live,
         &session,
-        commands::add_component(&state.store, &session.actor(), &cmd).await,
+        commands::add_component(&store, &session.actor(), &cmd).await,
     )
     .await
 }

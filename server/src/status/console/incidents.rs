@@ -19,8 +19,8 @@ use crate::staff::error::StaffError;
 use crate::staff::page::Words as _;
 use crate::staff::page::{page, see_other, utc, Frame};
 use crate::staff::session::StaffSession;
-use crate::state::AppState;
 use crate::status::commands::{self, ComponentChange, OpenIncident, PostUpdate};
+use crate::status::live::LiveHandle;
 use crate::status::view::localize;
 use crate::store::status::{StatusData, Texts};
 use crate::store::{Store, StoreError};
@@ -127,9 +127,8 @@ fn previews(titles: Option<&Texts>, bodies: &Texts) -> Vec<LangPreview> {
         .collect()
 }
 
-async fn status_data(state: &AppState) -> Result<StatusData, StoreError> {
-    state
-        .store
+async fn status_data(store: &Store) -> Result<StatusData, StoreError> {
+    store
         .load_status_data(chrono::Utc::now().timestamp_millis())
         .await
 }
@@ -178,10 +177,10 @@ fn missing_langs(titles: &Texts, updates: &[&Texts]) -> Vec<&'static str> {
 }
 
 pub async fn list(
-    State(state): State<AppState>,
+    State(store): State<Store>,
     Extension(session): Extension<StaffSession>,
 ) -> Result<Response, StaffError> {
-    let data = status_data(&state).await?;
+    let data = status_data(&store).await?;
     let (mut active, mut closed) = (Vec::new(), Vec::new());
     for i in &data.incidents {
         let row = IncidentRow {
@@ -277,11 +276,11 @@ pub struct FormQuery {
 }
 
 /// Fills the bodies (and stage) of a draft from a saved template.
-async fn apply_template(state: &AppState, id: &str, draft: &mut Draft) -> Result<(), StaffError> {
+async fn apply_template(store: &Store, id: &str, draft: &mut Draft) -> Result<(), StaffError> {
     if id.is_empty() {
         return Ok(());
     }
-    if let Some(t) = load_templates(&state.store)
+    if let Some(t) = load_templates(store)
         .await?
         .into_iter()
         .find(|t| t.id == id)
@@ -295,7 +294,7 @@ async fn apply_template(state: &AppState, id: &str, draft: &mut Draft) -> Result
 }
 
 async fn form_page(
-    state: &AppState,
+    store: &Store,
     session: &StaffSession,
     data: &StatusData,
     incident: Option<IncidentDetail>,
@@ -313,7 +312,7 @@ async fn form_page(
             stages: IncidentStage::ALL,
             statuses: ComponentStatus::ALL,
             langs: Lang::ALL,
-            templates: load_templates(&state.store).await?,
+            templates: load_templates(store).await?,
             error,
         },
         failed,
@@ -321,35 +320,35 @@ async fn form_page(
 }
 
 pub async fn new_form(
-    State(state): State<AppState>,
+    State(store): State<Store>,
     Extension(session): Extension<StaffSession>,
     Query(q): Query<FormQuery>,
 ) -> Result<Response, StaffError> {
-    let data = status_data(&state).await?;
+    let data = status_data(&store).await?;
     let mut draft = Draft {
         impact: "major".into(),
         stage: "investigating".into(),
         ..Draft::default()
     };
-    apply_template(&state, &q.template, &mut draft).await?;
-    form_page(&state, &session, &data, None, draft, None).await
+    apply_template(&store, &q.template, &mut draft).await?;
+    form_page(&store, &session, &data, None, draft, None).await
 }
 
 pub async fn show(
-    State(state): State<AppState>,
+    State(store): State<Store>,
     Extension(session): Extension<StaffSession>,
     Path(id): Path<String>,
     Query(q): Query<FormQuery>,
 ) -> Result<Response, StaffError> {
-    let data = status_data(&state).await?;
+    let data = status_data(&store).await?;
     let incident =
         detail(&data, &id).ok_or_else(|| StaffError::NotFound(format!("incident {id}")))?;
     let mut draft = Draft {
         stage: incident.stage.as_str().to_string(),
         ..Draft::default()
     };
-    apply_template(&state, &q.template, &mut draft).await?;
-    form_page(&state, &session, &data, Some(incident), draft, None).await
+    apply_template(&store, &q.template, &mut draft).await?;
+    form_page(&store, &session, &data, Some(incident), draft, None).await
 }
 
 #[derive(Template)]
@@ -409,11 +408,12 @@ fn preview_page(
 /// `POST /staff/incidents`: `intent=preview` shows what will be published,
 /// `intent=publish` opens the incident, `intent=edit` goes back to the form.
 pub async fn open(
-    State(state): State<AppState>,
+    State(store): State<Store>,
+    State(live): State<LiveHandle>,
     Extension(session): Extension<StaffSession>,
     Form(body): Form<Fields>,
 ) -> Result<Response, StaffError> {
-    let data = status_data(&state).await?;
+    let data = status_data(&store).await?;
     let draft = Draft::from_fields(&body);
     let parsed = (|| -> Result<OpenIncident, StaffError> {
         Ok(OpenIncident {
@@ -431,25 +431,25 @@ pub async fn open(
     }) {
         Ok(cmd) => cmd,
         Err(StaffError::BadInput(e)) => {
-            return form_page(&state, &session, &data, None, draft, Some(e)).await
+            return form_page(&store, &session, &data, None, draft, Some(e)).await
         }
         Err(e) => return Err(e),
     };
     match field(&body, "intent") {
-        "publish" => match commands::open_incident(&state.store, &session.actor(), &cmd).await {
+        "publish" => match commands::open_incident(&store, &session.actor(), &cmd).await {
             Ok(written) => {
-                state.live.changed();
+                live.changed();
                 Ok(see_other(&format!(
                     "/staff/incidents/{}?published=1",
                     written.subject_id
                 )))
             }
             Err(e) if e.is_bad_input() => {
-                form_page(&state, &session, &data, None, draft, Some(e.to_string())).await
+                form_page(&store, &session, &data, None, draft, Some(e.to_string())).await
             }
             Err(e) => Err(e.into()),
         },
-        "edit" => form_page(&state, &session, &data, None, draft, None).await,
+        "edit" => form_page(&store, &session, &data, None, draft, None).await,
         _ => Ok(preview_page(
             &session,
             &data,
@@ -476,12 +476,13 @@ fn check_texts(texts: &Texts, what: &str) -> Result<(), StaffError> {
 
 /// `POST /staff/incidents/{id}/updates`, with the same preview step.
 pub async fn post_update(
-    State(state): State<AppState>,
+    State(store): State<Store>,
+    State(live): State<LiveHandle>,
     Extension(session): Extension<StaffSession>,
     Path(id): Path<String>,
     Form(body): Form<Fields>,
 ) -> Result<Response, StaffError> {
-    let data = status_data(&state).await?;
+    let data = status_data(&store).await?;
     let incident =
         detail(&data, &id).ok_or_else(|| StaffError::NotFound(format!("incident {id}")))?;
     let draft = Draft::from_fields(&body);
@@ -498,32 +499,30 @@ pub async fn post_update(
     let cmd = match parsed {
         Ok(cmd) => cmd,
         Err(StaffError::BadInput(e)) => {
-            return form_page(&state, &session, &data, Some(incident), draft, Some(e)).await
+            return form_page(&store, &session, &data, Some(incident), draft, Some(e)).await
         }
         Err(e) => return Err(e),
     };
     match field(&body, "intent") {
-        "publish" => {
-            match commands::post_incident_update(&state.store, &session.actor(), &cmd).await {
-                Ok(_) => {
-                    state.live.changed();
-                    Ok(see_other(&format!("/staff/incidents/{id}?published=1")))
-                }
-                Err(e) if e.is_bad_input() => {
-                    form_page(
-                        &state,
-                        &session,
-                        &data,
-                        Some(incident),
-                        draft,
-                        Some(e.to_string()),
-                    )
-                    .await
-                }
-                Err(e) => Err(e.into()),
+        "publish" => match commands::post_incident_update(&store, &session.actor(), &cmd).await {
+            Ok(_) => {
+                live.changed();
+                Ok(see_other(&format!("/staff/incidents/{id}?published=1")))
             }
-        }
-        "edit" => form_page(&state, &session, &data, Some(incident), draft, None).await,
+            Err(e) if e.is_bad_input() => {
+                form_page(
+                    &store,
+                    &session,
+                    &data,
+                    Some(incident),
+                    draft,
+                    Some(e.to_string()),
+                )
+                .await
+            }
+            Err(e) => Err(e.into()),
+        },
+        "edit" => form_page(&store, &session, &data, Some(incident), draft, None).await,
         _ => Ok(preview_page(
             &session,
             &data,

@@ -1,6 +1,8 @@
 //! Scheduling maintenance (communications): a window in the page's time
 //! zone, texts per language, the components it touches; preview, then publish.
 
+use std::sync::Arc;
+
 use app::dto::Lang;
 use askama::Template;
 use axum::extract::State;
@@ -14,9 +16,11 @@ use crate::kernel::markdown::to_safe_html;
 use crate::staff::error::StaffError;
 use crate::staff::page::{form_page, see_other, Frame};
 use crate::staff::session::StaffSession;
-use crate::state::AppState;
 use crate::status::commands::{self, ScheduleMaintenance};
+use crate::status::live::LiveHandle;
+use crate::status::snapshot::SnapshotHolder;
 use crate::status::view::{format_time, localize};
+use crate::store::Store;
 
 pub struct Row {
     pub title: String,
@@ -60,16 +64,16 @@ impl MaintenancePage {
 }
 
 async fn render(
-    state: &AppState,
+    store: &Store,
+    snapshot: &SnapshotHolder,
     session: &StaffSession,
     body: Fields,
     window: Option<String>,
     previews: Vec<Preview>,
     error: Option<String>,
 ) -> Result<Response, StaffError> {
-    let tz = state.snapshot.time_zone();
-    let data = state
-        .store
+    let tz = snapshot.time_zone();
+    let data = store
         .load_status_data(chrono::Utc::now().timestamp_millis())
         .await?;
     let chosen: Vec<&str> = body
@@ -118,10 +122,20 @@ async fn render(
 }
 
 pub async fn list(
-    State(state): State<AppState>,
+    State(store): State<Store>,
+    State(snapshot): State<Arc<SnapshotHolder>>,
     Extension(session): Extension<StaffSession>,
 ) -> Result<Response, StaffError> {
-    render(&state, &session, Vec::new(), None, Vec::new(), None).await
+    render(
+        &store,
+        &snapshot,
+        &session,
+        Vec::new(),
+        None,
+        Vec::new(),
+        None,
+    )
+    .await
 }
 
 /// `2026-11-24T02:00` from a `datetime-local` field, in the page's zone.
@@ -139,16 +153,20 @@ fn local_time(field_name: &str, raw: &str, tz: chrono_tz::Tz) -> Result<i64, Str
 }
 
 pub async fn submit(
-    State(state): State<AppState>,
+    State(store): State<Store>,
+    State(snapshot): State<Arc<SnapshotHolder>>,
+    State(live): State<LiveHandle>,
     Extension(session): Extension<StaffSession>,
     Form(body): Form<Fields>,
 ) -> Result<Response, StaffError> {
-    let tz = state.snapshot.time_zone();
+    let tz = snapshot.time_zone();
     let window = local_time("from", field(&body, "from"), tz)
         .and_then(|from| local_time("until", field(&body, "until"), tz).map(|until| (from, until)));
     let (from_ms, until_ms) = match window {
         Ok(w) => w,
-        Err(e) => return render(&state, &session, body, None, Vec::new(), Some(e)).await,
+        Err(e) => {
+            return render(&store, &snapshot, &session, body, None, Vec::new(), Some(e)).await
+        }
     };
     let cmd = ScheduleMaintenance {
         titles: texts_field(&body, "title"),
@@ -162,14 +180,15 @@ pub async fn submit(
             .collect(),
     };
     if field(&body, "intent") == "publish" {
-        return match commands::schedule_maintenance(&state.store, &session.actor(), &cmd).await {
+        return match commands::schedule_maintenance(&store, &session.actor(), &cmd).await {
             Ok(_) => {
-                state.live.changed();
+                live.changed();
                 Ok(see_other("/staff/maintenance"))
             }
             Err(e) if e.is_bad_input() => {
                 render(
-                    &state,
+                    &store,
+                    &snapshot,
                     &session,
                     body,
                     None,
@@ -183,7 +202,7 @@ pub async fn submit(
     }
     if cmd.titles.is_empty() || cmd.bodies.is_empty() {
         let e = "title and text: write them in at least one language".to_string();
-        return render(&state, &session, body, None, Vec::new(), Some(e)).await;
+        return render(&store, &snapshot, &session, body, None, Vec::new(), Some(e)).await;
     }
     let previews = Lang::ALL
         .into_iter()
@@ -206,5 +225,14 @@ pub async fn submit(
         format_time(from_ms, tz),
         format_time(until_ms, tz)
     );
-    render(&state, &session, body, Some(window), previews, None).await
+    render(
+        &store,
+        &snapshot,
+        &session,
+        body,
+        Some(window),
+        previews,
+        None,
+    )
+    .await
 }

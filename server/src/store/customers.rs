@@ -1,0 +1,223 @@
+//! The `customers` and `customer_subscriptions` tables.
+//!
+//! Imports write in batches of multi-row upserts inside the caller's
+//! transaction: one statement per few hundred rows keeps a million-row file
+//! well under a minute on either database, and the caller's transaction is
+//! what makes a refused file leave nothing behind.
+
+use plaster_engine::{CustomerRow, SubscriptionRow};
+use sqlx::{AnyConnection, Row};
+
+use crate::store::{Store, StoreError};
+
+/// Rows per upsert statement: 6 parameters each stays far below SQLite's
+/// limit of 32766 bound parameters per statement.
+pub const BATCH_ROWS: usize = 500;
+
+/// `INSERT INTO table (cols) VALUES ($1, ..), ($n, ..) ON CONFLICT ...` for `rows` rows.
+fn upsert_sql(table: &str, cols: &[&str], key: &[&str], rows: usize) -> String {
+    let mut sql = format!("INSERT INTO {table} ({}) VALUES ", cols.join(", "));
+    let mut n = 0;
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 0..cols.len() {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            n += 1;
+            sql.push_str(&format!("${n}"));
+        }
+        sql.push(')');
+    }
+    let updates: Vec<String> = cols
+        .iter()
+        .filter(|c| !key.contains(c))
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
+    sql.push_str(&format!(
+        " ON CONFLICT ({}) DO UPDATE SET {}",
+        key.join(", "),
+        updates.join(", ")
+    ));
+    sql
+}
+
+const CUSTOMER_COLS: [&str; 6] = [
+    "customer_id",
+    "email",
+    "name",
+    "locale",
+    "currency",
+    "updated_at",
+];
+const SUBSCRIPTION_COLS: [&str; 6] = [
+    "customer_id",
+    "plan",
+    "monthly_fee_minor",
+    "currency",
+    "status",
+    "updated_at",
+];
+
+/// Inserts or updates `rows` (at most [`BATCH_ROWS`], ids distinct). The
+/// e-mail is stored as given; the importer has lower-cased it.
+pub async fn upsert_customers(
+    conn: &mut AnyConnection,
+    rows: &[CustomerRow],
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let sql = upsert_sql("customers", &CUSTOMER_COLS, &["customer_id"], rows.len());
+    let mut query = sqlx::query(&sql);
+    for r in rows {
+        query = query
+            .bind(r.id.as_str().to_string())
+            .bind(r.email.clone())
+            .bind(r.name.clone())
+            .bind(r.locale.clone())
+            .bind(r.currency.as_str().to_string())
+            .bind(now_ms);
+    }
+    query.execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Inserts or updates `rows` (at most [`BATCH_ROWS`], (customer, plan) distinct).
+pub async fn upsert_subscriptions(
+    conn: &mut AnyConnection,
+    rows: &[SubscriptionRow],
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let sql = upsert_sql(
+        "customer_subscriptions",
+        &SUBSCRIPTION_COLS,
+        &["customer_id", "plan"],
+        rows.len(),
+    );
+    let mut query = sqlx::query(&sql);
+    for r in rows {
+        query = query
+            .bind(r.customer_id.as_str().to_string())
+            .bind(r.plan.clone())
+            .bind(r.monthly_fee_minor)
+            .bind(r.currency.as_str().to_string())
+            .bind(if r.active { "active" } else { "cancelled" })
+            .bind(now_ms);
+    }
+    query.execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// What the customers page shows at the top.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CustomerCounts {
+    pub customers: i64,
+    pub active_subscriptions: i64,
+    /// Customers per account currency, largest first.
+    pub by_currency: Vec<(String, i64)>,
+    /// Customers per locale, largest first.
+    pub by_locale: Vec<(String, i64)>,
+}
+
+pub async fn counts(store: &Store) -> Result<CustomerCounts, StoreError> {
+    let customers: i64 = sqlx::query("SELECT COUNT(*) FROM customers")
+        .fetch_one(store.pool())
+        .await?
+        .try_get(0)?;
+    let active_subscriptions: i64 =
+        sqlx::query("SELECT COUNT(*) FROM customer_subscriptions WHERE status = 'active'")
+            .fetch_one(store.pool())
+            .await?
+            .try_get(0)?;
+    let grouped = |col: &'static str| async move {
+        sqlx::query(&format!(
+            "SELECT {col}, COUNT(*) AS n FROM customers GROUP BY {col} ORDER BY n DESC, {col}"
+        ))
+        .fetch_all(store.pool())
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+        .collect::<Result<Vec<(String, i64)>, StoreError>>()
+    };
+    Ok(CustomerCounts {
+        customers,
+        active_subscriptions,
+        by_currency: grouped("currency").await?,
+        by_locale: grouped("locale").await?,
+    })
+}
+
+/// A stored customer with its subscriptions, as staff see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerRecord {
+    pub customer_id: String,
+    pub email: String,
+    pub name: String,
+    pub locale: String,
+    pub currency: String,
+    pub subscriptions: Vec<SubscriptionRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionRecord {
+    pub plan: String,
+    pub monthly_fee_minor: i64,
+    pub currency: String,
+    pub status: String,
+}
+
+/// Customers whose id is `query` or whose e-mail is `query` (lower-cased),
+/// at most `limit`, with their subscriptions.
+pub async fn find(
+    store: &Store,
+    query: &str,
+    limit: i64,
+) -> Result<Vec<CustomerRecord>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT customer_id, email, name, locale, currency FROM customers
+         WHERE customer_id = $1 OR email = $2 ORDER BY customer_id LIMIT $3",
+    )
+    .bind(query.trim())
+    .bind(query.trim().to_lowercase())
+    .bind(limit)
+    .fetch_all(store.pool())
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let customer_id: String = row.try_get("customer_id")?;
+        let subscriptions = sqlx::query(
+            "SELECT plan, monthly_fee_minor, currency, status FROM customer_subscriptions
+             WHERE customer_id = $1 ORDER BY plan",
+        )
+        .bind(&customer_id)
+        .fetch_all(store.pool())
+        .await?
+        .iter()
+        .map(|s| {
+            Ok(SubscriptionRecord {
+                plan: s.try_get("plan")?,
+                monthly_fee_minor: s.try_get("monthly_fee_minor")?,
+                currency: s.try_get("currency")?,
+                status: s.try_get("status")?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+        out.push(CustomerRecord {
+            customer_id,
+            email: row.try_get("email")?,
+            name: row.try_get("name")?,
+            locale: row.try_get("locale")?,
+            currency: row.try_get("currency")?,
+            subscriptions,
+        });
+    }
+    Ok(out)
+}
