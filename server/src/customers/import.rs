@@ -125,7 +125,17 @@ impl<T> Batcher<T> {
                 let full = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH_ROWS));
                 self.tx.blocking_send(Parsed::Rows(full))
             }
-            Err(fault) => self.tx.blocking_send(Parsed::Bad(line, fault)),
+            Err(fault) => {
+                // The rows before it first, so that bad rows are listed in
+                // file order whichever side finds them.
+                let before = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH_ROWS));
+                let sent = if before.is_empty() {
+                    Ok(())
+                } else {
+                    self.tx.blocking_send(Parsed::Rows(before))
+                };
+                sent.and_then(|()| self.tx.blocking_send(Parsed::Bad(line, fault)))
+            }
         };
         if sent.is_ok() {
             ControlFlow::Continue(())
@@ -215,6 +225,21 @@ impl Import {
         }
     }
 
+    /// The next batch of checked rows; the bad rows before it are recorded.
+    async fn next_batch<T>(
+        &mut self,
+        file: &str,
+        rx: &mut mpsc::Receiver<Parsed<T>>,
+    ) -> Option<Vec<(u64, T)>> {
+        while let Some(parsed) = rx.recv().await {
+            match parsed {
+                Parsed::Bad(line, fault) => self.refuse(file, line, fault),
+                Parsed::Rows(batch) => return Some(batch),
+            }
+        }
+        None
+    }
+
     /// Reads a `customers.csv`, named `file` in messages.
     pub async fn customers(
         &mut self,
@@ -225,14 +250,7 @@ impl Import {
         let (mut rx, parser) = parse_in_background(file, Box::new(reader), |name, r, b| {
             for_each_customer(name, r, |line, row| b.push(line, row))
         });
-        while let Some(parsed) = rx.recv().await {
-            let batch = match parsed {
-                Parsed::Bad(line, fault) => {
-                    self.refuse(file, line, fault);
-                    continue;
-                }
-                Parsed::Rows(batch) => batch,
-            };
+        while let Some(batch) = self.next_batch(file, &mut rx).await {
             let mut good: Vec<CustomerRow> = Vec::with_capacity(batch.len());
             for (line, mut row) in batch {
                 let Some(email) = parse_address(&row.email) else {
@@ -278,14 +296,7 @@ impl Import {
         let (mut rx, parser) = parse_in_background(file, Box::new(reader), |name, r, b| {
             for_each_subscription(name, r, |line, row| b.push(line, row))
         });
-        while let Some(parsed) = rx.recv().await {
-            let batch = match parsed {
-                Parsed::Bad(line, fault) => {
-                    self.refuse(file, line, fault);
-                    continue;
-                }
-                Parsed::Rows(batch) => batch,
-            };
+        while let Some(batch) = self.next_batch(file, &mut rx).await {
             let mut good: Vec<SubscriptionRow> = Vec::with_capacity(batch.len());
             for (line, row) in batch {
                 let id = row.customer_id.as_str();

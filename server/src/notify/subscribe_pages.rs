@@ -12,6 +12,7 @@ use std::sync::Arc;
 use app::dto::Lang;
 use app::ports::StatusSource;
 use askama::Template;
+use axum::extract::FromRef;
 use axum::extract::{Query, State};
 use axum::http::header::ACCEPT_LANGUAGE;
 use axum::http::{HeaderMap, StatusCode};
@@ -21,9 +22,25 @@ use serde::Deserialize;
 
 use crate::kernel::forms::field;
 use crate::notify::subscribers::{subscribe, Links, SubscribeError};
-use crate::state::MailDomain;
+use crate::state::{AppState, MailDomain};
 use crate::status::snapshot::SnapshotHolder;
 use crate::store::subscribers::{self, Subscriber};
+
+/// What the subscription pages read: subscribers and the page's settings.
+#[derive(Clone)]
+pub struct Pages {
+    store: Store,
+    snapshot: Arc<SnapshotHolder>,
+}
+
+impl FromRef<AppState> for Pages {
+    fn from_ref(state: &AppState) -> Self {
+        Pages {
+            store: state.store.clone(),
+            snapshot: state.snapshot.clone(),
+        }
+    }
+}
 use crate::store::Store;
 
 pub struct Words {
@@ -42,6 +59,9 @@ pub struct Words {
     unsubscribe: &'static str,
     unsubscribed: &'static str,
     unknown: &'static str,
+    /// `{m}` is the minutes to wait.
+    too_soon: &'static str,
+    too_many: &'static str,
 }
 
 fn words(lang: Lang) -> &'static Words {
@@ -62,6 +82,8 @@ fn words(lang: Lang) -> &'static Words {
             unsubscribe: "Avsluta prenumerationen",
             unsubscribed: "Du får inga fler mejl från oss.",
             unknown: "Länken är ogiltig eller för gammal.",
+            too_soon: "Vi skickade nyss ett mejl till den här adressen. Titta i inkorgen (och skräpposten), eller försök igen om {m} minuter.",
+            too_many: "Den här adressen har fått så många mejl från formuläret i dag som vi skickar. Försök igen i morgon.",
         },
         Lang::Nb => &Words {
             skip: "Hopp til innholdet",
@@ -79,6 +101,8 @@ fn words(lang: Lang) -> &'static Words {
             unsubscribe: "Avslutt abonnementet",
             unsubscribed: "Du får ingen flere e-poster fra oss.",
             unknown: "Lenken er ugyldig eller for gammel.",
+            too_soon: "Vi sendte nettopp en e-post til denne adressen. Se i innboksen (og søppelposten), eller prøv igjen om {m} minutter.",
+            too_many: "Denne adressen har fått så mange e-poster fra skjemaet i dag som vi sender. Prøv igjen i morgen.",
         },
         Lang::En => &Words {
             skip: "Skip to content",
@@ -96,6 +120,8 @@ fn words(lang: Lang) -> &'static Words {
             unsubscribe: "Unsubscribe",
             unsubscribed: "You will get no more e-mail from us.",
             unknown: "This link is not valid or has expired.",
+            too_soon: "We sent a message to this address a moment ago. Look in your inbox (and spam folder), or try again in {m} minutes.",
+            too_many: "This address has had as many messages from this form today as we send. Try again tomorrow.",
         },
     }
 }
@@ -244,8 +270,7 @@ fn chosen_components(body: &[(String, String)]) -> Vec<String> {
 }
 
 pub async fn submit(
-    State(store): State<Store>,
-    State(snapshot): State<Arc<SnapshotHolder>>,
+    State(Pages { store, snapshot }): State<Pages>,
     State(mail): State<MailDomain>,
     headers: HeaderMap,
     Form(body): Form<Vec<(String, String)>>,
@@ -279,6 +304,28 @@ pub async fn submit(
             None,
             StatusCode::OK,
         ),
+        Err(e @ (SubscribeError::TooSoon { .. } | SubscribeError::TooMany)) => {
+            let message = match e {
+                SubscribeError::TooSoon { wait_minutes, .. } => {
+                    w.too_soon.replace("{m}", &wait_minutes.to_string())
+                }
+                _ => w.too_many.to_string(),
+            };
+            render(
+                &b,
+                w.subscribe,
+                None,
+                Some(message),
+                Some("/subscribe".into()),
+                true,
+                true,
+                email,
+                &components,
+                w.subscribe,
+                None,
+                StatusCode::TOO_MANY_REQUESTS,
+            )
+        }
         Err(e @ (SubscribeError::Email(_) | SubscribeError::Component(_))) => render(
             &b,
             w.subscribe,
@@ -433,8 +480,7 @@ impl Action {
 }
 
 pub async fn confirm_page(
-    State(store): State<Store>,
-    State(snapshot): State<Arc<SnapshotHolder>>,
+    State(Pages { store, snapshot }): State<Pages>,
     Query(q): Query<TokenQuery>,
 ) -> Response {
     button_page(
@@ -448,16 +494,14 @@ pub async fn confirm_page(
 }
 
 pub async fn confirm(
-    State(store): State<Store>,
-    State(snapshot): State<Arc<SnapshotHolder>>,
+    State(Pages { store, snapshot }): State<Pages>,
     Query(q): Query<TokenQuery>,
 ) -> Response {
     change_state(&store, &snapshot, &q.token, Action::Confirm).await
 }
 
 pub async fn unsubscribe_page(
-    State(store): State<Store>,
-    State(snapshot): State<Arc<SnapshotHolder>>,
+    State(Pages { store, snapshot }): State<Pages>,
     Query(q): Query<TokenQuery>,
 ) -> Response {
     button_page(
@@ -472,16 +516,14 @@ pub async fn unsubscribe_page(
 
 /// The button on the page and RFC 8058's one-click POST from mail clients.
 pub async fn unsubscribe(
-    State(store): State<Store>,
-    State(snapshot): State<Arc<SnapshotHolder>>,
+    State(Pages { store, snapshot }): State<Pages>,
     Query(q): Query<TokenQuery>,
 ) -> Response {
     change_state(&store, &snapshot, &q.token, Action::Unsubscribe).await
 }
 
 pub async fn manage_page(
-    State(store): State<Store>,
-    State(snapshot): State<Arc<SnapshotHolder>>,
+    State(Pages { store, snapshot }): State<Pages>,
     Query(q): Query<TokenQuery>,
 ) -> Response {
     let s = match subscriber_for(&store, &snapshot, &q.token).await {
@@ -509,8 +551,7 @@ pub async fn manage_page(
 }
 
 pub async fn manage(
-    State(store): State<Store>,
-    State(snapshot): State<Arc<SnapshotHolder>>,
+    State(Pages { store, snapshot }): State<Pages>,
     headers: HeaderMap,
     Query(q): Query<TokenQuery>,
     Form(body): Form<Vec<(String, String)>>,

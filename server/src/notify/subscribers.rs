@@ -4,7 +4,7 @@
 use app::dto::Lang;
 
 use crate::store::outbox::{self, NewMessage};
-use crate::store::status::component_exists;
+use crate::store::status::component_is_public;
 use crate::store::subscribers;
 use crate::store::{Store, StoreError};
 
@@ -14,6 +14,12 @@ pub enum SubscribeError {
     Email(String),
     #[error("component: unknown component {0:?}")]
     Component(String),
+    /// A mail went to this address less than [`MAIL_INTERVAL_MS`] ago.
+    #[error("email: a message was sent to this address {ago_minutes} minutes ago; try again in {wait_minutes} minutes")]
+    TooSoon { ago_minutes: i64, wait_minutes: i64 },
+    /// [`MAILS_PER_DAY`] mails went to this address in the last 24 hours.
+    #[error("email: this address has had {MAILS_PER_DAY} messages from this form today; try again tomorrow")]
+    TooMany,
     #[error("rendering the confirmation: {0}")]
     Render(#[from] askama::Error),
     #[error(transparent)]
@@ -34,11 +40,46 @@ impl Links<'_> {
     pub fn unsubscribe(&self, token: &str) -> String {
         format!("{}/unsubscribe?token={token}", self.public_url)
     }
+    pub fn manage(&self, token: &str) -> String {
+        format!("{}/subscriptions?token={token}", self.public_url)
+    }
+}
+
+/// The form mails an address at most once per 10 minutes...
+pub const MAIL_INTERVAL_MS: i64 = 10 * 60 * 1000;
+/// ...and at most this many times a day, so nobody can use it to flood an
+/// inbox from the operator's domain.
+pub const MAILS_PER_DAY: usize = 5;
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+/// A subscription never confirmed is forgotten after a week.
+pub const UNCONFIRMED_KEPT_MS: i64 = 7 * DAY_MS;
+/// What the form sends: a confirmation, or a confirmed owner's manage link.
+const FORM_MAIL_KINDS: [&str; 2] = ["subscribe_confirm", "subscribe_manage"];
+
+/// Refuses a mail to an address that had one from the form just now, or
+/// too many today (`sent`: when, oldest first, within the last day).
+fn check_limits(sent: &[i64], now: i64) -> Result<(), SubscribeError> {
+    if sent.len() >= MAILS_PER_DAY {
+        return Err(SubscribeError::TooMany);
+    }
+    match sent.last() {
+        Some(&last) if now - last < MAIL_INTERVAL_MS => {
+            let minute = 60 * 1000;
+            Err(SubscribeError::TooSoon {
+                ago_minutes: (now - last) / minute,
+                wait_minutes: (MAIL_INTERVAL_MS - (now - last) + minute - 1) / minute,
+            })
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Records a pending subscription and queues the confirmation, in one
-/// transaction. Asking again re-sends the confirmation with a fresh token;
-/// a confirmed address is left as it is (its owner gets the link again).
+/// transaction. Asking again re-sends the confirmation with a fresh token,
+/// within the limits above. A confirmed subscription is left exactly as it
+/// is: only its owner may change it, so the owner is mailed the manage
+/// link instead (and the page answers the same, revealing nothing).
+/// Hidden components are refused like unknown ones.
 pub async fn subscribe(
     store: &Store,
     email: &str,
@@ -51,15 +92,37 @@ pub async fn subscribe(
     let now = chrono::Utc::now().timestamp_millis();
     let mut tx = store.begin_write().await.map_err(StoreError::from)?;
     for c in components {
-        if !component_exists(&mut tx, c).await? {
+        if !component_is_public(&mut tx, c).await? {
             return Err(SubscribeError::Component(c.clone()));
         }
     }
+    subscribers::purge_unconfirmed(&mut tx, now - UNCONFIRMED_KEPT_MS).await?;
+    let sent = outbox::queued_to_since(&mut tx, &email, &FORM_MAIL_KINDS, now - DAY_MS).await?;
+    check_limits(&sent, now)?;
     let existing = subscribers::by_email(&mut tx, &email).await?;
     let token = crate::kernel::ids::random_token();
     let id = match existing {
         Some(s) if s.state == "confirmed" => {
-            subscribers::set_choices_by_id(&mut tx, &s.id, lang, components).await?;
+            let mail = crate::notify::email::manage_subscription(
+                s.lang,
+                links.page_name,
+                &links.manage(&s.token),
+            )?;
+            outbox::enqueue(
+                &mut tx,
+                &NewMessage {
+                    id: format!("manage-{}-{now}", s.id),
+                    kind: "subscribe_manage".into(),
+                    recipient: email,
+                    subject: mail.subject,
+                    body_text: mail.text,
+                    body_html: mail.html,
+                    unsubscribe_url: Some(links.unsubscribe(&s.token)),
+                },
+                links.mail_domain,
+                now,
+            )
+            .await?;
             tx.commit().await.map_err(StoreError::from)?;
             return Ok(());
         }
@@ -94,4 +157,32 @@ pub async fn subscribe(
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINUTE: i64 = 60_000;
+
+    #[test]
+    fn one_mail_per_ten_minutes_and_five_a_day() {
+        let now = 1_000 * MINUTE;
+        assert!(check_limits(&[], now).is_ok());
+        assert!(matches!(
+            check_limits(&[now - 3 * MINUTE], now),
+            Err(SubscribeError::TooSoon {
+                ago_minutes: 3,
+                wait_minutes: 7
+            })
+        ));
+        assert!(check_limits(&[now - 10 * MINUTE], now).is_ok());
+        let four: Vec<i64> = (1..=4).rev().map(|h| now - h * 60 * MINUTE).collect();
+        assert!(check_limits(&four, now).is_ok());
+        let five: Vec<i64> = (1..=5).rev().map(|h| now - h * 60 * MINUTE).collect();
+        assert!(matches!(
+            check_limits(&five, now),
+            Err(SubscribeError::TooMany)
+        ));
+    }
 }

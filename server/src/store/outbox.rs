@@ -57,6 +57,32 @@ pub async fn enqueue(
 /// 999-parameter limit with room to spare.
 const ROWS_PER_INSERT: usize = 100;
 
+/// When messages of `kinds` were queued for `recipient` since `since_ms`,
+/// oldest first: what the subscription form's limits count.
+pub async fn queued_to_since(
+    conn: &mut AnyConnection,
+    recipient: &str,
+    kinds: &[&str],
+    since_ms: i64,
+) -> Result<Vec<i64>, StoreError> {
+    let mut times = Vec::new();
+    for kind in kinds {
+        let rows = sqlx::query(
+            "SELECT created_at FROM outbox WHERE recipient = $1 AND kind = $2 AND created_at >= $3",
+        )
+        .bind(recipient)
+        .bind(*kind)
+        .bind(since_ms)
+        .fetch_all(&mut *conn)
+        .await?;
+        for row in rows {
+            times.push(row.try_get::<i64, _>(0)?);
+        }
+    }
+    times.sort_unstable();
+    Ok(times)
+}
+
 /// Queues many messages with few statements; returns how many were new.
 pub async fn enqueue_many(
     conn: &mut AnyConnection,

@@ -773,6 +773,20 @@ pub async fn component_exists(
         .is_some())
 }
 
+/// Whether a component exists and readers see it (not hidden).
+pub async fn component_is_public(
+    conn: &mut AnyConnection,
+    component_id: &str,
+) -> Result<bool, StoreError> {
+    Ok(
+        sqlx::query("SELECT id FROM components WHERE id = $1 AND hidden = 0")
+            .bind(component_id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .is_some(),
+    )
+}
+
 /// An incident's stage as stored, `None` when there is no such incident.
 pub async fn incident_stage(
     conn: &mut AnyConnection,

@@ -48,6 +48,19 @@ pub async fn by_email(
     .transpose()
 }
 
+/// Forgets pending subscriptions asked for before `before_ms` and never
+/// confirmed; returns how many.
+pub async fn purge_unconfirmed(
+    conn: &mut AnyConnection,
+    before_ms: i64,
+) -> Result<u64, StoreError> {
+    let done = sqlx::query("DELETE FROM subscribers WHERE state = 'pending' AND created_at < $1")
+        .bind(before_ms)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
 /// A new subscriber, pending until the address is confirmed.
 pub async fn insert_pending(
     conn: &mut AnyConnection,

@@ -136,6 +136,14 @@ c-5,eva@example.se,Eva,sv
     .await;
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     let err = String::from_utf8_lossy(&out.stderr);
+    let positions: Vec<usize> = ["line 3:", "line 4:", "line 5:", "line 6:"]
+        .iter()
+        .map(|l| err.find(l).unwrap_or(usize::MAX))
+        .collect();
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "in file order:\n{err}"
+    );
     for expected in [
         "customers.csv: line 3: currency: not an ISO 4217 currency code",
         "customers.csv: line 4: email: \"not-an-address\" is not an e-mail address",

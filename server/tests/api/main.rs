@@ -13,3 +13,4 @@ mod pages;
 mod staff;
 mod status_page;
 mod statuspage_api;
+mod subscribe_limits;

@@ -24,6 +24,9 @@ pub struct Words {
     pub confirm_body: &'static str,
     pub confirm_button: &'static str,
     pub confirm_why: &'static str,
+    pub manage_title: &'static str,
+    pub manage_body: &'static str,
+    pub manage_button: &'static str,
     pub opened: &'static str,
 }
 
@@ -40,6 +43,9 @@ pub fn words(lang: Lang) -> &'static Words {
             confirm_body: "Någon, förhoppningsvis du, bad om driftinformation till den här adressen. Inget skickas förrän du bekräftar.",
             confirm_button: "Bekräfta prenumerationen",
             confirm_why: "Om det inte var du kan du strunta i det här mejlet.",
+            manage_title: "Din prenumeration på driftinformation",
+            manage_body: "Någon, förhoppningsvis du, fyllde i den här adressen i prenumerationsformuläret igen. Adressen prenumererar redan, och inget har ändrats. Vill du byta språk eller tjänster gör du det här.",
+            manage_button: "Ändra prenumerationen",
             opened: "Ny störning",
         },
         Lang::Nb => &Words {
@@ -53,6 +59,9 @@ pub fn words(lang: Lang) -> &'static Words {
             confirm_body: "Noen, forhåpentligvis du, ba om driftsinformasjon til denne adressen. Ingenting sendes før du bekrefter.",
             confirm_button: "Bekreft abonnementet",
             confirm_why: "Hvis det ikke var deg, kan du se bort fra denne e-posten.",
+            manage_title: "Abonnementet ditt på driftsinformasjon",
+            manage_body: "Noen, forhåpentligvis du, fylte inn denne adressen i abonnementsskjemaet igjen. Adressen abonnerer allerede, og ingenting er endret. Vil du bytte språk eller tjenester, gjør du det her.",
+            manage_button: "Endre abonnementet",
             opened: "Ny hendelse",
         },
         Lang::En => &Words {
@@ -66,6 +75,9 @@ pub fn words(lang: Lang) -> &'static Words {
             confirm_body: "Someone, hopefully you, asked for status updates at this address. Nothing is sent until you confirm.",
             confirm_button: "Confirm the subscription",
             confirm_why: "If this was not you, ignore this e-mail.",
+            manage_title: "Your status update subscription",
+            manage_body: "Someone, hopefully you, entered this address in the subscription form again. It is already subscribed, and nothing has changed. To change its language or services, use this link.",
+            manage_button: "Change the subscription",
             opened: "New incident",
         },
     }

@@ -11,4 +11,6 @@ pub use crate::kernel::email::parse_address;
 pub use customer::{claim_notice, compensation_notice, sign_in_link, ClaimMail, CompensationMail};
 pub use layout::{notice, words, Notice, RenderedEmail, Words};
 pub use samples::samples;
-pub use status::{apology, confirm_subscription, incident_update, Apology, IncidentMail};
+pub use status::{
+    apology, confirm_subscription, incident_update, manage_subscription, Apology, IncidentMail,
+};

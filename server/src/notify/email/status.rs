@@ -91,6 +91,29 @@ pub fn confirm_subscription(
     Ok(mail)
 }
 
+/// To a confirmed subscriber whose address was entered in the form again:
+/// the subscription is unchanged, and here is the link to change it.
+pub fn manage_subscription(
+    lang: Lang,
+    page_name: &str,
+    manage_url: &str,
+) -> Result<RenderedEmail, askama::Error> {
+    let words = words(lang);
+    let mut mail = notice(&Notice {
+        lang,
+        page_name,
+        kicker: page_name,
+        title: words.manage_title,
+        body_markdown: words.manage_body,
+        link_url: manage_url,
+        button: Some(words.manage_button),
+        why: words.confirm_why,
+        unsubscribe_url: None,
+    })?;
+    mail.subject = format!("{}: {}", page_name, words.manage_title);
+    Ok(mail)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
