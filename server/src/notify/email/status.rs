@@ -75,20 +75,9 @@ pub fn confirm_subscription(
     page_name: &str,
     confirm_url: &str,
 ) -> Result<RenderedEmail, askama::Error> {
-    let words = words(lang);
-    let mut mail = notice(&Notice {
-        lang,
-        page_name,
-        kicker: page_name,
-        title: words.confirm_title,
-        body_markdown: words.confirm_body,
-        link_url: confirm_url,
-        button: Some(words.confirm_button),
-        why: words.confirm_why,
-        unsubscribe_url: None,
-    })?;
-    mail.subject = format!("{}: {}", page_name, words.confirm_subject);
-    Ok(mail)
+    let w = words(lang);
+    let texts = (w.confirm_title, w.confirm_body, w.confirm_button);
+    subscriber_link(lang, page_name, confirm_url, texts, w.confirm_subject)
 }
 
 /// To a confirmed subscriber whose address was entered in the form again:
@@ -98,19 +87,32 @@ pub fn manage_subscription(
     page_name: &str,
     manage_url: &str,
 ) -> Result<RenderedEmail, askama::Error> {
-    let words = words(lang);
+    let w = words(lang);
+    let texts = (w.manage_title, w.manage_body, w.manage_button);
+    subscriber_link(lang, page_name, manage_url, texts, w.manage_title)
+}
+
+/// A mail the subscription form sends: (title, body, button) around one
+/// link, with the "if this was not you" line.
+fn subscriber_link(
+    lang: Lang,
+    page_name: &str,
+    url: &str,
+    (title, body_markdown, button): (&str, &str, &str),
+    subject: &str,
+) -> Result<RenderedEmail, askama::Error> {
     let mut mail = notice(&Notice {
         lang,
         page_name,
         kicker: page_name,
-        title: words.manage_title,
-        body_markdown: words.manage_body,
-        link_url: manage_url,
-        button: Some(words.manage_button),
-        why: words.confirm_why,
+        title,
+        body_markdown,
+        link_url: url,
+        button: Some(button),
+        why: words(lang).confirm_why,
         unsubscribe_url: None,
     })?;
-    mail.subject = format!("{}: {}", page_name, words.manage_title);
+    mail.subject = format!("{page_name}: {subject}");
     Ok(mail)
 }
 
