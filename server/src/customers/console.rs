@@ -14,7 +14,7 @@ use crate::staff::page::{form_page, Frame};
 use crate::staff::roles::{CUSTOMERS_IMPORT, CUSTOMERS_VIEW};
 use crate::staff::route::{route, StaffRoute};
 use crate::staff::session::StaffSession;
-use crate::staff::upload::{stream_field, Upload};
+use crate::staff::upload::{Spooled, Upload};
 use crate::store::customers::{self as table, CustomerCounts, CustomerRecord};
 use crate::store::Store;
 
@@ -128,15 +128,16 @@ pub async fn list(
 }
 
 /// Multipart: `csrf` first, then `customers` (a file, required) and
-/// `subscriptions` (a file, optional), each read as it arrives.
+/// `subscriptions` (a file, optional).
 pub async fn import(
     State(store): State<Store>,
     Extension(session): Extension<StaffSession>,
     mut upload: Upload,
 ) -> Result<Response, StaffError> {
-    let mut import = Import::begin(&store).await.map_err(internal)?;
-    let mut read_customers = false;
-    let mut result: Result<(), ImportError> = Ok(());
+    // Spooled first, imported after: the import's transaction (SQLite's
+    // write lock) lasts as long as parsing takes, not as long as the upload.
+    let mut customers = Vec::new();
+    let mut subscriptions = Vec::new();
     while let Some(field) = upload.next_field().await? {
         let name = field.name().unwrap_or_default().to_string();
         let file = field.file_name().unwrap_or_default().to_string();
@@ -144,22 +145,29 @@ pub async fn import(
             // An optional file input left empty still sends its part.
             continue;
         }
-        result = match name.as_str() {
-            "customers" => {
-                read_customers = true;
-                stream_field(field, |r| import.customers(&file, r)).await
-            }
-            "subscriptions" => stream_field(field, |r| import.subscriptions(&file, r)).await,
+        match name.as_str() {
+            "customers" => customers.push((file, Spooled::from_field(field).await?)),
+            "subscriptions" => subscriptions.push((file, Spooled::from_field(field).await?)),
             _ => continue,
-        };
-        if result.is_err() {
-            break;
         }
     }
-    if result.is_ok() && !read_customers {
-        result = Err(ImportError::File(
+    let mut result: Result<(), ImportError> = if customers.is_empty() {
+        Err(ImportError::File(
             "choose a customers.csv file to import".into(),
-        ));
+        ))
+    } else {
+        Ok(())
+    };
+    let mut import = Import::begin(&store).await.map_err(internal)?;
+    for (file, spooled) in &customers {
+        if result.is_ok() {
+            result = import.customers(file, spooled.open()?).await;
+        }
+    }
+    for (file, spooled) in &subscriptions {
+        if result.is_ok() {
+            result = import.subscriptions(file, spooled.open()?).await;
+        }
     }
     let outcome = match result {
         Ok(()) => import.finish(&session.actor()).await,

@@ -1,5 +1,6 @@
-//! File uploads to the console: multipart bodies that are streamed, never
-//! held whole in memory, and still carry their CSRF token.
+//! File uploads to the console: multipart bodies that are streamed (to
+//! disk, [`Spooled`]), never held whole in memory, and still carry their
+//! CSRF token.
 //!
 //! The guard checks an ordinary form's token by reading its (small) body.
 //! An upload may be gigabytes, so on the routes that take uploads (and only
@@ -9,13 +10,9 @@
 //! A handler cannot forget the check: `Upload` is the only way to the body,
 //! and it refuses to run on a route the guard did not mark.
 
-use std::io::Read;
-
 use axum::extract::multipart::{Field, Multipart};
 use axum::extract::{FromRequest, Request};
 use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
-use tokio::sync::mpsc;
 
 use crate::kernel::ids::same_secret;
 use crate::staff::error::StaffError;
@@ -71,59 +68,49 @@ impl Upload {
     }
 }
 
-/// Hands `field` to `consume` as a blocking [`Read`] (for parsers that run on
-/// a blocking thread) while its chunks arrive; at most a few chunks are in
-/// memory at once. Returns what `consume` returns once both are done.
-pub async fn stream_field<T, Fut>(
-    mut field: Field<'_>,
-    consume: impl FnOnce(FieldReader) -> Fut,
-) -> T
-where
-    Fut: std::future::Future<Output = T>,
-{
-    let (tx, rx) = mpsc::channel::<std::io::Result<Bytes>>(8);
-    let reader = FieldReader {
-        rx,
-        current: Bytes::new(),
-    };
-    let feed = async move {
-        loop {
-            let next = match field.chunk().await {
-                Ok(Some(chunk)) => Ok(chunk),
-                Ok(None) => break,
-                Err(e) => Err(std::io::Error::other(format!(
-                    "the upload broke off: {}",
-                    e.body_text()
-                ))),
-            };
-            let failed = next.is_err();
-            // A closed channel: the consumer has stopped reading (it refused
-            // the file); the rest of the field is not needed.
-            if tx.send(next).await.is_err() || failed {
-                break;
-            }
-        }
-    };
-    let (_, out) = tokio::join!(feed, consume(reader));
-    out
+/// An uploaded file written to local disk as it arrived, removed when
+/// dropped. Why spool rather than parse while the bytes come: the upload's
+/// speed is the client's, and a consumer that writes (an import holds the
+/// database's write lock on SQLite) must not wait on a slow connection.
+pub struct Spooled {
+    path: std::path::PathBuf,
+    pub bytes: u64,
 }
 
-/// The blocking side of [`stream_field`].
-pub struct FieldReader {
-    rx: mpsc::Receiver<std::io::Result<Bytes>>,
-    current: Bytes,
+impl Spooled {
+    /// Streams `field` to a new file in the temporary folder, a chunk at a time.
+    pub async fn from_field(mut field: Field<'_>) -> Result<Spooled, StaffError> {
+        use tokio::io::AsyncWriteExt;
+        let path = std::env::temp_dir().join(format!(
+            "plaster-upload-{}",
+            crate::kernel::ids::random_token()
+        ));
+        let spooled = Spooled { path, bytes: 0 };
+        let disk = |e: std::io::Error| StaffError::Internal(format!("spooling the upload: {e}"));
+        let mut out = tokio::fs::File::create(&spooled.path).await.map_err(disk)?;
+        let mut spooled = spooled;
+        while let Some(chunk) = field
+            .chunk()
+            .await
+            .map_err(|e| StaffError::BadInput(format!("the upload broke off: {}", e.body_text())))?
+        {
+            out.write_all(&chunk).await.map_err(disk)?;
+            spooled.bytes += chunk.len() as u64;
+        }
+        out.flush().await.map_err(disk)?;
+        Ok(spooled)
+    }
+
+    /// The spooled bytes, for a reader on a blocking thread.
+    pub fn open(&self) -> Result<std::fs::File, StaffError> {
+        std::fs::File::open(&self.path)
+            .map_err(|e| StaffError::Internal(format!("reading the spooled upload: {e}")))
+    }
 }
 
-impl Read for FieldReader {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        while self.current.is_empty() {
-            match self.rx.blocking_recv() {
-                Some(chunk) => self.current = chunk?,
-                None => return Ok(0),
-            }
-        }
-        let n = buf.len().min(self.current.len());
-        buf[..n].copy_from_slice(&self.current.split_to(n));
-        Ok(n)
+impl Drop for Spooled {
+    fn drop(&mut self) {
+        // Best effort: a file left behind is in the temporary folder.
+        let _ = std::fs::remove_file(&self.path);
     }
 }
