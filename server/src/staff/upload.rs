@@ -74,7 +74,6 @@ impl Upload {
 /// database's write lock on SQLite) must not wait on a slow connection.
 pub struct Spooled {
     path: std::path::PathBuf,
-    pub bytes: u64,
 }
 
 impl Spooled {
@@ -85,17 +84,15 @@ impl Spooled {
             "plaster-upload-{}",
             crate::kernel::ids::random_token()
         ));
-        let spooled = Spooled { path, bytes: 0 };
+        let spooled = Spooled { path };
         let disk = |e: std::io::Error| StaffError::Internal(format!("spooling the upload: {e}"));
         let mut out = tokio::fs::File::create(&spooled.path).await.map_err(disk)?;
-        let mut spooled = spooled;
         while let Some(chunk) = field
             .chunk()
             .await
             .map_err(|e| StaffError::BadInput(format!("the upload broke off: {}", e.body_text())))?
         {
             out.write_all(&chunk).await.map_err(disk)?;
-            spooled.bytes += chunk.len() as u64;
         }
         out.flush().await.map_err(disk)?;
         Ok(spooled)
