@@ -42,6 +42,7 @@ pub(crate) struct Params {
     horizon: Instant,
     login: bool,
     streaming: bool,
+    betting: bool,
     keep_successes: bool,
 }
 
@@ -53,6 +54,7 @@ impl Params {
             horizon: plan.horizon(),
             login: plan.components.login,
             streaming: plan.components.streaming,
+            betting: plan.components.betting,
             keep_successes: plan
                 .rules
                 .iter()
@@ -114,7 +116,14 @@ pub(crate) struct Accumulator {
     /// Bets with a record at or after the horizon: whatever else they have, they
     /// are decided outside every span a rule looks at.
     killed: Vec<FxHashSet<CompactString>>,
+    /// Failure records of the plan's components per Unix minute, within
+    /// [`CHART_MARGIN_MINUTES`] of the window and horizon: the picture of the
+    /// incident the portal draws (records, not deduplicated bets).
+    failures_per_minute: FxHashMap<i64, u64>,
 }
+
+/// How far before the window and after the horizon failures are tallied.
+pub(crate) const CHART_MARGIN_MINUTES: i64 = 60;
 
 /// Does `new` decide the bet over `old`? Latest `ts`, then outcome precedence;
 /// records equal on both are ordered by their content so that the winner never
@@ -150,6 +159,7 @@ impl Accumulator {
             access: Vec::new(),
             bets: vec![FxHashMap::default()],
             killed: vec![FxHashSet::default()],
+            failures_per_minute: FxHashMap::default(),
         }
     }
 
@@ -180,6 +190,20 @@ impl Accumulator {
         let p = &self.params;
         self.records += 1;
         let ts = rec.ts;
+        let failure = match &rec.event {
+            Event::Login { outcome, .. } => p.login && *outcome == Access::Failure,
+            Event::Stream { outcome, .. } => p.streaming && *outcome == Access::Failure,
+            Event::Bet(b) => p.betting && b.outcome != BetOutcome::Placed,
+        };
+        if failure {
+            let minute = ts.unix_seconds().div_euclid(60);
+            let from = p.started.unix_seconds().div_euclid(60) - CHART_MARGIN_MINUTES;
+            let to = p.horizon.unix_seconds().div_euclid(60) + CHART_MARGIN_MINUTES;
+            if (from..=to).contains(&minute) {
+                *self.failures_per_minute.entry(minute).or_default() += 1;
+            }
+        }
+        let p = &self.params;
         let in_window = p.started <= ts && ts < p.resolved;
         if in_window {
             self.in_window += 1;
@@ -273,6 +297,9 @@ impl Accumulator {
             self.bets.push(map);
         }
         self.killed.extend(other.killed);
+        for (minute, n) in other.failures_per_minute {
+            *self.failures_per_minute.entry(minute).or_default() += n;
+        }
     }
 
     /// The deciding record of every bet that can matter, each bet once.
@@ -423,7 +450,13 @@ impl Accumulator {
             rules: rule_reports,
             total_minor: by_code(grand_total),
         };
-        Preview { report, lines }
+        let mut failures_per_minute: Vec<(i64, u64)> = self.failures_per_minute.into_iter().collect();
+        failures_per_minute.sort_unstable();
+        Preview {
+            report,
+            lines,
+            failures_per_minute,
+        }
     }
 }
 

@@ -517,6 +517,17 @@ impl CsvHeader {
         }
         Ok(CsvHeader { columns })
     }
+
+    /// The columns every record needs (`ts`, `kind`, `customer_id`,
+    /// `outcome`) that this header lacks: without them every row of the
+    /// file would be malformed, so the portal refuses such a file whole.
+    pub fn missing_required(&self) -> Vec<&'static str> {
+        [Field::Ts, Field::Kind, Field::CustomerId, Field::Outcome]
+            .into_iter()
+            .filter(|f| !self.columns.contains(&Some(*f)))
+            .map(Field::name)
+            .collect()
+    }
 }
 
 /// Parses one CSV record (without its final line break) into a record.

@@ -73,6 +73,10 @@ pub struct Skipped {
 pub struct Preview {
     pub report: Report,
     pub lines: Vec<Line>,
+    /// Failure records of the plan's components per minute (Unix minutes,
+    /// ascending), from an hour before the window to an hour after the last
+    /// deadline: for charts, not part of the report.
+    pub failures_per_minute: Vec<(i64, u64)>,
 }
 
 impl Preview {
@@ -92,7 +96,7 @@ impl Preview {
 }
 
 /// RFC 4180: quote a cell that holds a comma, quote or line break.
-pub(crate) fn write_cell(out: &mut impl Write, s: &str) -> io::Result<()> {
+pub fn write_cell(out: &mut impl Write, s: &str) -> io::Result<()> {
     if s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
         out.write_all(b"\"")?;
         out.write_all(s.replace('"', "\"\"").as_bytes())?;

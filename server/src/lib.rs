@@ -3,6 +3,7 @@
 //! `staff`), the HTTP edge (`web`), and the process around them.
 
 pub mod cli;
+pub mod compensation;
 pub mod config;
 pub mod customers;
 pub mod kernel;

@@ -27,7 +27,7 @@ pub enum StartupError {
     Auth(#[from] AuthError),
     #[error(transparent)]
     Mail(#[from] crate::notify::mailer::MailError),
-    #[error("seeding the demo customers failed: {0}")]
+    #[error("seeding the demo failed: {0}")]
     Demo(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -48,7 +48,41 @@ pub struct Application {
     public: crate::status::public::PublicSettings,
     state: AppState,
     first_admin: Option<FirstAdmin>,
+    /// The demo's finance members, with their one-time passwords.
+    demo_staff: Vec<FirstAdmin>,
     database_url: DatabaseUrl,
+}
+
+/// The demo's two finance members: one drafted the demo runs, the other
+/// approved one of them and may approve the other (four eyes).
+pub const DEMO_FINANCE: [&str; 2] = ["finance@plaster.local", "approver@plaster.local"];
+
+async fn seed_demo_runs(store: &Store) -> Result<Vec<FirstAdmin>, StartupError> {
+    use crate::staff::roles::{Role, Roles};
+    let mut staff = Vec::new();
+    let mut actors = Vec::new();
+    for email in DEMO_FINANCE {
+        let (id, password) = crate::staff::accounts::create_account(
+            store,
+            &crate::kernel::audit::Actor::Cli,
+            email,
+            &Roles::new(vec![Role::Finance]),
+        )
+        .await
+        .map_err(|e| StartupError::Demo(e.to_string()))?;
+        actors.push(crate::kernel::audit::Actor::Staff {
+            id: crate::kernel::ids::AccountId::from(id.as_str()),
+            email: email.to_string(),
+        });
+        staff.push(FirstAdmin {
+            email: email.to_string(),
+            one_time_password: password,
+        });
+    }
+    crate::compensation::demo::seed(store, &actors[0], &actors[1])
+        .await
+        .map_err(StartupError::Demo)?;
+    Ok(staff)
 }
 
 pub fn leptos_options(settings: &Settings) -> LeptosOptions {
@@ -69,13 +103,15 @@ impl Application {
     pub async fn build(settings: Settings, options: StartOptions) -> Result<Self, StartupError> {
         let store = Store::connect(&settings.database_url).await?;
         store.migrate().await?;
+        let first_admin = ensure_first_admin(&store, FIRST_ADMIN_EMAIL).await?;
+        let mut demo_staff = Vec::new();
         if options.seed_demo && crate::status::demo::seed(&store, false).await? {
             let customers = crate::customers::demo::seed(&store)
                 .await
                 .map_err(|e| StartupError::Demo(e.to_string()))?;
+            demo_staff = seed_demo_runs(&store).await?;
             tracing::info!(customers = customers.customers, "seeded the demo content");
         }
-        let first_admin = ensure_first_admin(&store, FIRST_ADMIN_EMAIL).await?;
         let mailer = Arc::new(crate::notify::mailer::Mailer::new(
             settings.smtp.as_ref(),
             &store,
@@ -112,6 +148,7 @@ impl Application {
             ),
             state,
             first_admin,
+            demo_staff,
             database_url: settings.database_url.clone(),
         })
     }
@@ -123,6 +160,11 @@ impl Application {
     /// Set only on the very first start of an empty database.
     pub fn first_admin(&self) -> Option<&FirstAdmin> {
         self.first_admin.as_ref()
+    }
+
+    /// The demo's finance members; set only when the demo was just seeded.
+    pub fn demo_staff(&self) -> &[FirstAdmin] {
+        &self.demo_staff
     }
 
     pub fn store(&self) -> &Store {
@@ -159,6 +201,9 @@ impl Application {
         ) {
             background.also(task);
         }
+        background.also(crate::compensation::preview_job::spawn(
+            self.state.store.clone(),
+        ));
         let front_door = crate::web::front_door::FrontDoor::new(
             self.state.snapshot.clone(),
             self.state.metrics.clone(),

@@ -2,6 +2,9 @@
 //! Argument types live here; each subcommand calls a domain command.
 
 pub mod compensation;
+pub mod error;
+
+pub use error::CliError;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,35 +22,6 @@ use compensation::{GenerateLogsArgs, PreviewArgs};
 
 /// Exit status for a bad setting or argument.
 const EXIT_USAGE: u8 = 2;
-
-/// Why a subcommand failed. Input the command refuses exits 2 like a bad
-/// argument; everything else (the database, the benchmark, hashing) exits 1,
-/// each named for what it is.
-#[derive(Debug, thiserror::Error)]
-pub enum CliError {
-    #[error(transparent)]
-    Write(#[from] WriteError),
-    #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
-    #[error("the notice benchmark failed: {0}")]
-    Bench(#[from] crate::notify::bench::BenchError),
-    #[error("hashing the one-time password failed: {0}")]
-    Hash(String),
-    #[error(transparent)]
-    Import(#[from] ImportError),
-    #[error("cannot open {path}: {error}")]
-    Open { path: String, error: std::io::Error },
-}
-
-impl CliError {
-    fn is_bad_input(&self) -> bool {
-        match self {
-            CliError::Write(e) => e.is_bad_input(),
-            CliError::Import(e) => e.is_bad_input(),
-            _ => false,
-        }
-    }
-}
 
 #[derive(Parser)]
 #[command(
@@ -229,6 +203,61 @@ struct GenerateLogsCli {
 enum CompensationCommand {
     /// Read event logs and print the compensation report for a plan (writes nothing).
     Preview(PreviewCli),
+    /// Compensation runs in the portal: create, add logs, preview, approve (runs.md §4).
+    #[command(subcommand)]
+    Run(RunCommand),
+}
+
+#[derive(Subcommand)]
+enum RunCommand {
+    /// Create a draft run for an incident; prints {"run": RUN_ID, "state": "draft"}.
+    Create {
+        /// The status page incident the run compensates (see `plaster incident list`).
+        #[arg(long)]
+        incident: String,
+        /// The plan (TOML, compensation.md §3); its id names the run.
+        #[arg(long)]
+        plan: PathBuf,
+        /// The staff member acting (finance or admin).
+        #[arg(long)]
+        by: String,
+    },
+    /// Store event log files and attach them to a run.
+    AddLogs {
+        run: String,
+        /// .jsonl, .ndjson or .csv, each optionally .gz.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        by: String,
+    },
+    /// Preview the run and wait; prints the report with "revision" and "digest".
+    Preview {
+        run: String,
+        #[arg(long)]
+        by: String,
+        /// Write every line of the new revision as CSV to this file.
+        #[arg(long)]
+        details: Option<PathBuf>,
+    },
+    /// Approve the newest revision, naming its digest (finance; not the drafter).
+    Approve {
+        run: String,
+        #[arg(long)]
+        digest: String,
+        #[arg(long)]
+        by: String,
+    },
+    /// Send a previewed run back to draft with a reason (finance; not the drafter).
+    Reject {
+        run: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        by: String,
+    },
+    /// Print a run's state, newest revision and digest, and its approver.
+    Show { run: String },
 }
 
 #[derive(Args)]
@@ -261,6 +290,35 @@ pub fn main() -> ExitCode {
                 subscriptions: p.subscriptions,
                 details: p.details,
                 events: p.events,
+            })
+        }
+        Command::Compensation(CompensationCommand::Run(command)) => {
+            with_store(cli.config, |store| async move {
+                use compensation::run;
+                match command {
+                    RunCommand::Create { incident, plan, by } => {
+                        run::create(&store, &incident, &plan, &by).await
+                    }
+                    RunCommand::AddLogs { run: id, files, by } => {
+                        run::add_logs(&store, &id, &files, &by).await
+                    }
+                    RunCommand::Preview {
+                        run: id,
+                        by,
+                        details,
+                    } => run::preview(&store, &id, &by, details.as_deref()).await,
+                    RunCommand::Approve {
+                        run: id,
+                        digest,
+                        by,
+                    } => run::approve(&store, &id, &digest, &by).await,
+                    RunCommand::Reject {
+                        run: id,
+                        reason,
+                        by,
+                    } => run::reject(&store, &id, &reason, &by).await,
+                    RunCommand::Show { run: id } => run::show(&store, &id).await,
+                }
             })
         }
         Command::Demo(DemoCommand::GenerateLogs(g)) => {
@@ -567,6 +625,16 @@ fn print_welcome(settings: &Settings, app: &Application) {
             println!("  You will be asked to choose your own password after signing in.");
         }
         None => println!("  Staff sign in at {url}/staff/login"),
+    }
+    if !app.demo_staff().is_empty() {
+        println!();
+        println!("  Demo finance members (compensation runs; one drafts, the other approves):");
+        for member in app.demo_staff() {
+            println!(
+                "    {:<24} one-time password  {}",
+                member.email, member.one_time_password
+            );
+        }
     }
     println!();
 }

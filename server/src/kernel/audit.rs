@@ -18,20 +18,48 @@ pub enum Actor {
     },
     /// The `plaster` command line, run by whoever has the database URL.
     Cli,
+    /// A staff member acting through the command line (`--by EMAIL`): the
+    /// console's role and four-eyes rules apply, and the log names the channel.
+    StaffCli {
+        id: AccountId,
+        email: String,
+        label: String,
+    },
+    /// A background job moving what a person set going (a preview finishing).
+    Job(&'static str),
 }
 
 impl Actor {
     pub fn id(&self) -> Option<&str> {
         match self {
-            Actor::Staff { id, .. } => Some(id),
-            Actor::Cli => None,
+            Actor::Staff { id, .. } | Actor::StaffCli { id, .. } => Some(id),
+            Actor::Cli | Actor::Job(_) => None,
+        }
+    }
+
+    /// A staff member acting through the command line.
+    pub fn staff_cli(id: AccountId, email: &str) -> Actor {
+        Actor::StaffCli {
+            id,
+            email: email.to_string(),
+            label: format!("{email} (command line)"),
+        }
+    }
+
+    /// The staff member's e-mail, whatever the channel.
+    pub fn email(&self) -> Option<&str> {
+        match self {
+            Actor::Staff { email, .. } | Actor::StaffCli { email, .. } => Some(email),
+            Actor::Cli | Actor::Job(_) => None,
         }
     }
 
     pub fn label(&self) -> &str {
         match self {
             Actor::Staff { email, .. } => email,
+            Actor::StaffCli { label, .. } => label,
             Actor::Cli => "command line",
+            Actor::Job(name) => name,
         }
     }
 }

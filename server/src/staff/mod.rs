@@ -41,6 +41,7 @@ pub fn routes() -> Vec<StaffRoute> {
     all.extend(admin_routes());
     all.extend(crate::notify::console::routes());
     all.extend(crate::customers::console::routes());
+    all.extend(crate::compensation::console::routes());
     all
 }
 

@@ -138,6 +138,11 @@ pub const COMPONENTS_VIEW: Access = Access::AnyOf(&[Role::Communications, Role::
 /// decides who is paid.
 pub const CUSTOMERS_VIEW: Access = Access::AnyOf(&[Role::Support, Role::Finance, Role::Admin]);
 pub const CUSTOMERS_IMPORT: Access = Access::AnyOf(&[Role::Finance, Role::Admin]);
+/// Support reads runs to answer customers; finance and admins draft them
+/// and add their logs; only finance approves (runs.md §1).
+pub const RUNS_VIEW: Access = Access::AnyOf(&[Role::Support, Role::Finance, Role::Admin]);
+pub const RUNS_EDIT: Access = Access::AnyOf(&[Role::Finance, Role::Admin]);
+pub const RUNS_APPROVE: Access = Access::AnyOf(&[Role::Finance]);
 
 #[cfg(test)]
 mod tests {

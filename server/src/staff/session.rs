@@ -25,10 +25,7 @@ const TOUCH_EVERY_MS: i64 = 60_000;
 
 /// Only the hash of a session token is stored.
 fn hash_token(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::kernel::ids::hex(&Sha256::digest(token.as_bytes()))
 }
 
 /// The signed-in staff member behind a request.

@@ -98,6 +98,11 @@ impl Spooled {
         Ok(spooled)
     }
 
+    /// Where the bytes are, for a consumer that reads the file itself.
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
     /// The spooled bytes, for a reader on a blocking thread.
     pub fn open(&self) -> Result<std::fs::File, StaffError> {
         std::fs::File::open(&self.path)

@@ -56,19 +56,26 @@ impl Store {
         .fetch_all(self.pool())
         .await
         .map_err(StoreError::from)?;
-        rows.into_iter()
-            .map(|row| {
-                Ok(AuditEntry {
-                    id: row.try_get("id").map_err(StoreError::from)?,
-                    at: row.try_get("at").map_err(StoreError::from)?,
-                    actor: row.try_get("actor").map_err(StoreError::from)?,
-                    action: row.try_get("action").map_err(StoreError::from)?,
-                    target: row.try_get("target").map_err(StoreError::from)?,
-                    before: row.try_get("before_json").map_err(StoreError::from)?,
-                    after: row.try_get("after_json").map_err(StoreError::from)?,
-                })
-            })
-            .collect()
+        Ok(rows.iter().map(entry).collect::<Result<_, _>>()?)
+    }
+
+    /// Everything done to one target (a run, say), newest first, at most `limit`.
+    pub async fn audit_for_target(
+        &self,
+        target: &str,
+        limit: i64,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        sqlx::query(
+            "SELECT id, at, actor, action, target, before_json, after_json FROM audit_log
+             WHERE target = $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(target)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(entry)
+        .collect()
     }
 
     /// The distinct actions in the log, for the filter's choices.
@@ -80,6 +87,18 @@ impl Store {
             .map(|row| Ok(row.try_get(0)?))
             .collect()
     }
+}
+
+fn entry(row: &sqlx::any::AnyRow) -> Result<AuditEntry, StoreError> {
+    Ok(AuditEntry {
+        id: row.try_get("id")?,
+        at: row.try_get("at")?,
+        actor: row.try_get("actor")?,
+        action: row.try_get("action")?,
+        target: row.try_get("target")?,
+        before: row.try_get("before_json")?,
+        after: row.try_get("after_json")?,
+    })
 }
 
 #[derive(Debug, thiserror::Error)]

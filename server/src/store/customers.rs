@@ -8,43 +8,15 @@
 use plaster_engine::{CustomerRow, SubscriptionRow};
 use sqlx::{AnyConnection, Row};
 
-use crate::store::{Store, StoreError};
+use crate::store::{insert_sql, numbered, Store, StoreError};
 
 /// Rows per upsert statement: 6 parameters each stays far below SQLite's
 /// limit of 32766 bound parameters per statement.
 pub const BATCH_ROWS: usize = 500;
 
-/// Whether the placeholders must be numbered (`$1`, PostgreSQL) or may be
-/// plain `?` (SQLite). SQLite takes `$1` for a parameter *name*, and finding
-/// a parameter's name walks the list of all names, so binding a statement
-/// with n named parameters costs n²: with 3,000 parameters that made the
-/// import 10× slower than with anonymous `?` (docs/benchmarks-customers.md).
-fn numbered(conn: &AnyConnection) -> bool {
-    !conn.backend_name().eq_ignore_ascii_case("sqlite")
-}
-
-/// `INSERT INTO table (cols) VALUES ($1, ..), ($n, ..) ON CONFLICT ...` for `rows` rows.
+/// `INSERT INTO table (cols) VALUES (..), (..) ON CONFLICT ...` for `rows` rows.
 fn upsert_sql(table: &str, cols: &[&str], key: &[&str], rows: usize, numbered: bool) -> String {
-    let mut sql = format!("INSERT INTO {table} ({}) VALUES ", cols.join(", "));
-    let mut n = 0;
-    for r in 0..rows {
-        if r > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for c in 0..cols.len() {
-            if c > 0 {
-                sql.push_str(", ");
-            }
-            n += 1;
-            if numbered {
-                sql.push_str(&format!("${n}"));
-            } else {
-                sql.push('?');
-            }
-        }
-        sql.push(')');
-    }
+    let mut sql = insert_sql(table, cols, rows, numbered);
     let updates: Vec<String> = cols
         .iter()
         .filter(|c| !key.contains(c))
@@ -240,4 +212,45 @@ pub async fn find(
         });
     }
     Ok(out)
+}
+
+/// The customers and active subscriptions as the engine reads them: what a
+/// preview runs against (runs.md §1: "as they are when a preview starts").
+pub async fn reference(
+    store: &Store,
+) -> Result<(plaster_engine::Customers, plaster_engine::Subscriptions), StoreError> {
+    use futures_util::TryStreamExt;
+    use plaster_engine::reference::Subscription;
+    use plaster_engine::{Currency, CustomerId, Customers, Subscriptions};
+    let corrupt = |what: &str, value: &str| StoreError::Corrupt(format!("stored {what} {value:?}"));
+    let mut customers = Customers::default();
+    let mut rows = sqlx::query("SELECT customer_id, currency FROM customers").fetch(store.pool());
+    while let Some(row) = rows.try_next().await? {
+        let id: String = row.try_get(0)?;
+        let currency: String = row.try_get(1)?;
+        customers.insert(
+            CustomerId::parse(&id).ok_or_else(|| corrupt("customer id", &id))?,
+            Currency::parse(&currency).ok_or_else(|| corrupt("currency", &currency))?,
+        );
+    }
+    drop(rows);
+    let mut subscriptions = Subscriptions::default();
+    let mut rows = sqlx::query(
+        "SELECT customer_id, plan, monthly_fee_minor, currency FROM customer_subscriptions
+         WHERE status = 'active' ORDER BY customer_id, plan",
+    )
+    .fetch(store.pool());
+    while let Some(row) = rows.try_next().await? {
+        let id: String = row.try_get(0)?;
+        let currency: String = row.try_get(3)?;
+        subscriptions.insert_active(
+            CustomerId::parse(&id).ok_or_else(|| corrupt("customer id", &id))?,
+            Subscription {
+                plan: row.try_get(1)?,
+                monthly_fee_minor: row.try_get(2)?,
+                currency: Currency::parse(&currency).ok_or_else(|| corrupt("currency", &currency))?,
+            },
+        );
+    }
+    Ok((customers, subscriptions))
 }

@@ -4,6 +4,7 @@
 //! row locking, LISTEN/NOTIFY) branches on [`Backend`].
 
 pub mod audit;
+pub mod compensation;
 pub mod customers;
 pub mod fan_out;
 pub mod mailbox;
@@ -218,6 +219,41 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Whether the placeholders must be numbered (`$1`, PostgreSQL) or may be
+/// plain `?` (SQLite). SQLite takes `$1` for a parameter *name*, and finding
+/// a parameter's name walks the list of all names, so binding a statement
+/// with n named parameters costs n²: with 3,000 parameters that made the
+/// customer import 10× slower than with anonymous `?`
+/// (docs/benchmarks-customers.md). Every multi-row statement uses this.
+pub(crate) fn numbered(conn: &sqlx::AnyConnection) -> bool {
+    !conn.backend_name().eq_ignore_ascii_case("sqlite")
+}
+
+/// `INSERT INTO table (cols) VALUES ($1, ..), ($n, ..)` for `rows` rows.
+pub(crate) fn insert_sql(table: &str, cols: &[&str], rows: usize, numbered: bool) -> String {
+    let mut sql = format!("INSERT INTO {table} ({}) VALUES ", cols.join(", "));
+    let mut n = 0;
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 0..cols.len() {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            n += 1;
+            if numbered {
+                sql.push_str(&format!("${n}"));
+            } else {
+                sql.push('?');
+            }
+        }
+        sql.push(')');
+    }
+    sql
 }
 
 /// A comma-separated list column (component ids, say) as its items; the

@@ -1010,3 +1010,55 @@ pub async fn insert_template(
     }
     Ok(true)
 }
+
+/// What a compensation run's plan is prefilled from: an incident's times,
+/// titles, and every component any of its updates touched, with its group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncidentOutline {
+    pub id: String,
+    pub started_at: i64,
+    pub resolved_at: Option<i64>,
+    pub titles: Texts,
+    /// `(component id, group id)`, sorted.
+    pub components: Vec<(String, Option<String>)>,
+}
+
+pub async fn incident_outline(
+    conn: &mut AnyConnection,
+    incident_id: &str,
+) -> Result<Option<IncidentOutline>, StoreError> {
+    let Some(row) = sqlx::query("SELECT id, started_at, resolved_at FROM incidents WHERE id = $1")
+        .bind(incident_id)
+        .fetch_optional(&mut *conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let mut titles = Texts::new();
+    for t in sqlx::query("SELECT lang, title FROM incident_translations WHERE incident_id = $1")
+        .bind(incident_id)
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        titles.insert(lang_of(&t)?, t.try_get("title")?);
+    }
+    let components = sqlx::query(
+        "SELECT DISTINCT c.id, c.group_id FROM incident_update_components u
+         JOIN incident_updates d ON d.id = u.update_id
+         JOIN components c ON c.id = u.component_id
+         WHERE d.incident_id = $1 ORDER BY c.id",
+    )
+    .bind(incident_id)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+    .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(Some(IncidentOutline {
+        id: row.try_get("id")?,
+        started_at: row.try_get("started_at")?,
+        resolved_at: row.try_get("resolved_at")?,
+        titles,
+        components,
+    }))
+}

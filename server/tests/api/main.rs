@@ -5,6 +5,7 @@ mod fixtures;
 mod helpers;
 
 mod cli;
+mod compensation;
 mod customers;
 mod health;
 mod live;

@@ -232,6 +232,20 @@ fn expected_allowed(path: &str, method: &str, role: Option<Role>) -> bool {
     if path == "/staff/customers/import" {
         return matches!(role, Role::Finance | Role::Admin);
     }
+    if path.starts_with("/staff/compensation") {
+        // Support reads runs; finance and admins draft them; finance alone approves.
+        if path.ends_with("/approve") || path.ends_with("/reject") {
+            return role == Role::Finance;
+        }
+        let reads = method == "GET"
+            && (path == "/staff/compensation"
+                || path == "/staff/compensation/runs/{id}"
+                || path.contains("/revisions/"));
+        if reads {
+            return matches!(role, Role::Support | Role::Finance | Role::Admin);
+        }
+        return matches!(role, Role::Finance | Role::Admin);
+    }
     panic!("{method} {path} is not in the test's access table: add it, with who may use it");
 }
 
@@ -261,7 +275,9 @@ async fn every_staff_route_checks_roles(app: TestApp) {
                 &format!("/staff/accounts/{account_id}"),
             )
             .replace("/staff/mail/{id}", "/staff/mail/no-such-message")
-            .replace("/staff/webhooks/{id}", "/staff/webhooks/no-such-hook");
+            .replace("/staff/webhooks/{id}", "/staff/webhooks/no-such-hook")
+            .replace("/staff/compensation/runs/{id}", "/staff/compensation/runs/no-such-run")
+            .replace("{n}", "1");
         assert!(!path.contains('{'), "no sample value for {}", route.path);
         for (role, client, csrf) in &clients {
             let response = match route.method.as_str() {

@@ -69,7 +69,8 @@ async fn first_start_creates_one_admin_with_a_one_time_password(app: TestApp) {
         &admin.one_time_password,
         &hash
     ));
-    assert_eq!(app.store.count_staff().await.expect("count"), 1);
+    // The admin, and the demo's two finance members (compensation runs).
+    assert_eq!(app.store.count_staff().await.expect("count"), 3);
 
     // A second start on the same database creates no second admin.
     let again = plaster_server::startup::Application::build(

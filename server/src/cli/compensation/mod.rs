@@ -6,6 +6,7 @@ mod exit;
 mod generate;
 mod input;
 mod preview;
+pub mod run;
 
 pub use generate::{generate_logs_command, GenerateLogsArgs};
 pub use preview::{preview_command, PreviewArgs};

@@ -1,0 +1,327 @@
+//! The preview job: any node claims a queued preview under a lease, runs
+//! the engine over the run's stored logs and the customer tables as they
+//! are now, and stores the result as the run's next revision.
+//!
+//! A live worker extends its lease every second and records its progress;
+//! a node that dies stops extending it, and once it runs out another node
+//! claims the job and starts it again (the engine's pass is a pure function
+//! of the inputs, so starting again is how it resumes). A worker whose job
+//! was cancelled, or claimed by another after a stall, learns so at its
+//! next heartbeat, stops reading, and stores nothing: the revision is
+//! written only in the transaction that ends the job as its holder.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use plaster_engine::{Engine, EngineError, Options, Preview};
+use serde_json::json;
+use tokio::task::JoinHandle;
+
+use crate::compensation::digest::digest;
+use crate::compensation::logs::{self, CANCELLED};
+use crate::compensation::state::RunState;
+use crate::kernel::audit::Actor;
+use crate::store::audit::append;
+use crate::store::compensation::{
+    self as table, PreviewJob, RevisionRecord, RunUpdate, StoredLine,
+};
+use crate::store::customers::reference;
+use crate::store::{Store, StoreError};
+
+/// How long a claimed preview is its worker's without a heartbeat.
+const LEASE_MS: i64 = 15_000;
+const HEARTBEAT: Duration = Duration::from_secs(1);
+const IDLE_POLL: Duration = Duration::from_millis(500);
+const JOB: Actor = Actor::Job("preview job");
+
+/// Starts this node's preview worker; it stops when the handle is aborted.
+pub fn spawn(store: Store) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match run_next(&store).await {
+                Ok(true) => {}
+                Ok(false) => tokio::time::sleep(IDLE_POLL).await,
+                Err(e) => {
+                    tracing::warn!(error = %e, "preview worker failed; retrying");
+                    tokio::time::sleep(IDLE_POLL * 4).await;
+                }
+            }
+        }
+    })
+}
+
+/// Claims one due preview and runs it to its end; `false` when none was due.
+pub async fn run_next(store: &Store) -> Result<bool, StoreError> {
+    let now = chrono::Utc::now().timestamp_millis();
+    let Some(job) = table::claim_preview(store, now, LEASE_MS).await? else {
+        return Ok(false);
+    };
+    tracing::info!(run = %job.run_id, job = %job.id, attempt = job.attempts, "preview started");
+    match compute(store, &job).await {
+        Ok(Computed::Done(preview, digest)) => store_revision(store, &job, &preview, &digest).await?,
+        Ok(Computed::Stopped) => {
+            tracing::info!(run = %job.run_id, job = %job.id, "preview stopped");
+        }
+        Err(reason) => fail(store, &job, &reason).await?,
+    }
+    Ok(true)
+}
+
+enum Computed {
+    Done(Box<Preview>, String),
+    /// Cancelled, or no longer this worker's job.
+    Stopped,
+}
+
+async fn compute(store: &Store, job: &PreviewJob) -> Result<Computed, String> {
+    let internal = |e: StoreError| e.to_string();
+    let mut conn = store.pool().acquire().await.map_err(|e| e.to_string())?;
+    let run = table::run(&mut conn, &job.run_id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| format!("run {} is gone", job.run_id))?;
+    if run.inputs_version != job.inputs_version {
+        return Err("the run's inputs changed after the preview was asked for".into());
+    }
+    let plan = plaster_engine::Plan::parse(&run.plan_toml).map_err(|e| e.to_string())?;
+    let files = table::run_logs(&mut conn, &job.run_id)
+        .await
+        .map_err(internal)?;
+    drop(conn);
+    let mut chunks = Vec::with_capacity(files.len());
+    for f in &files {
+        chunks.push(table::blob_chunks(store, &f.sha256).await.map_err(internal)?);
+    }
+    let (customers, subscriptions) = reference(store).await.map_err(internal)?;
+
+    let bytes = Arc::new(AtomicU64::new(0));
+    let records = Arc::new(AtomicU64::new(0));
+    let cancel = Arc::new(AtomicBool::new(false));
+    let finished = Arc::new(AtomicBool::new(false));
+    let heartbeat = {
+        let (store, job, bytes, records, cancel, finished) = (
+            store.clone(),
+            job.clone(),
+            bytes.clone(),
+            records.clone(),
+            cancel.clone(),
+            finished.clone(),
+        );
+        tokio::spawn(async move {
+            while !finished.load(Ordering::Relaxed) {
+                tokio::time::sleep(HEARTBEAT).await;
+                let now = chrono::Utc::now().timestamp_millis();
+                match table::heartbeat(
+                    &store,
+                    &job.id,
+                    job.attempts,
+                    now + LEASE_MS,
+                    bytes.load(Ordering::Relaxed) as i64,
+                    records.load(Ordering::Relaxed) as i64,
+                )
+                .await
+                {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        cancel.store(true, Ordering::Relaxed);
+                        return;
+                    }
+                    // A missed beat is retried; the lease outlasts many.
+                    Err(e) => tracing::warn!(error = %e, "preview heartbeat failed"),
+                }
+            }
+        })
+    };
+
+    let runtime = tokio::runtime::Handle::current();
+    let result = {
+        let (store, cancel, bytes, records) =
+            (store.clone(), cancel.clone(), bytes.clone(), records.clone());
+        tokio::task::spawn_blocking(move || -> Result<Computed, String> {
+            let mut sources = Vec::with_capacity(files.len());
+            for (f, n) in files.iter().zip(chunks) {
+                sources.push(
+                    logs::source(
+                        runtime.clone(),
+                        store.clone(),
+                        f,
+                        n,
+                        bytes.clone(),
+                        cancel.clone(),
+                    )
+                    .map_err(|e| e.to_string())?,
+                );
+            }
+            let engine = Engine::new(plan, customers, subscriptions);
+            let options = Options {
+                records_done: Some(records),
+                ..Options::default()
+            };
+            match engine.preview(sources, &options) {
+                Ok(preview) => {
+                    let digest = digest(&preview).map_err(|e| e.to_string())?;
+                    Ok(Computed::Done(Box::new(preview), digest))
+                }
+                Err(_) if cancel.load(Ordering::Relaxed) => Ok(Computed::Stopped),
+                Err(EngineError::Read { source_name, error }) if error.to_string() == CANCELLED => {
+                    tracing::info!(file = %source_name, "preview cancelled while reading");
+                    Ok(Computed::Stopped)
+                }
+                Err(e) => Err(e.to_string()),
+            }
+        })
+        .await
+        .unwrap_or_else(|e| Err(format!("the preview's thread failed: {e}")))
+    };
+    finished.store(true, Ordering::Relaxed);
+    heartbeat.abort();
+    result
+}
+
+/// Ends the job as failed and the run back to draft, if the job is still ours.
+async fn fail(store: &Store, job: &PreviewJob, reason: &str) -> Result<(), StoreError> {
+    tracing::warn!(run = %job.run_id, job = %job.id, %reason, "preview failed");
+    let now = chrono::Utc::now().timestamp_millis();
+    let mut tx = store.begin_write().await?;
+    if !table::finish_preview(&mut tx, &job.id, job.attempts, "failed", Some(reason), None, now)
+        .await?
+    {
+        return Ok(());
+    }
+    if let Some(run) = table::run_for_update(&mut tx, store.backend(), &job.run_id).await? {
+        if run.state == RunState::Previewing.as_str() && run.inputs_version == job.inputs_version {
+            table::update_run(
+                &mut tx,
+                &run.id,
+                &RunUpdate {
+                    state: RunState::Draft.as_str(),
+                    inputs_version: run.inputs_version,
+                    plan_toml: &run.plan_toml,
+                    approved_revision: None,
+                    approved_by: None,
+                    approved_at: None,
+                    now,
+                },
+            )
+            .await?;
+            append(
+                &mut tx,
+                &JOB,
+                "compensation.run.preview_failed",
+                &run.id,
+                Some(&json!({"state": "previewing"})),
+                Some(&json!({"state": "draft", "job": job.id, "error": reason})),
+            )
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Stores the preview as the run's next revision and moves the run to
+/// `previewed`, in one transaction that also ends the job; nothing is
+/// stored when the job is no longer this worker's.
+async fn store_revision(
+    store: &Store,
+    job: &PreviewJob,
+    preview: &Preview,
+    digest: &str,
+) -> Result<(), StoreError> {
+    let lines: Vec<StoredLine> = preview
+        .lines
+        .iter()
+        .map(|l| StoredLine {
+            position: l.rule_position as i64,
+            rule: l.rule.to_string(),
+            customer_id: l.customer_id.clone(),
+            reference: l.reference.clone(),
+            amount_minor: l.amount_minor as i64,
+            currency: l.currency.as_str().to_string(),
+        })
+        .collect();
+    let customers = {
+        let mut ids: Vec<&str> = lines
+            .iter()
+            .map(|l| l.customer_id.as_str())
+            .filter(|c| !c.is_empty())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.len() as i64
+    };
+    let report_json = serde_json::to_string(&preview.report)
+        .map_err(|e| StoreError::Corrupt(format!("the report does not serialise: {e}")))?;
+    let now = chrono::Utc::now().timestamp_millis();
+    let mut tx = store.begin_write().await?;
+    let Some(run) = table::run_for_update(&mut tx, store.backend(), &job.run_id).await? else {
+        return Ok(());
+    };
+    let revision = table::revisions(&mut tx, &run.id)
+        .await?
+        .first()
+        .map_or(1, |r| r.revision + 1);
+    if !table::finish_preview(
+        &mut tx,
+        &job.id,
+        job.attempts,
+        "done",
+        None,
+        Some(revision),
+        now,
+    )
+    .await?
+    {
+        return Ok(());
+    }
+    table::insert_revision(
+        &mut tx,
+        &RevisionRecord {
+            run_id: run.id.clone(),
+            revision,
+            inputs_version: job.inputs_version,
+            plan_toml: run.plan_toml.clone(),
+            report_json,
+            digest: digest.to_string(),
+            lines: lines.len() as i64,
+            customers,
+            failures_json: serde_json::to_string(&preview.failures_per_minute)
+                .map_err(|e| StoreError::Corrupt(format!("the failure tally: {e}")))?,
+            created_by: job.requested_by.clone(),
+            created_at: now,
+        },
+    )
+    .await?;
+    table::insert_lines(&mut tx, &run.id, revision, &lines).await?;
+    let current = run.inputs_version == job.inputs_version;
+    if current && run.state == RunState::Previewing.as_str() {
+        table::update_run(
+            &mut tx,
+            &run.id,
+            &RunUpdate {
+                state: RunState::Previewed.as_str(),
+                inputs_version: run.inputs_version,
+                plan_toml: &run.plan_toml,
+                approved_revision: None,
+                approved_by: None,
+                approved_at: None,
+                now,
+            },
+        )
+        .await?;
+    }
+    append(
+        &mut tx,
+        &JOB,
+        "compensation.run.previewed",
+        &run.id,
+        Some(&json!({"state": run.state})),
+        Some(&json!({"state": if current { "previewed" } else { run.state.as_str() },
+                     "revision": revision, "digest": digest, "lines": lines.len()})),
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(run = %run.id, revision, lines = lines.len(), "preview stored");
+    Ok(())
+}
