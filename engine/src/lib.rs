@@ -74,4 +74,60 @@ impl Engine {
         let acc = pipeline::run(matcher::Params::new(&self.plan), sources, options)?;
         Ok(acc.finish(&self.plan, &self.customers, &self.subscriptions, &names))
     }
+
+    /// Like [`Engine::preview`], and keeps what the pass learned (the
+    /// records that matter, decided bets, blocked time) so that a changed
+    /// plan can be priced without reading the logs again.
+    pub fn preview_and_learn(
+        &self,
+        sources: Vec<EventSource<'_>>,
+        options: &Options,
+    ) -> Result<(Preview, Learned), EngineError> {
+        let names: Vec<String> = sources.iter().map(|s| s.name.clone()).collect();
+        let acc = pipeline::run(matcher::Params::new(&self.plan), sources, options)?;
+        let preview = acc
+            .clone()
+            .finish(&self.plan, &self.customers, &self.subscriptions, &names);
+        Ok((
+            preview,
+            Learned {
+                acc,
+                names,
+                engine: self.clone(),
+            },
+        ))
+    }
+}
+
+/// What one pass over the logs kept, with the customers it ran against.
+#[derive(Clone)]
+pub struct Learned {
+    acc: matcher::Accumulator,
+    names: Vec<String>,
+    engine: Engine,
+}
+
+impl Learned {
+    /// The plan the pass was made for.
+    pub fn plan(&self) -> &Plan {
+        &self.engine.plan
+    }
+
+    /// Prices `plan` over the records already read: exactly what a full
+    /// preview of `plan` on the same logs and customers gives, as long as the
+    /// plan reads no record the pass did not keep (same window and
+    /// components, no later goodwill deadline, no subscription credit when
+    /// the pass had none). Otherwise `Err` says why a full pass is needed.
+    pub fn reprice(&self, plan: &Plan) -> Result<Preview, &'static str> {
+        let params = matcher::Params::new(plan);
+        if let Some(why) = self.acc.params().cannot_serve(&params) {
+            return Err(why);
+        }
+        Ok(self.acc.with_params(params).finish(
+            plan,
+            &self.engine.customers,
+            &self.engine.subscriptions,
+            &self.names,
+        ))
+    }
 }

@@ -35,7 +35,7 @@ const NONE: u32 = u32::MAX;
 const MAX_EXAMPLES: usize = 20;
 const ATTOS_PER_MINUTE: i128 = 60 * 1_000_000_000_000_000_000;
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Params {
     started: Instant,
     resolved: Instant,
@@ -47,6 +47,24 @@ pub(crate) struct Params {
 }
 
 impl Params {
+    /// Why a pass made with `self` cannot price a plan with `new`, if it cannot:
+    /// the records it kept are those `self` needs, and no others.
+    pub(crate) fn cannot_serve(&self, new: &Params) -> Option<&'static str> {
+        if (self.started, self.resolved) != (new.started, new.resolved) {
+            Some("the window changed")
+        } else if (self.login, self.streaming, self.betting)
+            != (new.login, new.streaming, new.betting)
+        {
+            Some("the components changed")
+        } else if new.horizon > self.horizon {
+            Some("a goodwill deadline moved past the latest one read")
+        } else if new.keep_successes && !self.keep_successes {
+            Some("a subscription credit needs the successful logins, which were not kept")
+        } else {
+            None
+        }
+    }
+
     pub(crate) fn new(plan: &Plan) -> Params {
         Params {
             started: plan.started_at,
@@ -100,6 +118,7 @@ fn name(set: &Interner, i: u32) -> &str {
     set.get_index(i as usize).map_or("", |s| s.as_str())
 }
 
+#[derive(Clone)]
 pub(crate) struct Accumulator {
     params: Params,
     pub(crate) records: u64,
@@ -361,6 +380,17 @@ impl Accumulator {
         (first_failure, blocked)
     }
 
+    /// The same records, read for another plan's parameters.
+    pub(crate) fn with_params(&self, params: Params) -> Accumulator {
+        let mut acc = self.clone();
+        acc.params = params;
+        acc
+    }
+
+    pub(crate) fn params(&self) -> &Params {
+        &self.params
+    }
+
     /// Applies the plan's rules.
     pub(crate) fn finish(
         mut self,
@@ -450,7 +480,8 @@ impl Accumulator {
             rules: rule_reports,
             total_minor: by_code(grand_total),
         };
-        let mut failures_per_minute: Vec<(i64, u64)> = self.failures_per_minute.into_iter().collect();
+        let mut failures_per_minute: Vec<(i64, u64)> =
+            self.failures_per_minute.into_iter().collect();
         failures_per_minute.sort_unstable();
         Preview {
             report,

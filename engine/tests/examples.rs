@@ -116,3 +116,69 @@ fn report_keys_in_spec_order() {
         at = pos;
     }
 }
+
+/// What-if: a plan priced over what one pass learned equals a full pass of
+/// that plan, for changed amounts, games, an earlier deadline and an added
+/// rule; a plan that needs records the pass did not keep is refused.
+#[test]
+fn a_learned_pass_reprices_changed_plans_exactly() {
+    for name in ["v75", "sumo"] {
+        let dir = examples().join(name);
+        let text = std::fs::read_to_string(dir.join("plan.toml")).unwrap();
+        let customers = Customers::read(
+            "customers.csv",
+            BufReader::new(File::open(dir.join("customers.csv")).unwrap()),
+        )
+        .unwrap();
+        let subscriptions = match File::open(dir.join("subscriptions.csv")) {
+            Ok(f) => Subscriptions::read("subscriptions.csv", BufReader::new(f)).unwrap(),
+            Err(_) => Subscriptions::default(),
+        };
+        let events = || {
+            vec![EventSource::new(
+                "events.jsonl",
+                Format::JsonLines,
+                File::open(dir.join("events.jsonl")).unwrap(),
+            )]
+        };
+        let engine = Engine::new(
+            Plan::parse(&text).unwrap(),
+            customers.clone(),
+            subscriptions.clone(),
+        );
+        let (first, learned) = engine
+            .preview_and_learn(events(), &Options::default())
+            .unwrap();
+        assert_eq!(
+            first,
+            engine.preview(events(), &Options::default()).unwrap()
+        );
+        let variants = [
+            text.replace("5000", "7500"),
+            text.replace("games = [\"V75\"]", "games = [\"V75\", \"V5\"]"),
+            text.replace("16:20:00+02:00", "16:12:00+02:00"),
+            format!("{text}\n[[rules]]\nkind = \"refund_failed_debits\"\n"),
+        ];
+        for variant in variants {
+            let plan = Plan::parse(&variant).unwrap();
+            let full = Engine::new(plan.clone(), customers.clone(), subscriptions.clone())
+                .preview(events(), &Options::default())
+                .unwrap();
+            assert_eq!(
+                learned.reprice(&plan).expect("repriced"),
+                full,
+                "{name}:\n{variant}"
+            );
+        }
+        let moved = Plan::parse(
+            &text
+                .replace(
+                    "started_at = \"2024-08-24T16:06",
+                    "started_at = \"2024-08-24T16:00",
+                )
+                .replace("started_at = \"2018-08-20T", "started_at = \"2018-08-19T"),
+        )
+        .unwrap();
+        assert_eq!(learned.reprice(&moved).unwrap_err(), "the window changed");
+    }
+}

@@ -78,6 +78,9 @@ pub struct Settings {
     pub smtp: Option<SmtpSettings>,
     /// Set by `cargo leptos watch` (LEPTOS_ENV=DEV): pages reload on rebuild.
     pub leptos_dev: bool,
+    /// Address ranges outgoing requests (webhooks, payouts) may reach
+    /// although they are not public (`PLASTER_OUTGOING_ALLOW`).
+    pub outgoing: crate::kernel::outgoing::OutgoingPolicy,
 }
 
 /// The file's shape; every field optional, unknown fields refused so typos are caught.
@@ -91,6 +94,7 @@ struct FileSettings {
     default_lang: Option<String>,
     site_root: Option<String>,
     smtp: Option<FileSmtp>,
+    outgoing_allow: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -251,6 +255,21 @@ impl Settings {
             .unwrap_or_else(|| PathBuf::from("target/site"));
 
         let smtp = Self::smtp(&src, parsed.smtp.unwrap_or_default())?;
+        let outgoing = match src.pick(
+            "PLASTER_OUTGOING_ALLOW",
+            "outgoing_allow",
+            parsed.outgoing_allow,
+        ) {
+            Some(raw) => crate::kernel::outgoing::OutgoingPolicy::allowing(
+                raw.value
+                    .split(',')
+                    .filter(|r| !r.trim().is_empty())
+                    .map(str::parse)
+                    .collect::<Result<Vec<_>, String>>()
+                    .map_err(|e| invalid("PLASTER_OUTGOING_ALLOW", &raw, e))?,
+            ),
+            None => Default::default(),
+        };
         let leptos_dev = env
             .get("LEPTOS_ENV")
             .is_some_and(|v| v.eq_ignore_ascii_case("dev"));
@@ -264,6 +283,7 @@ impl Settings {
             site_root,
             smtp,
             leptos_dev,
+            outgoing,
         })
     }
 

@@ -137,6 +137,8 @@ impl Application {
                 secure: settings.public_url.scheme() == "https",
             },
             mail: MailDomain(mailer.domain()),
+            what_if: Default::default(),
+            outgoing: settings.outgoing.clone(),
         };
         Ok(Application {
             listener,
@@ -198,11 +200,13 @@ impl Application {
             self.state.store.clone(),
             self.mailer.clone(),
             self.public.clone(),
+            self.state.outgoing.clone(),
         ) {
             background.also(task);
         }
         background.also(crate::compensation::preview_job::spawn(
             self.state.store.clone(),
+            self.state.what_if.clone(),
         ));
         let front_door = crate::web::front_door::FrontDoor::new(
             self.state.snapshot.clone(),

@@ -23,6 +23,10 @@ pub struct AppState {
     pub live: LiveHandle,
     pub mail: MailDomain,
     pub cookies: CookiePolicy,
+    /// What this node's newest preview learned, for what-if pricing.
+    pub what_if: crate::compensation::what_if::WhatIfCache,
+    /// Which addresses outgoing requests may reach.
+    pub outgoing: crate::kernel::outgoing::OutgoingPolicy,
 }
 
 /// Staff cookies get `Secure` when Plaster is reached over HTTPS.
@@ -52,3 +56,5 @@ part!(LeptosOptions, leptos_options);
 part!(LiveHandle, live);
 part!(MailDomain, mail);
 part!(CookiePolicy, cookies);
+part!(crate::compensation::what_if::WhatIfCache, what_if);
+part!(crate::kernel::outgoing::OutgoingPolicy, outgoing);

@@ -34,7 +34,7 @@ struct Cli {
     /// variables override it: DATABASE_URL, PLASTER_LISTEN, PLASTER_PUBLIC_URL,
     /// PLASTER_TIME_ZONE, PLASTER_DEFAULT_LANG, LEPTOS_SITE_ROOT, PLASTER_SMTP_HOST,
     /// PLASTER_SMTP_PORT, PLASTER_SMTP_TLS, PLASTER_SMTP_USERNAME, PLASTER_SMTP_PASSWORD,
-    /// PLASTER_SMTP_FROM.
+    /// PLASTER_SMTP_FROM, PLASTER_OUTGOING_ALLOW.
     #[arg(long, global = true, env = "PLASTER_CONFIG")]
     config: Option<PathBuf>,
     #[command(subcommand)]
@@ -258,6 +258,15 @@ enum RunCommand {
     },
     /// Print a run's state, newest revision and digest, and its approver.
     Show { run: String },
+    /// Price plan variants over the run's logs without saving anything: the
+    /// first reads the logs, the others reuse what that pass learned.
+    /// Prints one report per plan with "priced_ms" and "full_pass".
+    WhatIf {
+        run: String,
+        /// A plan to price (repeatable).
+        #[arg(long, required = true)]
+        plan: Vec<PathBuf>,
+    },
 }
 
 #[derive(Args)]
@@ -318,6 +327,7 @@ pub fn main() -> ExitCode {
                         by,
                     } => run::reject(&store, &id, &reason, &by).await,
                     RunCommand::Show { run: id } => run::show(&store, &id).await,
+                    RunCommand::WhatIf { run: id, plan } => run::what_if(&store, &id, &plan).await,
                 }
             })
         }

@@ -14,7 +14,7 @@ pub fn money(minor: i64, currency: &str) -> String {
     let major = (abs / 100).to_string();
     let mut grouped = String::with_capacity(major.len() + major.len() / 3);
     for (i, c) in major.chars().enumerate() {
-        if i > 0 && (major.len() - i) % 3 == 0 {
+        if i > 0 && (major.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(c);
@@ -66,9 +66,17 @@ fn bars(id: &str, title: &str, description: &str, items: &[(String, i64, String)
             r#"<text class="chart-label" x="0" y="{}">{}</text><rect class="chart-bar" x="{LABEL_W}" y="{y}" width="{w}" height="{BAR_H}" rx="3"></rect><text class="chart-value" x="{}" y="{}"{}>{}</text>"#,
             y + BAR_H - 6,
             escape(label),
-            if w > room / 2 { LABEL_W + w - 6 } else { LABEL_W + w + 6 },
+            if w > room / 2 {
+                LABEL_W + w - 6
+            } else {
+                LABEL_W + w + 6
+            },
             y + BAR_H - 6,
-            if w > room / 2 { r#" text-anchor="end" data-inside="1""# } else { "" },
+            if w > room / 2 {
+                r#" text-anchor="end" data-inside="1""#
+            } else {
+                ""
+            },
             escape(shown),
         );
     }
@@ -147,7 +155,11 @@ pub fn amount_distribution(amounts: &[(String, i64, i64)]) -> Vec<Chart> {
                     .enumerate()
                     .map(|(b, n)| {
                         let from = lo + b as i64 * step;
-                        let to = if b == BUCKETS - 1 { hi } else { from + step - 1 };
+                        let to = if b == BUCKETS - 1 {
+                            hi
+                        } else {
+                            from + step - 1
+                        };
                         (
                             format!("{} – {}", money(from, currency), money(to, currency)),
                             *n,
@@ -222,8 +234,14 @@ pub fn failures_over_time(per_minute: &[(i64, u64)], marks: &Marks) -> Chart {
     const BOTTOM: i64 = 36;
     const LEFT: i64 = 48;
     let plot_h = H - TOP - BOTTOM;
-    let first = per_minute.first().map_or(marks.started, |m| m.0).min(marks.started - 10);
-    let last = per_minute.last().map_or(marks.resolved, |m| m.0).max(marks.resolved + 10);
+    let first = per_minute
+        .first()
+        .map_or(marks.started, |m| m.0)
+        .min(marks.started - 10);
+    let last = per_minute
+        .last()
+        .map_or(marks.resolved, |m| m.0)
+        .max(marks.resolved + 10);
     let span = (last - first + 1).max(1);
     let plot_w = WIDTH - LEFT - 10;
     let x = |minute: i64| LEFT + (minute - first) * plot_w / span;
@@ -244,10 +262,19 @@ pub fn failures_over_time(per_minute: &[(i64, u64)], marks: &Marks) -> Chart {
             format!(
                 ", the goodwill deadline{} at {} is marked",
                 if marks.deadlines.len() > 1 { "s" } else { "" },
-                marks.deadlines.iter().map(|d| hhmm(*d)).collect::<Vec<_>>().join(", ")
+                marks
+                    .deadlines
+                    .iter()
+                    .map(|d| hhmm(*d))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         },
-        peak.map_or(String::new(), |p| format!("; the peak is {} a minute at {}", p.1, hhmm(p.0)))
+        peak.map_or(String::new(), |p| format!(
+            "; the peak is {} a minute at {}",
+            p.1,
+            hhmm(p.0)
+        ))
     );
     let mut svg = format!(
         r#"<svg class="chart" viewBox="0 0 {WIDTH} {H}" role="img" aria-labelledby="{id}-t {id}-d" preserveAspectRatio="xMinYMin meet"><title id="{id}-t">{}</title><desc id="{id}-d">{}</desc>"#,
@@ -342,7 +369,12 @@ mod tests {
         let counted: i64 = charts[0]
             .rows
             .iter()
-            .map(|r| r.1.trim_end_matches(" lines").trim_end_matches(" line").parse::<i64>().expect("n"))
+            .map(|r| {
+                r.1.trim_end_matches(" lines")
+                    .trim_end_matches(" line")
+                    .parse::<i64>()
+                    .expect("n")
+            })
             .sum();
         assert_eq!(counted, 60);
     }

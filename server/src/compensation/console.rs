@@ -18,13 +18,16 @@ use crate::compensation::logs::{self, CheckedLog};
 use crate::compensation::revision::{self, parse_report, RevisionDiff, StoredReport};
 use crate::compensation::runs::{self, RunError};
 use crate::compensation::state::RunState;
+use crate::compensation::what_if::{self, WhatIfCache};
 use crate::staff::error::StaffError;
 use crate::staff::page::{form_page, page, see_other, utc, Frame};
 use crate::staff::roles::{RUNS_APPROVE, RUNS_EDIT, RUNS_VIEW};
 use crate::staff::route::{route, StaffRoute};
 use crate::staff::session::StaffSession;
 use crate::staff::upload::{Spooled, Upload};
-use crate::store::compensation::{self as table, LineFilter, RevisionRecord, RunRecord, StoredLine};
+use crate::store::compensation::{
+    self as table, LineFilter, RevisionRecord, RunRecord, StoredLine,
+};
 use crate::store::status::{incident_outline, IncidentOutline};
 use crate::store::Store;
 
@@ -38,6 +41,7 @@ pub fn routes() -> Vec<StaffRoute> {
         route(M::GET, "/staff/compensation/runs/{id}", RUNS_VIEW, get(show)),
         route(M::POST, "/staff/compensation/runs/{id}/logs", RUNS_EDIT, post(add_logs)).uploads(),
         route(M::POST, "/staff/compensation/runs/{id}/plan", RUNS_EDIT, post(change_plan)),
+        route(M::POST, "/staff/compensation/runs/{id}/what-if", RUNS_EDIT, post(what_if)),
         route(M::POST, "/staff/compensation/runs/{id}/preview", RUNS_EDIT, post(preview)),
         route(M::POST, "/staff/compensation/runs/{id}/cancel", RUNS_EDIT, post(cancel)),
         route(M::GET, "/staff/compensation/runs/{id}/approve", RUNS_APPROVE, get(approval)),
@@ -104,12 +108,19 @@ pub async fn list(
 ) -> Result<Response, StaffError> {
     let records = table::runs(&store).await?;
     let mut runs = Vec::with_capacity(records.len());
-    let mut conn = store.pool().acquire().await.map_err(crate::store::StoreError::from)?;
+    let mut conn = store
+        .pool()
+        .acquire()
+        .await
+        .map_err(crate::store::StoreError::from)?;
     for r in &records {
         let newest = table::revisions(&mut conn, &r.id).await?.into_iter().next();
         let totals = newest
             .and_then(|n| parse_report(&n.report_json).ok())
-            .map_or_else(|| "not previewed".to_string(), |rep| totals_text(&rep.total_minor));
+            .map_or_else(
+                || "not previewed".to_string(),
+                |rep| totals_text(&rep.total_minor),
+            );
         runs.push(RunRow {
             id: r.id.clone(),
             incident_id: r.incident_id.clone(),
@@ -353,19 +364,24 @@ pub async fn create(
     mut upload: Upload,
 ) -> Result<Response, StaffError> {
     let mut draft = PlanDraft::default();
-    while let Some(field) = upload.next_field().await? {
+    while let Some(mut field) = upload.next_field().await? {
         let name = field.name().unwrap_or_default().to_string();
         let is_file = field.file_name().is_some_and(|f| !f.is_empty());
-        let bytes = field
-            .bytes()
+        // Read with a bound: this route takes uploads, so its body may be huge.
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field
+            .chunk()
             .await
-            .map_err(|e| StaffError::BadInput(format!("the form broke off: {}", e.body_text())))?;
-        if bytes.len() > MAX_FIELD_BYTES {
-            return Err(StaffError::BadInput(format!(
-                "{name}: at most {MAX_FIELD_BYTES} bytes"
-            )));
+            .map_err(|e| StaffError::BadInput(format!("the form broke off: {}", e.body_text())))?
+        {
+            if bytes.len() + chunk.len() > MAX_FIELD_BYTES {
+                return Err(StaffError::BadInput(format!(
+                    "{name}: at most {MAX_FIELD_BYTES} bytes"
+                )));
+            }
+            bytes.extend_from_slice(&chunk);
         }
-        let text = String::from_utf8(bytes.to_vec())
+        let text = String::from_utf8(bytes)
             .map_err(|_| StaffError::BadInput(format!("{name}: not UTF-8 text")))?;
         match name.as_str() {
             "incident" => draft.incident = text,
@@ -532,6 +548,30 @@ struct RunPage {
     customer_lines: Option<Vec<LineRow>>,
     error: Option<String>,
     created_at: String,
+    /// The plan as typed (what-if) or as saved.
+    plan_text: String,
+    what_if: Option<WhatIfView>,
+}
+
+/// What a changed plan would cost, against the newest revision.
+struct WhatIfView {
+    millis: u128,
+    full_pass: bool,
+    why_full: Option<String>,
+    lines: usize,
+    customers: usize,
+    /// (rule, lines before, lines after, totals before, totals after)
+    rules: Vec<(String, String, u64, String, String)>,
+    /// (currency, before, after)
+    totals: Vec<(String, String, String)>,
+}
+
+/// What the run page shows besides the run: a refusal, or a priced plan.
+#[derive(Default)]
+struct Notice {
+    error: Option<String>,
+    what_if: Option<WhatIfView>,
+    plan_text: Option<String>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -571,7 +611,14 @@ async fn history(store: &Store, run_id: &str) -> Result<Vec<HistoryRow>, StaffEr
                 .and_then(|a| serde_json::from_str(a).ok())
                 .unwrap_or_default();
             let mut detail = Vec::new();
-            for key in ["state", "revision", "digest", "reason", "error", "voided_approval"] {
+            for key in [
+                "state",
+                "revision",
+                "digest",
+                "reason",
+                "error",
+                "voided_approval",
+            ] {
                 match after.get(key) {
                     Some(serde_json::Value::Null) | None => {}
                     Some(serde_json::Value::String(s)) => detail.push(format!("{key}: {s}")),
@@ -584,7 +631,10 @@ async fn history(store: &Store, run_id: &str) -> Result<Vec<HistoryRow>, StaffEr
             HistoryRow {
                 at: utc(e.at),
                 actor: e.actor,
-                action: e.action.trim_start_matches("compensation.run.").replace('_', " "),
+                action: e
+                    .action
+                    .trim_start_matches("compensation.run.")
+                    .replace('_', " "),
                 detail: detail.join(" · "),
             }
         })
@@ -618,13 +668,15 @@ async fn revision_view(
     if let Ok(plan) = plaster_engine::Plan::parse(&record.plan_toml) {
         let per_minute: Vec<(i64, u64)> =
             serde_json::from_str(&record.failures_json).unwrap_or_default();
-        charts.push(charts::failures_over_time(&per_minute, &charts::Marks::of(&plan)));
+        charts.push(charts::failures_over_time(
+            &per_minute,
+            &charts::Marks::of(&plan),
+        ));
     }
     charts.push(charts::totals_by_rule(&report));
     charts.extend(charts::amount_distribution(&amounts));
-    let largest = line_rows(
-        &table::lines(store, run_id, record.revision, LineFilter::Largest(20)).await?,
-    );
+    let largest =
+        line_rows(&table::lines(store, run_id, record.revision, LineFilter::Largest(20)).await?);
     let diff = match previous {
         Some(p) => Some(diff_view(store, run_id, p.revision, record.revision).await?),
         None => None,
@@ -649,7 +701,8 @@ async fn diff_view(
     let old = table::lines(store, run_id, before, LineFilter::All).await?;
     let new = table::lines(store, run_id, after, LineFilter::All).await?;
     let diff = revision::diff(&old, &new);
-    let amount = |v: Option<i64>, c: &str| v.map_or_else(|| "—".to_string(), |v| charts::money(v, c));
+    let amount =
+        |v: Option<i64>, c: &str| v.map_or_else(|| "—".to_string(), |v| charts::money(v, c));
     Ok(DiffView {
         against: before,
         totals: diff
@@ -679,8 +732,9 @@ async fn run_page(
     session: &StaffSession,
     run_id: &str,
     query: RunQuery,
-    error: Option<String>,
+    notice: Notice,
 ) -> Result<Response, StaffError> {
+    let error = notice.error;
     let mut conn = store
         .pool()
         .acquire()
@@ -713,9 +767,10 @@ async fn run_page(
         .collect();
     let shown = match shown_no {
         Some(n) => {
-            let at = records.iter().position(|r| r.revision == n).ok_or_else(|| {
-                StaffError::NotFound(format!("run {run_id} has no revision {n}"))
-            })?;
+            let at = records
+                .iter()
+                .position(|r| r.revision == n)
+                .ok_or_else(|| StaffError::NotFound(format!("run {run_id} has no revision {n}")))?;
             Some(revision_view(store, run_id, records[at].clone(), records.get(at + 1)).await?)
         }
         None => None,
@@ -744,7 +799,9 @@ async fn run_page(
             done: size(j.bytes_done),
             total: size(j.bytes_total),
             records: j.records_done,
-            error: j.error.filter(|_| j.state == "failed" || j.state == "cancelled"),
+            error: j
+                .error
+                .filter(|_| j.state == "failed" || j.state == "cancelled"),
             state: j.state,
             active,
         }
@@ -773,6 +830,8 @@ async fn run_page(
             customer_query,
             customer_lines,
             created_at: utc(run.created_at),
+            plan_text: notice.plan_text.unwrap_or_else(|| run.plan_toml.clone()),
+            what_if: notice.what_if,
             run,
             error: error.clone(),
         },
@@ -786,7 +845,7 @@ pub async fn show(
     Path(id): Path<String>,
     Query(query): Query<RunQuery>,
 ) -> Result<Response, StaffError> {
-    run_page(&store, &session, &id, query, None).await
+    run_page(&store, &session, &id, query, Notice::default()).await
 }
 
 /// A refused move shows the run page with what was wrong (422); anything
@@ -800,7 +859,11 @@ async fn refused_or(
     match result {
         Ok(()) => Ok(see_other(&format!("/staff/compensation/runs/{run_id}"))),
         Err(e) if e.is_bad_input() && !matches!(e, RunError::NotFound(_)) => {
-            run_page(store, session, run_id, RunQuery::default(), Some(e.to_string())).await
+            let notice = Notice {
+                error: Some(e.to_string()),
+                ..Notice::default()
+            };
+            run_page(store, session, run_id, RunQuery::default(), notice).await
         }
         Err(e) => Err(e.into()),
     }
@@ -825,7 +888,9 @@ pub async fn add_logs(
     }
     let result: Result<(), RunError> = async {
         if spooled.is_empty() {
-            return Err(RunError::Refused("choose at least one event log file".into()));
+            return Err(RunError::Refused(
+                "choose at least one event log file".into(),
+            ));
         }
         let mut checked: Vec<CheckedLog> = Vec::with_capacity(spooled.len());
         for (name, file) in &spooled {
@@ -860,6 +925,103 @@ pub async fn change_plan(
         .await
         .map(|_| ());
     refused_or(&store, &session, &id, result).await
+}
+
+/// Prices the plan as typed, without saving it.
+pub async fn what_if(
+    State(store): State<Store>,
+    State(cache): State<WhatIfCache>,
+    Extension(session): Extension<StaffSession>,
+    Path(id): Path<String>,
+    Form(form): Form<PlanForm>,
+) -> Result<Response, StaffError> {
+    let notice = match what_if::price(&store, &cache, &id, &form.toml).await {
+        Ok(priced) => {
+            let mut conn = store
+                .pool()
+                .acquire()
+                .await
+                .map_err(crate::store::StoreError::from)?;
+            let newest = table::revisions(&mut conn, &id).await?.into_iter().next();
+            drop(conn);
+            Notice {
+                what_if: Some(what_if_view(&priced, newest.as_ref())?),
+                plan_text: Some(form.toml),
+                error: None,
+            }
+        }
+        Err(e @ RunError::NotFound(_)) => return Err(e.into()),
+        Err(e) if e.is_bad_input() => Notice {
+            error: Some(e.to_string()),
+            plan_text: Some(form.toml),
+            what_if: None,
+        },
+        Err(e) => return Err(e.into()),
+    };
+    run_page(&store, &session, &id, RunQuery::default(), notice).await
+}
+
+fn what_if_view(
+    priced: &what_if::Priced,
+    newest: Option<&RevisionRecord>,
+) -> Result<WhatIfView, StaffError> {
+    let now = serde_json::to_string(&priced.preview.report)
+        .ok()
+        .and_then(|j| parse_report(&j).ok())
+        .ok_or_else(|| StaffError::Internal("the priced report does not read back".into()))?;
+    let before = newest.and_then(|r| parse_report(&r.report_json).ok());
+    let rules = now
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let old = before.as_ref().and_then(|b| b.rules.get(i));
+            (
+                format!("{}. {}", i + 1, r.kind),
+                old.map_or_else(|| "—".to_string(), |o| o.lines.to_string()),
+                r.lines,
+                old.map_or_else(|| "—".to_string(), |o| totals_text(&o.total_minor)),
+                totals_text(&r.total_minor),
+            )
+        })
+        .collect();
+    let mut currencies: Vec<&String> = now.total_minor.keys().collect();
+    if let Some(b) = &before {
+        currencies.extend(b.total_minor.keys());
+    }
+    currencies.sort();
+    currencies.dedup();
+    let totals = currencies
+        .into_iter()
+        .map(|c| {
+            let old = before
+                .as_ref()
+                .map(|b| b.total_minor.get(c).copied().unwrap_or(0));
+            (
+                c.clone(),
+                old.map_or_else(|| "—".to_string(), |v| charts::money(v, c)),
+                charts::money(now.total_minor.get(c).copied().unwrap_or(0), c),
+            )
+        })
+        .collect();
+    let mut customers: Vec<&str> = priced
+        .preview
+        .lines
+        .iter()
+        .map(|l| l.customer_id.as_str())
+        .filter(|c| !c.is_empty())
+        .collect();
+    customers.sort_unstable();
+    customers.dedup();
+    Ok(WhatIfView {
+        millis: priced.millis,
+        full_pass: priced.full_pass,
+        why_full: priced.why_full.clone(),
+        lines: priced.preview.lines.len(),
+        customers: customers.len(),
+        rules,
+        totals,
+    })
 }
 
 pub async fn preview(
@@ -950,7 +1112,10 @@ async fn approval_page(
             .map_err(crate::store::StoreError::from)?;
         table::is_editor(&mut conn, run_id, &session.account.id)
             .await?
-            .then(|| "You changed this run's inputs, so another finance member must approve it.".to_string())
+            .then(|| {
+                "You changed this run's inputs, so another finance member must approve it."
+                    .to_string()
+            })
     };
     let refused = error.is_some();
     Ok(form_page(
@@ -1038,7 +1203,10 @@ fn download(body: Vec<u8>, content_type: &'static str, file: String) -> Response
     (
         [
             (CONTENT_TYPE, content_type.to_string()),
-            (CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file}\""),
+            ),
             (CACHE_CONTROL, "no-store".to_string()),
         ],
         body,
@@ -1055,7 +1223,11 @@ pub async fn lines_csv(
     let mut body = Vec::with_capacity(lines.len() * 48);
     revision::write_lines_csv(&lines, &mut body)
         .map_err(|e| StaffError::Internal(format!("writing the lines: {e}")))?;
-    Ok(download(body, "text/csv; charset=utf-8", format!("{id}-r{n}-lines.csv")))
+    Ok(download(
+        body,
+        "text/csv; charset=utf-8",
+        format!("{id}-r{n}-lines.csv"),
+    ))
 }
 
 pub async fn report_json(
@@ -1071,7 +1243,11 @@ pub async fn report_json(
     }
     let body = serde_json::to_vec_pretty(&report)
         .map_err(|e| StaffError::Internal(format!("revision {n}: {e}")))?;
-    Ok(download(body, "application/json", format!("{id}-r{n}-report.json")))
+    Ok(download(
+        body,
+        "application/json",
+        format!("{id}-r{n}-report.json"),
+    ))
 }
 
 impl RunPage {

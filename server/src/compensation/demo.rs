@@ -52,10 +52,16 @@ async fn seed_run(
             .await
             .map_err(|e| e.to_string())?;
         import
-            .subscriptions("demo subscriptions.csv", std::io::Cursor::new(subscriptions))
+            .subscriptions(
+                "demo subscriptions.csv",
+                std::io::Cursor::new(subscriptions),
+            )
             .await
             .map_err(|e| e.to_string())?;
-        import.finish(&Actor::Cli).await.map_err(|e| e.to_string())?;
+        import
+            .finish(&Actor::Cli)
+            .await
+            .map_err(|e| e.to_string())?;
     }
     let mut plan = Vec::new();
     generator.write_plan(&mut plan).map_err(|e| e.to_string())?;
@@ -94,9 +100,15 @@ async fn seed_run(
         .await
         .map_err(|e| e.to_string())?;
     // The server's workers are not running yet: preview here.
-    while preview_job::run_next(store).await.map_err(|e| e.to_string())? {}
+    let cache = crate::compensation::what_if::WhatIfCache::default();
+    while preview_job::run_next(store, &cache)
+        .await
+        .map_err(|e| e.to_string())?
+    {}
     if approve {
-        let (_, newest) = runs::show(store, &run.id).await.map_err(|e| e.to_string())?;
+        let (_, newest) = runs::show(store, &run.id)
+            .await
+            .map_err(|e| e.to_string())?;
         let digest = newest
             .map(|r| r.digest)
             .ok_or_else(|| "the preview made no revision".to_string())?;

@@ -380,7 +380,9 @@ mod tests {
         let mut cut = gzip(jsonl);
         cut.truncate(cut.len() - 6);
         assert!(reason("b.jsonl.gz", &cut).contains("not a valid gzip stream"));
-        assert!(reason("c.csv", b"when,who\n1,2\n").contains("lacks ts, kind, customer_id, outcome"));
+        assert!(
+            reason("c.csv", b"when,who\n1,2\n").contains("lacks ts, kind, customer_id, outcome")
+        );
         assert!(reason("d.csv.gz", &gzip(b"ts,kind\n")).contains("lacks customer_id, outcome"));
         assert!(reason("e.jsonl", b"ts,kind\n").contains("not JSON Lines"));
         assert!(reason("f.txt", jsonl).contains("unknown file type"));

@@ -7,6 +7,8 @@
 //! - `logs`: event log files, checked and stored once per content;
 //! - `runs`: the commands (create, add logs, preview, approve, reject);
 //! - `preview_job`: the background job any node can claim;
+//! - `what_if`: a changed plan priced over what the last pass learned
+//!   (`kept_pass`: where this node keeps it);
 //! - `digest`: what a revision's digest is computed over;
 //! - `revision`: a stored revision read back, its CSV and its diff;
 //! - `console` and `charts`: the finance pages; `demo`: the demo's runs.
@@ -15,8 +17,10 @@ pub mod charts;
 pub mod console;
 pub mod demo;
 pub mod digest;
+pub mod kept_pass;
 pub mod logs;
 pub mod preview_job;
 pub mod revision;
 pub mod runs;
 pub mod state;
+pub mod what_if;

@@ -14,17 +14,18 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use plaster_engine::{Engine, EngineError, Options, Preview};
+use plaster_engine::{Engine, EngineError, Learned, Options, Preview};
 use serde_json::json;
 use tokio::task::JoinHandle;
 
 use crate::compensation::digest::digest;
 use crate::compensation::logs::{self, CANCELLED};
 use crate::compensation::state::RunState;
+use crate::compensation::kept_pass::WhatIfCache;
 use crate::kernel::audit::Actor;
 use crate::store::audit::append;
 use crate::store::compensation::{
-    self as table, PreviewJob, RevisionRecord, RunUpdate, StoredLine,
+    self as table, PreviewJob, RevisionRecord, RunLog, RunUpdate, StoredLine,
 };
 use crate::store::customers::reference;
 use crate::store::{Store, StoreError};
@@ -36,10 +37,11 @@ const IDLE_POLL: Duration = Duration::from_millis(500);
 const JOB: Actor = Actor::Job("preview job");
 
 /// Starts this node's preview worker; it stops when the handle is aborted.
-pub fn spawn(store: Store) -> JoinHandle<()> {
+/// What each preview learned is kept in `cache` for what-if pricing.
+pub fn spawn(store: Store, cache: WhatIfCache) -> JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            match run_next(&store).await {
+            match run_next(&store, &cache).await {
                 Ok(true) => {}
                 Ok(false) => tokio::time::sleep(IDLE_POLL).await,
                 Err(e) => {
@@ -52,14 +54,18 @@ pub fn spawn(store: Store) -> JoinHandle<()> {
 }
 
 /// Claims one due preview and runs it to its end; `false` when none was due.
-pub async fn run_next(store: &Store) -> Result<bool, StoreError> {
+pub async fn run_next(store: &Store, cache: &WhatIfCache) -> Result<bool, StoreError> {
     let now = chrono::Utc::now().timestamp_millis();
     let Some(job) = table::claim_preview(store, now, LEASE_MS).await? else {
         return Ok(false);
     };
     tracing::info!(run = %job.run_id, job = %job.id, attempt = job.attempts, "preview started");
     match compute(store, &job).await {
-        Ok(Computed::Done(preview, digest)) => store_revision(store, &job, &preview, &digest).await?,
+        Ok(Computed::Done(preview, digest, learned)) => {
+            if store_revision(store, &job, &preview, &digest).await? {
+                cache.keep(&job.run_id, job.inputs_version, *learned);
+            }
+        }
         Ok(Computed::Stopped) => {
             tracing::info!(run = %job.run_id, job = %job.id, "preview stopped");
         }
@@ -69,7 +75,7 @@ pub async fn run_next(store: &Store) -> Result<bool, StoreError> {
 }
 
 enum Computed {
-    Done(Box<Preview>, String),
+    Done(Box<Preview>, String, Box<Learned>),
     /// Cancelled, or no longer this worker's job.
     Stopped,
 }
@@ -91,10 +97,12 @@ async fn compute(store: &Store, job: &PreviewJob) -> Result<Computed, String> {
     drop(conn);
     let mut chunks = Vec::with_capacity(files.len());
     for f in &files {
-        chunks.push(table::blob_chunks(store, &f.sha256).await.map_err(internal)?);
+        chunks.push(
+            table::blob_chunks(store, &f.sha256)
+                .await
+                .map_err(internal)?,
+        );
     }
-    let (customers, subscriptions) = reference(store).await.map_err(internal)?;
-
     let bytes = Arc::new(AtomicU64::new(0));
     let records = Arc::new(AtomicU64::new(0));
     let cancel = Arc::new(AtomicBool::new(false));
@@ -133,50 +141,123 @@ async fn compute(store: &Store, job: &PreviewJob) -> Result<Computed, String> {
             }
         })
     };
-
-    let runtime = tokio::runtime::Handle::current();
-    let result = {
-        let (store, cancel, bytes, records) =
-            (store.clone(), cancel.clone(), bytes.clone(), records.clone());
-        tokio::task::spawn_blocking(move || -> Result<Computed, String> {
-            let mut sources = Vec::with_capacity(files.len());
-            for (f, n) in files.iter().zip(chunks) {
-                sources.push(
-                    logs::source(
-                        runtime.clone(),
-                        store.clone(),
-                        f,
-                        n,
-                        bytes.clone(),
-                        cancel.clone(),
-                    )
-                    .map_err(|e| e.to_string())?,
-                );
-            }
-            let engine = Engine::new(plan, customers, subscriptions);
-            let options = Options {
-                records_done: Some(records),
-                ..Options::default()
-            };
-            match engine.preview(sources, &options) {
-                Ok(preview) => {
-                    let digest = digest(&preview).map_err(|e| e.to_string())?;
-                    Ok(Computed::Done(Box::new(preview), digest))
-                }
-                Err(_) if cancel.load(Ordering::Relaxed) => Ok(Computed::Stopped),
-                Err(EngineError::Read { source_name, error }) if error.to_string() == CANCELLED => {
-                    tracing::info!(file = %source_name, "preview cancelled while reading");
-                    Ok(Computed::Stopped)
-                }
-                Err(e) => Err(e.to_string()),
-            }
-        })
-        .await
-        .unwrap_or_else(|e| Err(format!("the preview's thread failed: {e}")))
+    let counters = Counters {
+        bytes,
+        records,
+        cancel: cancel.clone(),
     };
+    let result = pass(store, plan, files, chunks, counters).await;
     finished.store(true, Ordering::Relaxed);
     heartbeat.abort();
-    result
+    match result {
+        Ok((preview, learned)) => {
+            let digest = digest(&preview).map_err(|e| e.to_string())?;
+            Ok(Computed::Done(Box::new(preview), digest, Box::new(learned)))
+        }
+        Err(_) if cancel.load(Ordering::Relaxed) => Ok(Computed::Stopped),
+        Err(PassError::Cancelled) => Ok(Computed::Stopped),
+        Err(PassError::Failed(e)) => Err(e),
+    }
+}
+
+/// What a pass reports while it reads, and how it is told to stop.
+struct Counters {
+    bytes: Arc<AtomicU64>,
+    records: Arc<AtomicU64>,
+    cancel: Arc<AtomicBool>,
+}
+
+enum PassError {
+    Cancelled,
+    Failed(String),
+}
+
+/// One pass of the engine over a run's stored logs and the customer tables
+/// as they are now, on a blocking thread.
+async fn pass(
+    store: &Store,
+    plan: plaster_engine::Plan,
+    files: Vec<RunLog>,
+    chunks: Vec<i64>,
+    counters: Counters,
+) -> Result<(Preview, Learned), PassError> {
+    let (customers, subscriptions) = reference(store)
+        .await
+        .map_err(|e| PassError::Failed(e.to_string()))?;
+    let runtime = tokio::runtime::Handle::current();
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut sources = Vec::with_capacity(files.len());
+        for (f, n) in files.iter().zip(chunks) {
+            sources.push(
+                logs::source(
+                    runtime.clone(),
+                    store.clone(),
+                    f,
+                    n,
+                    counters.bytes.clone(),
+                    counters.cancel.clone(),
+                )
+                .map_err(|e| PassError::Failed(e.to_string()))?,
+            );
+        }
+        let engine = Engine::new(plan, customers, subscriptions);
+        let options = Options {
+            records_done: Some(counters.records.clone()),
+            ..Options::default()
+        };
+        engine
+            .preview_and_learn(sources, &options)
+            .map_err(|e| match e {
+                EngineError::Read { error, .. } if error.to_string() == CANCELLED => {
+                    PassError::Cancelled
+                }
+                other => PassError::Failed(other.to_string()),
+            })
+    })
+    .await
+    .unwrap_or_else(|e| {
+        Err(PassError::Failed(format!(
+            "the preview's thread failed: {e}"
+        )))
+    })
+}
+
+/// A pass of `plan_toml` over the run's current logs, outside any job (what-if
+/// when no kept pass can serve): the preview, and what it learned.
+pub async fn learn(
+    store: &Store,
+    run_id: &str,
+    plan_toml: &str,
+) -> Result<(Preview, Learned), String> {
+    let plan = plaster_engine::Plan::parse(plan_toml).map_err(|e| e.to_string())?;
+    let mut conn = store.pool().acquire().await.map_err(|e| e.to_string())?;
+    let files = table::run_logs(&mut conn, run_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    drop(conn);
+    if files.is_empty() {
+        return Err(format!("run {run_id} has no event log files yet"));
+    }
+    let mut chunks = Vec::with_capacity(files.len());
+    for f in &files {
+        chunks.push(
+            table::blob_chunks(store, &f.sha256)
+                .await
+                .map_err(|e| e.to_string())?,
+        );
+    }
+    let counters = Counters {
+        bytes: Arc::default(),
+        records: Arc::default(),
+        cancel: Arc::default(),
+    };
+    pass(store, plan, files, chunks, counters)
+        .await
+        .map_err(|e| match e {
+            PassError::Cancelled => "the pass was cancelled".to_string(),
+            PassError::Failed(e) => e,
+        })
 }
 
 /// Ends the job as failed and the run back to draft, if the job is still ours.
@@ -184,8 +265,16 @@ async fn fail(store: &Store, job: &PreviewJob, reason: &str) -> Result<(), Store
     tracing::warn!(run = %job.run_id, job = %job.id, %reason, "preview failed");
     let now = chrono::Utc::now().timestamp_millis();
     let mut tx = store.begin_write().await?;
-    if !table::finish_preview(&mut tx, &job.id, job.attempts, "failed", Some(reason), None, now)
-        .await?
+    if !table::finish_preview(
+        &mut tx,
+        &job.id,
+        job.attempts,
+        "failed",
+        Some(reason),
+        None,
+        now,
+    )
+    .await?
     {
         return Ok(());
     }
@@ -228,7 +317,7 @@ async fn store_revision(
     job: &PreviewJob,
     preview: &Preview,
     digest: &str,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     let lines: Vec<StoredLine> = preview
         .lines
         .iter()
@@ -256,7 +345,7 @@ async fn store_revision(
     let now = chrono::Utc::now().timestamp_millis();
     let mut tx = store.begin_write().await?;
     let Some(run) = table::run_for_update(&mut tx, store.backend(), &job.run_id).await? else {
-        return Ok(());
+        return Ok(false);
     };
     let revision = table::revisions(&mut tx, &run.id)
         .await?
@@ -273,7 +362,7 @@ async fn store_revision(
     )
     .await?
     {
-        return Ok(());
+        return Ok(false);
     }
     table::insert_revision(
         &mut tx,
@@ -317,11 +406,13 @@ async fn store_revision(
         "compensation.run.previewed",
         &run.id,
         Some(&json!({"state": run.state})),
-        Some(&json!({"state": if current { "previewed" } else { run.state.as_str() },
-                     "revision": revision, "digest": digest, "lines": lines.len()})),
+        Some(
+            &json!({"state": if current { "previewed" } else { run.state.as_str() },
+                     "revision": revision, "digest": digest, "lines": lines.len()}),
+        ),
     )
     .await?;
     tx.commit().await?;
     tracing::info!(run = %run.id, revision, lines = lines.len(), "preview stored");
-    Ok(())
+    Ok(true)
 }

@@ -125,7 +125,10 @@ pub fn diff(before: &[StoredLine], after: &[StoredLine]) -> RevisionDiff {
             }
             Some(o) if o.amount_minor != l.amount_minor || o.currency != l.currency => {
                 out.changed += 1;
-                changes.push((key(l), change(l, Some(o.amount_minor), Some(l.amount_minor))));
+                changes.push((
+                    key(l),
+                    change(l, Some(o.amount_minor), Some(l.amount_minor)),
+                ));
             }
             Some(_) => {}
         }

@@ -377,8 +377,13 @@ pub async fn cancel_preview(store: &Store, actor: &Actor, run_id: &str) -> Resul
         )));
     }
     let now = now_ms();
-    table::cancel_previews(&mut tx, run_id, &format!("cancelled by {}", actor.label()), now)
-        .await?;
+    table::cancel_previews(
+        &mut tx,
+        run_id,
+        &format!("cancelled by {}", actor.label()),
+        now,
+    )
+    .await?;
     table::update_run(
         &mut tx,
         run_id,
@@ -560,8 +565,10 @@ pub async fn reject(
         "compensation.run.reject",
         run_id,
         Some(&json!({"state": run.state})),
-        Some(&json!({"state": "draft", "revision": newest.revision, "digest": newest.digest,
-                     "reason": reason})),
+        Some(
+            &json!({"state": "draft", "revision": newest.revision, "digest": newest.digest,
+                     "reason": reason}),
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -577,6 +584,9 @@ pub async fn show(
     let run = table::run(&mut conn, run_id)
         .await?
         .ok_or_else(|| RunError::NotFound(run_id.to_string()))?;
-    let newest = table::revisions(&mut conn, run_id).await?.into_iter().next();
+    let newest = table::revisions(&mut conn, run_id)
+        .await?
+        .into_iter()
+        .next();
     Ok((run, newest))
 }

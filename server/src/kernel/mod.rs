@@ -1,5 +1,5 @@
 //! Leaves every domain may use: ids and tokens, texts per language, money,
-//! form fields, Markdown, the audit entry's shape. Nothing here imports a
+//! form fields, Markdown, the audit entry's shape, the outgoing HTTP client. Nothing here imports a
 //! domain, the store or the web layer.
 
 pub mod audit;
@@ -9,4 +9,5 @@ pub mod forms;
 pub mod ids;
 pub mod markdown;
 pub mod money;
+pub mod outgoing;
 pub mod texts;

@@ -10,6 +10,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use crate::kernel::change::ChangeKind;
+use crate::kernel::outgoing::OutgoingPolicy;
 use crate::notify::mailer::{Mailer, SEND_CONCURRENCY};
 use crate::notify::subscribers::Links;
 use crate::notify::{mailer, webhooks};
@@ -36,7 +37,12 @@ const POSTGRES_WORKERS: usize = 4;
 
 /// Starts the fan-out task and the delivery workers; they stop when the
 /// handles are aborted.
-pub fn spawn(store: Store, mailer: Arc<Mailer>, public: PublicSettings) -> Vec<JoinHandle<()>> {
+pub fn spawn(
+    store: Store,
+    mailer: Arc<Mailer>,
+    public: PublicSettings,
+    outgoing: OutgoingPolicy,
+) -> Vec<JoinHandle<()>> {
     let wake = Arc::new(Notify::new());
     let workers = match store.backend() {
         Backend::Sqlite => 1,
@@ -61,23 +67,31 @@ pub fn spawn(store: Store, mailer: Arc<Mailer>, public: PublicSettings) -> Vec<J
             }
         }));
     }
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(15))
-        .user_agent("Plaster webhooks")
-        .build()
-        .unwrap_or_default();
+    let http =
+        crate::kernel::outgoing::client(&outgoing, "Plaster webhooks", Duration::from_secs(15));
     for _ in 0..workers {
-        let (store, mailer, wake, http) =
-            (store.clone(), mailer.clone(), wake.clone(), http.clone());
+        let (store, mailer, wake, http, outgoing) = (
+            store.clone(),
+            mailer.clone(),
+            wake.clone(),
+            http.clone(),
+            outgoing.clone(),
+        );
         tasks.push(tokio::spawn(async move {
-            deliver(store, mailer, http, wake).await
+            deliver(store, mailer, http, outgoing, wake).await
         }));
     }
     tasks
 }
 
 /// One delivery worker.
-async fn deliver(store: Store, mailer: Arc<Mailer>, http: reqwest::Client, wake: Arc<Notify>) {
+async fn deliver(
+    store: Store,
+    mailer: Arc<Mailer>,
+    http: reqwest::Client,
+    outgoing: OutgoingPolicy,
+    wake: Arc<Notify>,
+) {
     loop {
         let now = chrono::Utc::now().timestamp_millis();
         let batch = match outbox::claim(&store, now, BATCH, LEASE_MS).await {
@@ -100,10 +114,10 @@ async fn deliver(store: Store, mailer: Arc<Mailer>, http: reqwest::Client, wake:
         // flight (each with its Message-ID, which receivers deduplicate on).
         futures_util::stream::iter(batch)
             .for_each_concurrent(SEND_CONCURRENCY, |message| {
-                let (store, mailer, http) = (&store, &mailer, &http);
+                let (store, mailer, http, outgoing) = (&store, &mailer, &http, &outgoing);
                 async move {
                     let result = if message.kind == webhooks::KIND {
-                        webhooks::post(store, http, &message).await
+                        webhooks::post(store, http, outgoing, &message).await
                     } else {
                         mailer.send(&message).await
                     };

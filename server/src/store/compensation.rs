@@ -170,14 +170,14 @@ pub async fn is_editor(
     run_id: &str,
     account_id: &str,
 ) -> Result<bool, StoreError> {
-    Ok(sqlx::query(
-        "SELECT 1 FROM compensation_run_editors WHERE run_id = $1 AND account_id = $2",
+    Ok(
+        sqlx::query("SELECT 1 FROM compensation_run_editors WHERE run_id = $1 AND account_id = $2")
+            .bind(run_id)
+            .bind(account_id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .is_some(),
     )
-    .bind(run_id)
-    .bind(account_id)
-    .fetch_optional(&mut *conn)
-    .await?
-    .is_some())
 }
 
 // ---------------------------------------------------------------- log files
@@ -515,10 +515,7 @@ pub async fn preview_job(store: &Store, id: &str) -> Result<Option<PreviewJob>, 
 }
 
 /// The run's newest preview job, whatever its state.
-pub async fn latest_preview(
-    store: &Store,
-    run_id: &str,
-) -> Result<Option<PreviewJob>, StoreError> {
+pub async fn latest_preview(store: &Store, run_id: &str) -> Result<Option<PreviewJob>, StoreError> {
     sqlx::query(&format!(
         "SELECT {JOB_COLUMNS} FROM compensation_previews WHERE run_id = $1
          ORDER BY created_at DESC, id DESC LIMIT 1"

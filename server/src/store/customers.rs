@@ -248,7 +248,8 @@ pub async fn reference(
             Subscription {
                 plan: row.try_get(1)?,
                 monthly_fee_minor: row.try_get(2)?,
-                currency: Currency::parse(&currency).ok_or_else(|| corrupt("currency", &currency))?,
+                currency: Currency::parse(&currency)
+                    .ok_or_else(|| corrupt("currency", &currency))?,
             },
         );
     }

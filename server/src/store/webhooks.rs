@@ -95,13 +95,47 @@ pub async fn set_disabled(
     Ok(done.rows_affected() == 1)
 }
 
-/// The secret of a webhook, read at send time (never copied into the outbox).
-pub async fn secret(store: &Store, id: &str) -> Result<Option<String>, StoreError> {
-    sqlx::query("SELECT secret FROM webhooks WHERE id = $1 AND disabled = 0")
-        .bind(id)
-        .fetch_optional(store.pool())
-        .await?
-        .map(|row| row.try_get(0))
-        .transpose()
-        .map_err(StoreError::from)
+/// The secrets a delivery is signed with at `now`, read at send time (never
+/// copied into the outbox): the current one, and the previous one while a
+/// rotation's overlap lasts.
+pub async fn secrets(
+    store: &Store,
+    id: &str,
+    now: i64,
+) -> Result<Option<(String, Option<String>)>, StoreError> {
+    let Some(row) = sqlx::query(
+        "SELECT secret, previous_secret, previous_until FROM webhooks
+         WHERE id = $1 AND disabled = 0",
+    )
+    .bind(id)
+    .fetch_optional(store.pool())
+    .await?
+    else {
+        return Ok(None);
+    };
+    let until: Option<i64> = row.try_get(2)?;
+    let previous: Option<String> = row.try_get(1)?;
+    Ok(Some((
+        row.try_get(0)?,
+        previous.filter(|_| until.is_some_and(|u| now < u)),
+    )))
+}
+
+/// Replaces the secret; the old one signs too until `overlap_until`.
+pub async fn rotate(
+    conn: &mut AnyConnection,
+    id: &str,
+    secret: &str,
+    overlap_until: i64,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE webhooks SET previous_secret = secret, previous_until = $3, secret = $2
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(secret)
+    .bind(overlap_until)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }

@@ -76,54 +76,124 @@ async fn a_run_goes_from_plan_to_approval_on_the_command_line(app: TestApp) {
     app.staff_member(drafter, &[Role::Finance]).await;
     app.staff_member(approver, &[Role::Finance]).await;
     app.staff_member(third, &[Role::Finance]).await;
-    app.staff_member("support@example.se", &[Role::Support]).await;
+    app.staff_member("support@example.se", &[Role::Support])
+        .await;
     let plan = path(&example("plan.toml"));
     let events = path(&example("events.jsonl"));
 
     // Roles and the incident are checked; a plan id is unique.
     let (code, _, err) = cli(
         &app,
-        &["compensation", "run", "create", "--incident", INCIDENT, "--plan", &plan, "--by", "support@example.se"],
+        &[
+            "compensation",
+            "run",
+            "create",
+            "--incident",
+            INCIDENT,
+            "--plan",
+            &plan,
+            "--by",
+            "support@example.se",
+        ],
     )
     .await;
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("this needs finance or admin"), "{err}");
     let (code, _, err) = cli(
         &app,
-        &["compensation", "run", "create", "--incident", "no-such", "--plan", &plan, "--by", drafter],
+        &[
+            "compensation",
+            "run",
+            "create",
+            "--incident",
+            "no-such",
+            "--plan",
+            &plan,
+            "--by",
+            drafter,
+        ],
     )
     .await;
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("incident \"no-such\" does not exist"), "{err}");
     let (code, out, err) = cli(
         &app,
-        &["compensation", "run", "create", "--incident", INCIDENT, "--plan", &plan, "--by", drafter],
+        &[
+            "compensation",
+            "run",
+            "create",
+            "--incident",
+            INCIDENT,
+            "--plan",
+            &plan,
+            "--by",
+            drafter,
+        ],
     )
     .await;
     assert_eq!(code, 0, "{err}");
-    assert_eq!(json(&out), serde_json::json!({"run": RUN, "state": "draft"}));
+    assert_eq!(
+        json(&out),
+        serde_json::json!({"run": RUN, "state": "draft"})
+    );
     let (code, _, err) = cli(
         &app,
-        &["compensation", "run", "create", "--incident", INCIDENT, "--plan", &plan, "--by", drafter],
+        &[
+            "compensation",
+            "run",
+            "create",
+            "--incident",
+            INCIDENT,
+            "--plan",
+            &plan,
+            "--by",
+            drafter,
+        ],
     )
     .await;
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("exists already"), "{err}");
 
     // No preview without logs; a file that is not what its name says is refused.
-    let (code, _, err) = cli(&app, &["compensation", "run", "preview", RUN, "--by", drafter]).await;
+    let (code, _, err) = cli(
+        &app,
+        &["compensation", "run", "preview", RUN, "--by", drafter],
+    )
+    .await;
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("no event log files"), "{err}");
     let dir = tempfile::tempdir().expect("dir");
     let fake_gz = dir.path().join("bets.jsonl.gz");
     std::fs::copy(example("events.jsonl"), &fake_gz).expect("copy");
-    let (code, _, err) =
-        cli(&app, &["compensation", "run", "add-logs", RUN, &path(&fake_gz), "--by", drafter]).await;
+    let (code, _, err) = cli(
+        &app,
+        &[
+            "compensation",
+            "run",
+            "add-logs",
+            RUN,
+            &path(&fake_gz),
+            "--by",
+            drafter,
+        ],
+    )
+    .await;
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("bets.jsonl.gz: not gzip"), "{err}");
 
-    let (code, out, err) =
-        cli(&app, &["compensation", "run", "add-logs", RUN, &events, "--by", drafter]).await;
+    let (code, out, err) = cli(
+        &app,
+        &[
+            "compensation",
+            "run",
+            "add-logs",
+            RUN,
+            &events,
+            "--by",
+            drafter,
+        ],
+    )
+    .await;
     assert_eq!(code, 0, "{err}");
     let bytes = std::fs::read(example("events.jsonl")).expect("events");
     let sha = plaster_server::kernel::ids::hex(&Sha256::digest(&bytes));
@@ -142,8 +212,19 @@ async fn a_run_goes_from_plan_to_approval_on_the_command_line(app: TestApp) {
     let before = blobs().await;
     let copy = dir.path().join("copy.jsonl");
     std::fs::copy(example("events.jsonl"), &copy).expect("copy");
-    let (code, _, err) =
-        cli(&app, &["compensation", "run", "add-logs", RUN, &path(&copy), "--by", drafter]).await;
+    let (code, _, err) = cli(
+        &app,
+        &[
+            "compensation",
+            "run",
+            "add-logs",
+            RUN,
+            &path(&copy),
+            "--by",
+            drafter,
+        ],
+    )
+    .await;
     assert_eq!(code, 0, "{err}");
     assert_eq!(blobs().await, before);
     let attached: i64 = sqlx::query("SELECT COUNT(*) FROM compensation_run_logs WHERE run_id = $1")
@@ -158,7 +239,16 @@ async fn a_run_goes_from_plan_to_approval_on_the_command_line(app: TestApp) {
     let details = dir.path().join("lines.csv");
     let (code, out, err) = cli(
         &app,
-        &["compensation", "run", "preview", RUN, "--by", drafter, "--details", &path(&details)],
+        &[
+            "compensation",
+            "run",
+            "preview",
+            RUN,
+            "--by",
+            drafter,
+            "--details",
+            &path(&details),
+        ],
     )
     .await;
     assert_eq!(code, 0, "{err}");
@@ -185,12 +275,28 @@ async fn a_run_goes_from_plan_to_approval_on_the_command_line(app: TestApp) {
     let approve = |by: &'static str, digest: String| {
         let app = &app;
         async move {
-            cli(app, &["compensation", "run", "approve", RUN, "--digest", &digest, "--by", by]).await
+            cli(
+                app,
+                &[
+                    "compensation",
+                    "run",
+                    "approve",
+                    RUN,
+                    "--digest",
+                    &digest,
+                    "--by",
+                    by,
+                ],
+            )
+            .await
         }
     };
     let (code, _, err) = approve(drafter, digest.clone()).await;
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("four eyes: drafter@example.se drafted run"), "{err}");
+    assert!(
+        err.contains("four eyes: drafter@example.se drafted run"),
+        "{err}"
+    );
     let (code, _, err) = approve(approver, "ab".repeat(32)).await;
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("is not that of the newest revision"), "{err}");
@@ -211,15 +317,30 @@ async fn a_run_goes_from_plan_to_approval_on_the_command_line(app: TestApp) {
         "{\"ts\":\"2024-08-24T16:30:00+02:00\",\"kind\":\"bet\",\"customer_id\":\"s-001\",\"outcome\":\"failed_after_debit\",\"bet_id\":\"b-late\",\"game\":\"V75\",\"round_id\":\"2024-08-24-V75\",\"stake_minor\":1000,\"currency\":\"SEK\"}\n",
     )
     .expect("late log");
-    let (code, _, err) =
-        cli(&app, &["compensation", "run", "add-logs", RUN, &path(&late), "--by", approver]).await;
+    let (code, _, err) = cli(
+        &app,
+        &[
+            "compensation",
+            "run",
+            "add-logs",
+            RUN,
+            &path(&late),
+            "--by",
+            approver,
+        ],
+    )
+    .await;
     assert_eq!(code, 0, "{err}");
     let (_, out, _) = cli(&app, &["compensation", "run", "show", RUN]).await;
     assert_eq!(json(&out)["state"], "draft");
     assert_eq!(json(&out)["approved_by"], serde_json::Value::Null);
     let (code, _, err) = approve(approver, digest.clone()).await;
     assert_eq!(code, 2, "{err}");
-    let (code, out, err) = cli(&app, &["compensation", "run", "preview", RUN, "--by", approver]).await;
+    let (code, out, err) = cli(
+        &app,
+        &["compensation", "run", "preview", RUN, "--by", approver],
+    )
+    .await;
     assert_eq!(code, 0, "{err}");
     let second = json(&out);
     assert_eq!(second["revision"], 2);
@@ -230,7 +351,16 @@ async fn a_run_goes_from_plan_to_approval_on_the_command_line(app: TestApp) {
     assert!(err.contains("changed the inputs"), "{err}");
     let (code, _, err) = cli(
         &app,
-        &["compensation", "run", "reject", RUN, "--reason", " ", "--by", third],
+        &[
+            "compensation",
+            "run",
+            "reject",
+            RUN,
+            "--reason",
+            " ",
+            "--by",
+            third,
+        ],
     )
     .await;
     assert_eq!(code, 2, "{err}");
@@ -242,18 +372,20 @@ async fn a_run_goes_from_plan_to_approval_on_the_command_line(app: TestApp) {
         "UPDATE compensation_revisions SET digest = 'x'",
         "DELETE FROM compensation_lines",
     ] {
-        assert!(sqlx::query(sql).execute(app.store.pool()).await.is_err(), "{sql}");
+        assert!(
+            sqlx::query(sql).execute(app.store.pool()).await.is_err(),
+            "{sql}"
+        );
     }
-    let actions: Vec<(String, String)> = sqlx::query(
-        "SELECT action, actor FROM audit_log WHERE target = $1 ORDER BY id",
-    )
-    .bind(RUN)
-    .fetch_all(app.store.pool())
-    .await
-    .expect("audit")
-    .iter()
-    .map(|r| (r.get(0), r.get(1)))
-    .collect();
+    let actions: Vec<(String, String)> =
+        sqlx::query("SELECT action, actor FROM audit_log WHERE target = $1 ORDER BY id")
+            .bind(RUN)
+            .fetch_all(app.store.pool())
+            .await
+            .expect("audit")
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
     let names: Vec<&str> = actions.iter().map(|a| a.0.as_str()).collect();
     assert_eq!(
         names,
@@ -276,7 +408,10 @@ async fn a_run_goes_from_plan_to_approval_on_the_command_line(app: TestApp) {
 fn upload(staff: &StaffClient, files: &[(&str, Vec<u8>)]) -> Form {
     let mut form = Form::new().text("csrf", staff.csrf.clone());
     for (name, bytes) in files {
-        form = form.part("logs", Part::bytes(bytes.clone()).file_name(name.to_string()));
+        form = form.part(
+            "logs",
+            Part::bytes(bytes.clone()).file_name(name.to_string()),
+        );
     }
     form
 }
@@ -315,9 +450,16 @@ async fn the_console_drafts_uploads_previews_and_approves(app: TestApp) {
     let support = app.staff(&[Role::Support]).await;
 
     // The form is prefilled from the incident.
-    let (status, html) = page(&drafter, &format!("/staff/compensation/new?incident={INCIDENT}")).await;
+    let (status, html) = page(
+        &drafter,
+        &format!("/staff/compensation/new?incident={INCIDENT}"),
+    )
+    .await;
     assert_eq!(status, 200);
-    assert!(html.contains("value=\"atg-2024-08-24-v75\""), "plan id from the incident");
+    assert!(
+        html.contains("value=\"atg-2024-08-24-v75\""),
+        "plan id from the incident"
+    );
     assert!(html.contains("value=\"2024-08-24T14:06:00Z\""), "{html}");
     assert!(html.contains("value=\"login\" checked") && html.contains("value=\"betting\" checked"));
     assert!(!html.contains("value=\"streaming\" checked"));
@@ -333,7 +475,12 @@ async fn the_console_drafts_uploads_previews_and_approves(app: TestApp) {
             .text("component", "betting")
             .text("rules", "[[rules]]\nkind = \"refund_failed_debits\"\n")
     };
-    let (status, html) = post_multipart(&drafter, "/staff/compensation/runs", fields("2024-08-24 16:06")).await;
+    let (status, html) = post_multipart(
+        &drafter,
+        "/staff/compensation/runs",
+        fields("2024-08-24 16:06"),
+    )
+    .await;
     assert_eq!(status, 422);
     assert!(html.contains("id=\"started_at-error\""), "{html}");
     assert!(html.contains("started_at: "), "{html}");
@@ -359,13 +506,21 @@ async fn the_console_drafts_uploads_previews_and_approves(app: TestApp) {
 
     // Uploads: a lying .gz is refused with its reason; the real file is stored.
     let logs_path = format!("/staff/compensation/runs/{RUN}/logs");
-    let (status, html) =
-        post_multipart(&drafter, &logs_path, upload(&drafter, &[("bets.csv.gz", b"ts,kind\n".to_vec())])).await;
+    let (status, html) = post_multipart(
+        &drafter,
+        &logs_path,
+        upload(&drafter, &[("bets.csv.gz", b"ts,kind\n".to_vec())]),
+    )
+    .await;
     assert_eq!(status, 422);
     assert!(html.contains("bets.csv.gz: not gzip"), "{html}");
     let events = std::fs::read(example("events.jsonl")).expect("events");
-    let (status, html) =
-        post_multipart(&drafter, &logs_path, upload(&drafter, &[("events.jsonl", events)])).await;
+    let (status, html) = post_multipart(
+        &drafter,
+        &logs_path,
+        upload(&drafter, &[("events.jsonl", events)]),
+    )
+    .await;
     assert_eq!(status, 303, "{html}");
     let (_, html) = page(&drafter, &format!("/staff/compensation/runs/{RUN}")).await;
     assert!(html.contains("<td>events.jsonl</td>"));
@@ -381,19 +536,83 @@ async fn the_console_drafts_uploads_previews_and_approves(app: TestApp) {
     assert_eq!(r.status(), 403);
 
     // The preview runs on the server's worker; the page shows it done.
-    let r = drafter.post(&format!("/staff/compensation/runs/{RUN}/preview"), &[]).await;
+    let r = drafter
+        .post(&format!("/staff/compensation/runs/{RUN}/preview"), &[])
+        .await;
     assert_eq!(r.status(), 303);
-    eventually(30, "the preview is stored", || async { state_of(&app).await == "previewed" }).await;
+    eventually(30, "the preview is stored", || async {
+        state_of(&app).await == "previewed"
+    })
+    .await;
     let (status, html) = page(&support, &format!("/staff/compensation/runs/{RUN}")).await;
     assert_eq!(status, 200);
-    for expected in ["data-testid=\"figures\"", "<svg class=\"chart\"", "role=\"img\"", "data-testid=\"largest\"", "lines.csv"] {
-        assert!(html.contains(expected), "{expected} missing from the run page");
+    for expected in [
+        "data-testid=\"figures\"",
+        "<svg class=\"chart\"",
+        "role=\"img\"",
+        "data-testid=\"largest\"",
+        "lines.csv",
+    ] {
+        assert!(
+            html.contains(expected),
+            "{expected} missing from the run page"
+        );
     }
-    let (status, csv) = page(&support, &format!("/staff/compensation/runs/{RUN}/revisions/1/lines.csv")).await;
+    let (status, csv) = page(
+        &support,
+        &format!("/staff/compensation/runs/{RUN}/revisions/1/lines.csv"),
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(csv, example_text("expected-lines.csv"));
-    let (_, html) = page(&support, &format!("/staff/compensation/runs/{RUN}?revision=1&customer=s-004")).await;
-    assert!(html.contains("data-testid=\"customer-lines\""), "s-004 has a refund line");
+    let (_, html) = page(
+        &support,
+        &format!("/staff/compensation/runs/{RUN}?revision=1&customer=s-004"),
+    )
+    .await;
+    assert!(
+        html.contains("data-testid=\"customer-lines\""),
+        "s-004 has a refund line"
+    );
+
+    // What-if: a changed amount priced from what the preview learned, not saved.
+    let changed = example_text("plan.toml").replace("SEK = 5000", "SEK = 7000");
+    let r = drafter
+        .post(
+            &format!("/staff/compensation/runs/{RUN}/what-if"),
+            &[("toml", changed.as_str())],
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.expect("body");
+    assert!(
+        html.contains("from what the last preview learned"),
+        "{html}"
+    );
+    let dir = tempfile::tempdir().expect("dir");
+    let plan_file = dir.path().join("plan.toml");
+    std::fs::write(&plan_file, &changed).expect("plan");
+    let out = run(plaster(
+        &app,
+        &[
+            "compensation",
+            "preview",
+            "--plan",
+            &path(&plan_file),
+            "--customers",
+            &path(&example("customers.csv")),
+            &path(&example("events.jsonl")),
+        ],
+    ))
+    .await;
+    let full = json(&String::from_utf8_lossy(&out.stdout));
+    let sek = full["total_minor"]["SEK"].as_i64().expect("SEK total");
+    let shown = plaster_server::compensation::charts::money(sek, "SEK");
+    assert!(
+        html.contains(&format!("data-testid=\"what-if-total\">{shown}<")),
+        "{shown} in {html}"
+    );
+    assert_eq!(state_of(&app).await, "previewed", "a what-if saves nothing");
 
     // Four eyes in the console: the drafter is barred, another approves the digest seen.
     let (status, html) = page(&drafter, &format!("/staff/compensation/runs/{RUN}/approve")).await;
@@ -406,15 +625,25 @@ async fn the_console_drafts_uploads_previews_and_approves(app: TestApp) {
         .expect("revision")
         .get(0);
     let r = drafter
-        .post(&format!("/staff/compensation/runs/{RUN}/approve"), &[("digest", digest.as_str())])
+        .post(
+            &format!("/staff/compensation/runs/{RUN}/approve"),
+            &[("digest", digest.as_str())],
+        )
         .await;
     assert_eq!(r.status(), 422);
     assert!(r.text().await.expect("body").contains("four eyes"));
-    let (status, html) = page(&approver, &format!("/staff/compensation/runs/{RUN}/approve")).await;
+    let (status, html) = page(
+        &approver,
+        &format!("/staff/compensation/runs/{RUN}/approve"),
+    )
+    .await;
     assert_eq!(status, 200);
     assert!(html.contains(&digest) && !html.contains("data-testid=\"barred\""));
     let r = approver
-        .post(&format!("/staff/compensation/runs/{RUN}/approve"), &[("digest", digest.as_str())])
+        .post(
+            &format!("/staff/compensation/runs/{RUN}/approve"),
+            &[("digest", digest.as_str())],
+        )
         .await;
     assert_eq!(r.status(), 303);
     assert_eq!(state_of(&app).await, "approved");
@@ -426,8 +655,26 @@ async fn a_preview_whose_node_died_is_taken_over(app: TestApp) {
     let plan = path(&example("plan.toml"));
     let events = path(&example("events.jsonl"));
     for args in [
-        vec!["compensation", "run", "create", "--incident", INCIDENT, "--plan", &plan, "--by", "fin@example.se"],
-        vec!["compensation", "run", "add-logs", RUN, &events, "--by", "fin@example.se"],
+        vec![
+            "compensation",
+            "run",
+            "create",
+            "--incident",
+            INCIDENT,
+            "--plan",
+            &plan,
+            "--by",
+            "fin@example.se",
+        ],
+        vec![
+            "compensation",
+            "run",
+            "add-logs",
+            RUN,
+            &events,
+            "--by",
+            "fin@example.se",
+        ],
     ] {
         let (code, _, err) = cli(&app, &args).await;
         assert_eq!(code, 0, "{err}");
@@ -453,10 +700,12 @@ async fn a_preview_whose_node_died_is_taken_over(app: TestApp) {
         state_of(&app).await == "previewed"
     })
     .await;
-    let row = sqlx::query("SELECT state, attempts, revision FROM compensation_previews WHERE id = 'dead-node-job'")
-        .fetch_one(app.store.pool())
-        .await
-        .expect("job");
+    let row = sqlx::query(
+        "SELECT state, attempts, revision FROM compensation_previews WHERE id = 'dead-node-job'",
+    )
+    .fetch_one(app.store.pool())
+    .await
+    .expect("job");
     assert_eq!(row.get::<String, _>(0), "done");
     assert_eq!(row.get::<i64, _>(1), 2);
     assert_eq!(row.get::<Option<i64>, _>(2), Some(1));

@@ -155,6 +155,8 @@ pub fn test_settings_with(database_url: &str, extra: &[(&str, &str)]) -> Setting
     let env: BTreeMap<String, String> = [
         ("DATABASE_URL", database_url),
         ("PLASTER_LISTEN", "127.0.0.1:0"),
+        // The tests' webhook and payout receivers listen on loopback.
+        ("PLASTER_OUTGOING_ALLOW", "127.0.0.0/8,::1"),
     ]
     .iter()
     .chain(extra.iter())

@@ -20,6 +20,7 @@ on_both_backends!(
     an_invalid_address_is_refused_at_the_form_and_nothing_is_queued,
     webhooks_get_signed_statuspage_json_and_are_retried,
     sequential_subscriptions_never_meet_a_locked_database,
+    webhooks_reach_only_allowed_addresses_and_rotate_their_secrets,
 );
 
 /// One client, thirty subscriptions in a row, while the delivery worker
@@ -48,7 +49,8 @@ async fn sequential_subscriptions_never_meet_a_locked_database(app: TestApp) {
     .await;
 }
 
-/// What the test receiver got: (signature header, delivery id, body).
+/// What the test receiver got: (`webhook-signature`, `webhook-id`, body),
+/// with `webhook-timestamp` prefixed to the signature as `ts|`.
 type Received = std::sync::Arc<std::sync::Mutex<Vec<(String, String, String)>>>;
 
 /// A webhook receiver on port 0 that fails the first `failures` requests.
@@ -70,8 +72,12 @@ async fn receiver(failures: usize) -> (String, Received) {
                 };
                 let mut log = log.lock().expect("log");
                 log.push((
-                    header("x-plaster-signature"),
-                    header("x-plaster-delivery"),
+                    format!(
+                        "{}|{}",
+                        header("webhook-timestamp"),
+                        header("webhook-signature")
+                    ),
+                    header("webhook-id"),
                     body,
                 ));
                 if log.len() <= failures {
@@ -90,11 +96,31 @@ async fn receiver(failures: usize) -> (String, Received) {
     (format!("http://{address}/hook"), received)
 }
 
-async fn webhooks_get_signed_statuspage_json_and_are_retried(app: TestApp) {
+/// How many of the `v1,` signatures in `header` (`ts|v1,… v1,…`) verify
+/// with `secret` (Standard Webhooks: the key is the base64 after `whsec_`).
+fn signatures_by(secret: &str, id: &str, header: &str, body: &str) -> usize {
+    use base64::Engine;
     use hmac::Mac;
+    let (ts, signatures) = header.split_once('|').expect("ts|signatures");
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(secret.strip_prefix("whsec_").expect("a whsec_ secret"))
+        .expect("base64 key");
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).expect("key");
+    mac.update(format!("{id}.{ts}.{body}").as_bytes());
+    let expected = format!(
+        "v1,{}",
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    );
+    signatures.split(' ').filter(|s| *s == expected).count()
+}
+
+async fn webhooks_get_signed_statuspage_json_and_are_retried(app: TestApp) {
     let (url, received) = receiver(2).await;
     let mut tx = app.store.pool().begin().await.expect("tx");
-    let (_, secret) = plaster_server::notify::webhooks::add(&mut tx, &url, &[])
+    let policy = plaster_server::kernel::outgoing::OutgoingPolicy::allowing(vec!["127.0.0.0/8"
+        .parse()
+        .expect("range")]);
+    let (_, secret) = plaster_server::notify::webhooks::add(&mut tx, &policy, &url, &[])
         .await
         .expect("added");
     tx.commit().await.expect("commit");
@@ -121,20 +147,12 @@ async fn webhooks_get_signed_statuspage_json_and_are_retried(app: TestApp) {
         log.iter().all(|(_, delivery, _)| delivery == &log[0].1),
         "{log:?}"
     );
-    let (signature, _, body) = &log[2];
-    let (t, v1) = signature
-        .strip_prefix("t=")
-        .and_then(|rest| rest.split_once(",v1="))
-        .expect("t=…,v1=…");
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("key");
-    mac.update(format!("{t}.{body}").as_bytes());
-    let expected: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    assert_eq!(v1, expected, "the signature verifies with the secret");
+    let (signature, id, body) = &log[2];
+    assert_eq!(
+        signatures_by(&secret, id, signature, body),
+        1,
+        "{signature}"
+    );
     let doc: serde_json::Value = serde_json::from_str(body).expect("json");
     assert_eq!(doc["incident"]["id"], opened.subject_id.as_str());
     assert_eq!(doc["incident"]["status"], "investigating");
@@ -644,4 +662,117 @@ async fn sqlite_a_killed_process_finishes_after_a_restart() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_a_killed_process_finishes_after_a_restart() {
     a_killed_process_finishes_after_a_restart(TestBackend::Postgres).await;
+}
+
+async fn open_minor(app: &TestApp, title: &str) {
+    commands::open_incident(
+        &app.store,
+        &Actor::Cli,
+        &OpenIncident {
+            impact: Impact::Minor,
+            stage: IncidentStage::Investigating,
+            titles: [(Lang::En, title.to_string())].into(),
+            bodies: [(Lang::En, "Looking into it.".to_string())].into(),
+            components: vec![],
+        },
+    )
+    .await
+    .expect("opened");
+}
+
+/// SSRF: without `PLASTER_OUTGOING_ALLOW` a loopback receiver is refused
+/// when added by address, and when a name resolves to it at delivery, with
+/// our words in Sent mail; then, allowed, a rotated secret signs along with
+/// the old one.
+async fn webhooks_reach_only_allowed_addresses_and_rotate_their_secrets(app: TestApp) {
+    let (url, received) = receiver(0).await;
+    let strict = spawn_app_with_env(app_backend(&app), &[("PLASTER_OUTGOING_ALLOW", "")])
+        .await
+        .expect("app");
+    let admin = strict
+        .staff(&[plaster_server::staff::roles::Role::Admin])
+        .await;
+    let r = admin
+        .post("/staff/webhooks", &[("url", url.as_str())])
+        .await;
+    assert_eq!(r.status(), 422);
+    assert!(r
+        .text()
+        .await
+        .expect("html")
+        .contains("is not a public address"));
+    // By name: accepted when added, refused when the name resolves inward.
+    let by_name = url.replace("127.0.0.1", "localhost");
+    let r = admin
+        .post("/staff/webhooks", &[("url", by_name.as_str())])
+        .await;
+    assert_eq!(r.status(), 200);
+    open_minor(&strict, "Slow odds").await;
+    eventually(30, "the refusal to be recorded", || async {
+        sqlx::query(
+            "SELECT last_reply FROM outbox WHERE kind = 'webhook' AND last_reply IS NOT NULL",
+        )
+        .fetch_optional(strict.store.pool())
+        .await
+        .expect("row")
+        .is_some_and(|r| r.get::<String, _>(0).contains("is not a public address"))
+    })
+    .await;
+    assert!(
+        received.lock().expect("log").is_empty(),
+        "nothing reached the receiver"
+    );
+
+    // Allowed (the test default): a rotation signs with both secrets.
+    let admin = app
+        .staff(&[plaster_server::staff::roles::Role::Admin])
+        .await;
+    let r = admin
+        .post("/staff/webhooks", &[("url", url.as_str())])
+        .await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.expect("html");
+    let secret_in = |html: &str| {
+        let at = html
+            .find("data-testid=\"webhook-secret\">")
+            .expect("secret shown")
+            + 29;
+        html[at..at + html[at..].find('<').expect("end")].to_string()
+    };
+    let old = secret_in(&html);
+    let id: String = sqlx::query("SELECT id FROM webhooks")
+        .fetch_one(app.store.pool())
+        .await
+        .expect("id")
+        .get(0);
+    let r = admin
+        .post(&format!("/staff/webhooks/{id}"), &[("action", "rotate")])
+        .await;
+    assert_eq!(r.status(), 200);
+    let new = secret_in(&r.text().await.expect("html"));
+    assert_ne!(old, new);
+    open_minor(&app, "Slow odds again").await;
+    eventually(30, "a delivery after the rotation", || async {
+        !received.lock().expect("log").is_empty()
+    })
+    .await;
+    let (signature, id, body) = received.lock().expect("log")[0].clone();
+    assert_eq!(
+        signatures_by(&new, &id, &signature, &body),
+        1,
+        "{signature}"
+    );
+    assert_eq!(
+        signatures_by(&old, &id, &signature, &body),
+        1,
+        "{signature}"
+    );
+}
+
+fn app_backend(app: &TestApp) -> TestBackend {
+    if app.database_url.starts_with("sqlite") {
+        TestBackend::Sqlite
+    } else {
+        TestBackend::Postgres
+    }
 }

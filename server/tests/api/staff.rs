@@ -276,7 +276,10 @@ async fn every_staff_route_checks_roles(app: TestApp) {
             )
             .replace("/staff/mail/{id}", "/staff/mail/no-such-message")
             .replace("/staff/webhooks/{id}", "/staff/webhooks/no-such-hook")
-            .replace("/staff/compensation/runs/{id}", "/staff/compensation/runs/no-such-run")
+            .replace(
+                "/staff/compensation/runs/{id}",
+                "/staff/compensation/runs/no-such-run",
+            )
             .replace("{n}", "1");
         assert!(!path.contains('{'), "no sample value for {}", route.path);
         for (role, client, csrf) in &clients {

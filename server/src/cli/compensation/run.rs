@@ -10,9 +10,10 @@ use serde_json::{json, Value};
 
 use crate::cli::error::CliError;
 use crate::compensation::logs::{self, CheckedLog};
+use crate::compensation::preview_job;
 use crate::compensation::revision::write_lines_csv;
 use crate::compensation::runs;
-use crate::compensation::preview_job;
+use crate::compensation::what_if::WhatIfCache;
 use crate::kernel::audit::Actor;
 use crate::kernel::ids::AccountId;
 use crate::staff::roles::{Access, Roles, RUNS_APPROVE, RUNS_EDIT};
@@ -23,7 +24,9 @@ use crate::store::Store;
 pub async fn staff_by(store: &Store, email: &str, access: Access) -> Result<Actor, CliError> {
     let email = email.trim().to_lowercase();
     let Some((account, _)) = store.staff_for_sign_in(&email).await? else {
-        return Err(CliError::By(format!("no staff account has the e-mail {email:?}")));
+        return Err(CliError::By(format!(
+            "no staff account has the e-mail {email:?}"
+        )));
     };
     if account.disabled {
         return Err(CliError::By(format!("the account of {email} is disabled")));
@@ -42,7 +45,10 @@ pub async fn staff_by(store: &Store, email: &str, access: Access) -> Result<Acto
             account.roles
         )));
     }
-    Ok(Actor::staff_cli(AccountId::from(account.id.as_str()), &email))
+    Ok(Actor::staff_cli(
+        AccountId::from(account.id.as_str()),
+        &email,
+    ))
 }
 
 fn read_file(path: &Path) -> Result<String, CliError> {
@@ -53,7 +59,10 @@ fn read_file(path: &Path) -> Result<String, CliError> {
 }
 
 fn print(value: &Value) {
-    println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_default()
+    );
 }
 
 pub async fn create(store: &Store, incident: &str, plan: &Path, by: &str) -> Result<(), CliError> {
@@ -132,7 +141,7 @@ pub async fn preview(
                     Ok(Some(j)) if j.state == "queued" || j.state == "running" => {}
                     _ => return,
                 }
-                match preview_job::run_next(&store).await {
+                match preview_job::run_next(&store, &WhatIfCache::default()).await {
                     Ok(true) => {}
                     Ok(false) => tokio::time::sleep(Duration::from_millis(200)).await,
                     Err(e) => {
@@ -222,5 +231,31 @@ pub async fn show(store: &Store, run: &str) -> Result<(), CliError> {
         "approved_by": record.approved_by,
         "created_by": record.created_by_email,
     }));
+    Ok(())
+}
+
+pub async fn what_if(store: &Store, run: &str, plans: &[PathBuf]) -> Result<(), CliError> {
+    let cache = WhatIfCache::default();
+    let mut out = Vec::with_capacity(plans.len());
+    for path in plans {
+        let toml = read_file(path)?;
+        let priced = crate::compensation::what_if::price(store, &cache, run, &toml)
+            .await
+            .map_err(|e| match e {
+                runs::RunError::Plan(p) => {
+                    CliError::By(format!("{}: {}: {}", path.display(), p.field, p.message))
+                }
+                other => other.into(),
+            })?;
+        let mut report = serde_json::to_value(&priced.preview.report)
+            .map_err(|e| CliError::Preview(e.to_string()))?;
+        if let Value::Object(map) = &mut report {
+            map.insert("plan_file".into(), json!(path.display().to_string()));
+            map.insert("priced_ms".into(), json!(priced.millis as u64));
+            map.insert("full_pass".into(), json!(priced.full_pass));
+        }
+        out.push(report);
+    }
+    print(&Value::Array(out));
     Ok(())
 }

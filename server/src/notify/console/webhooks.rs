@@ -69,6 +69,7 @@ pub async fn list(
 
 pub async fn add(
     State(store): State<Store>,
+    State(outgoing): State<crate::kernel::outgoing::OutgoingPolicy>,
     Extension(session): Extension<StaffSession>,
     Form(body): Form<Fields>,
 ) -> Result<Response, StaffError> {
@@ -79,7 +80,7 @@ pub async fn add(
         .map(|(_, v)| v.clone())
         .collect();
     let mut tx = store.begin_write().await.map_err(StoreError::from)?;
-    match webhooks::add(&mut tx, &url, &components).await {
+    match webhooks::add(&mut tx, &outgoing, &url, &components).await {
         Ok((id, secret)) => {
             audit::append(
                 &mut tx,
@@ -108,9 +109,10 @@ pub async fn edit(
     let disable = match field(&body, "action") {
         "disable" => true,
         "enable" => false,
+        "rotate" => return rotate(&store, &session, &id).await,
         other => {
             return Err(StaffError::BadInput(format!(
-                "action: {other:?} is not one of disable, enable"
+                "action: {other:?} is not one of disable, enable, rotate"
             )))
         }
     };
@@ -133,4 +135,32 @@ pub async fn edit(
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(see_other("/staff/webhooks"))
+}
+
+/// A new signing secret, shown once; the old one keeps signing too for
+/// [`webhooks::ROTATION_OVERLAP_MS`], so receivers can switch in their time.
+async fn rotate(store: &Store, session: &StaffSession, id: &str) -> Result<Response, StaffError> {
+    let secret = webhooks::new_secret();
+    let until = chrono::Utc::now().timestamp_millis() + webhooks::ROTATION_OVERLAP_MS;
+    let mut tx = store.begin_write().await.map_err(StoreError::from)?;
+    if !crate::store::webhooks::rotate(&mut tx, id, &secret, until).await? {
+        return Err(StaffError::NotFound(format!("webhook {id}")));
+    }
+    audit::append(
+        &mut tx,
+        &session.actor(),
+        "webhook.rotate_secret",
+        id,
+        None,
+        Some(&json!({ "old_secret_signs_until": utc(until) })),
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    let url = crate::store::webhooks::list(store)
+        .await?
+        .into_iter()
+        .find(|h| h.id == id)
+        .map(|h| h.url)
+        .unwrap_or_default();
+    render(store, session, Some((url, secret)), None, String::new()).await
 }
