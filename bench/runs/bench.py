@@ -44,6 +44,19 @@ def plaster(a, env, *args):
     return res.stdout
 
 
+def comparable(report):
+    """A report with its malformed examples named by file name only: the
+    file preview names the paths it was given, a run the names it stored."""
+    report = dict(report)
+    report["malformed_examples"] = [
+        dict(m, file=os.path.basename(m["file"])) for m in report.get("malformed_examples", [])]
+    return report
+
+
+def differences(a, b):
+    return sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+
+
 def variants(plan_path, out_dir):
     text = open(plan_path).read()
     changed = {
@@ -90,6 +103,15 @@ def bench_backend(a, name, url, scen, events, rows):
         args += ["--plan", p]
     wall, rss, out = timed(args, env)
     priced = json.loads(out)
+    # Each variant priced from the kept pass must equal a full pass of it.
+    for (label, p), report in zip(plans[1:], priced[1:]):
+        full = json.loads(plaster(a, env, "compensation", "preview", "--plan", p, "--customers",
+                                  os.path.join(scen, "customers.csv"), *events))
+        got = {k: v for k, v in report.items() if k not in ("plan_file", "priced_ms", "full_pass")}
+        if comparable(got) != comparable(full):
+            sys.exit(f"{name}: what-if {label!r} differs from a full preview of it: "
+                     + ", ".join(differences(comparable(got), comparable(full))))
+    print(f"{name}: every what-if variant equals a full preview of it")
     for (label, _), report in zip(plans, priced):
         how = "full pass, kept" if report["full_pass"] else "from the kept pass"
         rows.append((name, f"what-if: {label} ({how})", report["priced_ms"] / 1000, None))
@@ -156,15 +178,18 @@ def main():
         _, run_report, priced = bench_backend(a, name, url, scen, events, rows)
         run_report.pop("revision")
         run_report.pop("digest")
-        same = run_report == file_report
+        same = comparable(run_report) == comparable(file_report)
         agree = agree and same
-        print(f"{name}: run preview equals the file preview: {'yes' if same else 'NO'}")
-        first = dict(priced[0])
-        for k in ("plan_file", "priced_ms", "full_pass"):
-            first.pop(k)
-        if first != file_report:
+        print(f"{name}: run preview equals the file preview: "
+              f"{'yes' if same else 'NO: ' + ', '.join(differences(comparable(run_report), comparable(file_report)))}")
+        for report in priced:
+            for k in ("plan_file", "priced_ms", "full_pass"):
+                report.pop(k)
+        if comparable(priced[0]) != comparable(file_report):
             print(f"{name}: what-if of the unchanged plan differs from the preview!")
             agree = False
+        if len({json.dumps(r["total_minor"], sort_keys=True) for r in priced}) != len(priced):
+            print(f"{name}: two plan variants priced the same totals")
 
     print()
     print("| database | step | wall (s) | peak RSS (MiB) |")

@@ -27,7 +27,8 @@ function betLog(n: number): Buffer {
 
 test("a run is drafted from its incident, previewed with charts, and approved by a second finance member", async ({ browser }) => {
   test.setTimeout(120_000);
-  const drafter = await browser.newPage();
+  // Two people, two contexts (axe needs pages made from a context).
+  const drafter = await (await browser.newContext()).newPage();
   await signInAsNew(drafter, "drafter", "finance");
   await drafter.getByRole("link", { name: "Compensation" }).click();
   await expect(drafter.getByRole("heading", { name: "Compensation" })).toBeVisible();
@@ -70,7 +71,7 @@ test("a run is drafted from its incident, previewed with charts, and approved by
   // The drafter may not approve; a second finance member approves what they saw.
   await drafter.goto(`/staff/compensation/runs/${id}/approve`);
   await expect(drafter.getByTestId("barred")).toContainText("You drafted this run");
-  const approver = await browser.newPage();
+  const approver = await (await browser.newContext()).newPage();
   await signInAsNew(approver, "approver", "finance");
   await approver.goto(`/staff/compensation/runs/${id}/approve`);
   await expect(approver.getByTestId("digest")).toHaveText(digest);

@@ -48,6 +48,9 @@ CREATE TABLE compensation_run_editors (
 
 CREATE TABLE compensation_run_logs (
     run_id    TEXT NOT NULL,
+    -- 1, 2, ... in the order the files were added: the engine reads them
+    -- in this order, which decides which malformed records come first.
+    position  BIGINT NOT NULL,
     sha256    TEXT NOT NULL,
     name      TEXT NOT NULL,
     bytes     BIGINT NOT NULL,

@@ -139,6 +139,15 @@ impl Sources<'_> {
     }
 }
 
+/// Like [`invalid`], for a value that may hold a secret: it is not echoed.
+fn invalid_secret(name: &'static str, raw: &Raw, message: impl fmt::Display) -> ConfigError {
+    ConfigError::Invalid {
+        name,
+        origin: raw.origin.clone(),
+        message: format!("{message} (the value is not shown: it may hold a password)"),
+    }
+}
+
 fn invalid(name: &'static str, raw: &Raw, message: impl fmt::Display) -> ConfigError {
     ConfigError::Invalid {
         name,
@@ -192,9 +201,8 @@ impl Settings {
         };
 
         let database_url = match src.pick("DATABASE_URL", "database_url", parsed.database_url) {
-            Some(raw) => {
-                DatabaseUrl::parse(&raw.value).map_err(|e| invalid("DATABASE_URL", &raw, e))?
-            }
+            Some(raw) => DatabaseUrl::parse(&raw.value)
+                .map_err(|e| invalid_secret("DATABASE_URL", &raw, e))?,
             None => DatabaseUrl::default_sqlite(),
         };
 
@@ -332,6 +340,25 @@ impl Settings {
             }
             None => format!("status@{}", host.value),
         };
+        let password = src.pick("PLASTER_SMTP_PASSWORD", "smtp.password", file.password);
+        // A password over an unencrypted connection is readable on the way,
+        // except to a server on this very machine.
+        let loopback = host.value == "localhost"
+            || host
+                .value
+                .trim_matches(['[', ']'])
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if let (SmtpTls::None, Some(p)) = (tls, &password) {
+            if !loopback {
+                return Err(invalid_secret(
+                    "PLASTER_SMTP_PASSWORD",
+                    p,
+                    "would be sent unencrypted: set PLASTER_SMTP_TLS to starttls or tls, \
+                     or use an SMTP server on this machine",
+                ));
+            }
+        }
         Ok(Some(SmtpSettings {
             host: host.value,
             port,
@@ -339,9 +366,7 @@ impl Settings {
             username: src
                 .pick("PLASTER_SMTP_USERNAME", "smtp.username", file.username)
                 .map(|r| r.value),
-            password: src
-                .pick("PLASTER_SMTP_PASSWORD", "smtp.password", file.password)
-                .map(|r| Secret::new(r.value)),
+            password: password.map(|r| Secret::new(r.value)),
             from,
         }))
     }
@@ -414,5 +439,34 @@ mod tests {
         let smtp = s.smtp.expect("smtp configured");
         assert_eq!(smtp.port, 587);
         assert!(!format!("{smtp:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn secrets_are_never_echoed_and_never_sent_in_clear() {
+        let err = Settings::from_sources(&env(&[("DATABASE_URL", "mysql://u:hunter2@db/x")]), None)
+            .expect_err("bad url")
+            .to_string();
+        assert!(
+            err.contains("DATABASE_URL") && !err.contains("hunter2"),
+            "{err}"
+        );
+        let clear = |host: &str| {
+            Settings::from_sources(
+                &env(&[
+                    ("PLASTER_SMTP_HOST", host),
+                    ("PLASTER_SMTP_TLS", "none"),
+                    ("PLASTER_SMTP_PASSWORD", "hunter2"),
+                ]),
+                None,
+            )
+        };
+        let err = clear("mail.example.com")
+            .expect_err("clear text")
+            .to_string();
+        assert!(
+            err.contains("unencrypted") && !err.contains("hunter2"),
+            "{err}"
+        );
+        assert!(clear("127.0.0.1").is_ok() && clear("localhost").is_ok());
     }
 }

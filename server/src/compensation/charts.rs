@@ -284,9 +284,9 @@ pub fn failures_over_time(per_minute: &[(i64, u64)], marks: &Marks) -> Chart {
     let (ws, we) = (x(marks.started), x(marks.resolved));
     let _ = write!(
         svg,
-        r#"<rect class="chart-window" x="{ws}" y="{TOP}" width="{}" height="{plot_h}"></rect><text class="chart-label" x="{}" y="{}">window</text>"#,
+        r#"<rect class="chart-window" x="{ws}" y="{TOP}" width="{}" height="{plot_h}"></rect><text class="chart-label" x="{}" y="{}" text-anchor="end">window</text>"#,
         (we - ws).max(1),
-        ws + 4,
+        we - 4,
         TOP - 8
     );
     let bar_w = (plot_w / span).max(1);
@@ -307,7 +307,7 @@ pub fn failures_over_time(per_minute: &[(i64, u64)], marks: &Marks) -> Chart {
             TOP - 4,
             TOP + plot_h,
             dx + 4,
-            TOP + 12,
+            TOP - 8,
             hhmm(*d)
         );
     }

@@ -34,4 +34,3 @@ impl WhatIfCache {
             .map(|k| k.learned.clone())
     }
 }
-

@@ -19,9 +19,9 @@ use serde_json::json;
 use tokio::task::JoinHandle;
 
 use crate::compensation::digest::digest;
+use crate::compensation::kept_pass::WhatIfCache;
 use crate::compensation::logs::{self, CANCELLED};
 use crate::compensation::state::RunState;
-use crate::compensation::kept_pass::WhatIfCache;
 use crate::kernel::audit::Actor;
 use crate::store::audit::append;
 use crate::store::compensation::{

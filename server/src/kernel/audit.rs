@@ -117,6 +117,18 @@ pub fn bounds(filter: &AuditFilter) -> Result<(Option<i64>, Option<i64>), Filter
 }
 
 /// The log as CSV (RFC 4180), with times in UTC ISO 8601.
+/// A cell a spreadsheet will not run: one starting with `=`, `+`, `-`, `@`
+/// (or a tab or carriage return) is a formula to Excel and LibreOffice, so
+/// it gets a leading `'` (OWASP's CSV-injection advice). Texts in the log
+/// are typed by staff and customers.
+pub fn inert(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_string()
+    }
+}
+
 pub fn to_csv(entries: &[AuditEntry]) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(["id", "at", "actor", "action", "target", "before", "after"])?;
@@ -125,13 +137,13 @@ pub fn to_csv(entries: &[AuditEntry]) -> Result<Vec<u8>, csv::Error> {
             .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
             .unwrap_or_default();
         w.write_record([
-            e.id.to_string().as_str(),
-            &at,
-            &e.actor,
-            &e.action,
-            &e.target,
-            e.before.as_deref().unwrap_or(""),
-            e.after.as_deref().unwrap_or(""),
+            e.id.to_string(),
+            at,
+            inert(&e.actor),
+            inert(&e.action),
+            inert(&e.target),
+            inert(e.before.as_deref().unwrap_or("")),
+            inert(e.after.as_deref().unwrap_or("")),
         ])?;
     }
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
@@ -157,6 +169,30 @@ mod tests {
         let row = r.records().next().expect("row").expect("record");
         assert_eq!(&row[1], "1970-01-01T00:00:00.000Z");
         assert_eq!(&row[6], entries[0].after.as_deref().unwrap_or(""));
+    }
+
+    #[test]
+    fn csv_cells_that_spreadsheets_would_run_are_made_inert() {
+        let entries = vec![AuditEntry {
+            id: 1,
+            at: 0,
+            actor: "=HYPERLINK(\"http://x\")".into(),
+            action: "+1".into(),
+            target: "@SUM(A1)".into(),
+            before: Some("-2".into()),
+            after: Some("plain".into()),
+        }];
+        let out = String::from_utf8(to_csv(&entries).expect("csv")).expect("utf8");
+        let row = csv::Reader::from_reader(out.as_bytes())
+            .records()
+            .next()
+            .expect("row")
+            .expect("record");
+        assert_eq!(&row[2], "'=HYPERLINK(\"http://x\")");
+        assert_eq!(
+            (&row[3], &row[4], &row[5], &row[6]),
+            ("'+1", "'@SUM(A1)", "'-2", "plain")
+        );
     }
 
     #[test]

@@ -301,9 +301,12 @@ pub async fn attach_log(
     run_id: &str,
     log: &RunLog,
 ) -> Result<bool, StoreError> {
+    // The caller holds the run's lock, so positions cannot collide.
     let done = sqlx::query(
-        "INSERT INTO compensation_run_logs (run_id, sha256, name, bytes, added_by, added_at)
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (run_id, sha256) DO NOTHING",
+        "INSERT INTO compensation_run_logs (run_id, position, sha256, name, bytes, added_by, added_at)
+         SELECT $1, COALESCE(MAX(position), 0) + 1, $2, $3, $4, $5, $6
+         FROM compensation_run_logs WHERE run_id = $1
+         ON CONFLICT (run_id, sha256) DO NOTHING",
     )
     .bind(run_id)
     .bind(&log.sha256)
@@ -320,7 +323,7 @@ pub async fn attach_log(
 pub async fn run_logs(conn: &mut AnyConnection, run_id: &str) -> Result<Vec<RunLog>, StoreError> {
     sqlx::query(
         "SELECT name, bytes, sha256, added_by, added_at FROM compensation_run_logs
-         WHERE run_id = $1 ORDER BY added_at, name, sha256",
+         WHERE run_id = $1 ORDER BY position",
     )
     .bind(run_id)
     .fetch_all(&mut *conn)

@@ -109,6 +109,21 @@ impl fmt::Display for DatabaseUrl {
                     if u.password().is_some() {
                         let _ = u.set_password(Some("***"));
                     }
+                    // libpq also takes the password as a query parameter.
+                    if u.query_pairs().any(|(k, _)| k == "password") {
+                        let pairs: Vec<(String, String)> = u
+                            .query_pairs()
+                            .map(|(k, v)| {
+                                let v = if k == "password" {
+                                    "***".into()
+                                } else {
+                                    v.into_owned()
+                                };
+                                (k.into_owned(), v)
+                            })
+                            .collect();
+                        u.query_pairs_mut().clear().extend_pairs(pairs);
+                    }
                     write!(f, "{u}")
                 }
                 Err(_) => f.write_str("postgres://(invalid)"),
@@ -291,5 +306,9 @@ mod tests {
         assert_eq!(pg.backend(), Backend::Postgres);
         assert!(!pg.to_string().contains("secret"));
         assert!(!format!("{pg:?}").contains("secret"));
+        let query = DatabaseUrl::parse("postgres://u@localhost/db?sslmode=disable&password=secret")
+            .expect("ok");
+        assert!(!query.to_string().contains("secret"), "{query}");
+        assert!(query.to_string().contains("sslmode=disable"));
     }
 }
