@@ -24,9 +24,7 @@ use crate::compensation::logs::{self, CANCELLED};
 use crate::compensation::state::RunState;
 use crate::kernel::audit::Actor;
 use crate::store::audit::append;
-use crate::store::compensation::{
-    self as table, PreviewJob, RevisionRecord, RunLog, RunUpdate, StoredLine,
-};
+use crate::store::compensation::{self as table, PreviewJob, RevisionRecord, RunLog, StoredLine};
 use crate::store::customers::reference;
 use crate::store::{Store, StoreError};
 
@@ -280,20 +278,7 @@ async fn fail(store: &Store, job: &PreviewJob, reason: &str) -> Result<(), Store
     }
     if let Some(run) = table::run_for_update(&mut tx, store.backend(), &job.run_id).await? {
         if run.state == RunState::Previewing.as_str() && run.inputs_version == job.inputs_version {
-            table::update_run(
-                &mut tx,
-                &run.id,
-                &RunUpdate {
-                    state: RunState::Draft.as_str(),
-                    inputs_version: run.inputs_version,
-                    plan_toml: &run.plan_toml,
-                    approved_revision: None,
-                    approved_by: None,
-                    approved_at: None,
-                    now,
-                },
-            )
-            .await?;
+            table::move_run(&mut tx, &run.id, RunState::Draft.as_str(), now).await?;
             append(
                 &mut tx,
                 &JOB,
@@ -385,20 +370,7 @@ async fn store_revision(
     table::insert_lines(&mut tx, &run.id, revision, &lines).await?;
     let current = run.inputs_version == job.inputs_version;
     if current && run.state == RunState::Previewing.as_str() {
-        table::update_run(
-            &mut tx,
-            &run.id,
-            &RunUpdate {
-                state: RunState::Previewed.as_str(),
-                inputs_version: run.inputs_version,
-                plan_toml: &run.plan_toml,
-                approved_revision: None,
-                approved_by: None,
-                approved_at: None,
-                now,
-            },
-        )
-        .await?;
+        table::move_run(&mut tx, &run.id, RunState::Previewed.as_str(), now).await?;
     }
     append(
         &mut tx,

@@ -339,20 +339,7 @@ pub async fn request_preview(
         now,
     )
     .await?;
-    table::update_run(
-        &mut tx,
-        run_id,
-        &RunUpdate {
-            state: RunState::Previewing.as_str(),
-            inputs_version: run.inputs_version,
-            plan_toml: &run.plan_toml,
-            approved_revision: None,
-            approved_by: None,
-            approved_at: None,
-            now,
-        },
-    )
-    .await?;
+    table::move_run(&mut tx, run_id, RunState::Previewing.as_str(), now).await?;
     append(
         &mut tx,
         actor,
@@ -384,20 +371,7 @@ pub async fn cancel_preview(store: &Store, actor: &Actor, run_id: &str) -> Resul
         now,
     )
     .await?;
-    table::update_run(
-        &mut tx,
-        run_id,
-        &RunUpdate {
-            state: RunState::Draft.as_str(),
-            inputs_version: run.inputs_version,
-            plan_toml: &run.plan_toml,
-            approved_revision: None,
-            approved_by: None,
-            approved_at: None,
-            now,
-        },
-    )
-    .await?;
+    table::move_run(&mut tx, run_id, RunState::Draft.as_str(), now).await?;
     append(
         &mut tx,
         actor,
@@ -545,20 +519,7 @@ pub async fn reject(
     four_eyes(&mut tx, &run, actor, "reject").await?;
     let newest = current_revision(&mut tx, &run).await?;
     let now = now_ms();
-    table::update_run(
-        &mut tx,
-        run_id,
-        &RunUpdate {
-            state: RunState::Draft.as_str(),
-            inputs_version: run.inputs_version,
-            plan_toml: &run.plan_toml,
-            approved_revision: None,
-            approved_by: None,
-            approved_at: None,
-            now,
-        },
-    )
-    .await?;
+    table::move_run(&mut tx, run_id, RunState::Draft.as_str(), now).await?;
     append(
         &mut tx,
         actor,

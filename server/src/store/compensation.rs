@@ -149,6 +149,27 @@ pub async fn update_run(
     Ok(())
 }
 
+/// Moves a run to `state` with its inputs as they are; any approval is
+/// cleared (every move but an approval ends one).
+pub async fn move_run(
+    conn: &mut AnyConnection,
+    id: &str,
+    state: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE compensation_runs SET state = $2, approved_revision = NULL, approved_by = NULL,
+             approved_at = NULL, updated_at = $3
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(state)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 pub async fn add_editor(
     conn: &mut AnyConnection,
     run_id: &str,
