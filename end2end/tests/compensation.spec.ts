@@ -80,4 +80,40 @@ test("a run is drafted from its incident, previewed with charts, and approved by
   await expect(approver.getByTestId("run-state")).toHaveText("approved");
   await expect(approver.getByTestId("approved-by")).toContainText("approver-");
   await expect(approver.getByTestId("history")).toContainText("approve");
+
+  // Finance executes it and watches it post; the run's ledger and payouts follow.
+  approver.once("dialog", (d) => d.accept());
+  await approver.getByRole("button", { name: "Execute: post and pay out" }).click();
+  await expect(approver.getByTestId("execution")).toBeVisible();
+  await expect(approver.getByTestId("run-state")).toHaveText("executed", { timeout: 30_000 });
+  await expect(approver.getByTestId("execution")).toContainText("posted");
+  await noAxeViolations(approver);
+  await approver.getByTestId("ledger-link").click();
+  await expect(approver.getByTestId("ledger-totals")).toContainText("line");
+  await expect(approver.getByTestId("payout-counts")).toBeVisible({ timeout: 15_000 });
+  await noAxeViolations(approver);
+
+  // The trial balance balances in every currency.
+  await approver.getByRole("link", { name: "Ledger", exact: true }).click();
+  await expect(approver.getByTestId("trial-balance")).toContainText("customer:");
+  for (const cell of await approver.getByTestId("balanced").all()) await expect(cell).toHaveText("yes");
+  await noAxeViolations(approver);
+  await approver.emulateMedia({ colorScheme: "dark" });
+  await noAxeViolations(approver);
+  await approver.screenshot({ path: "test-results/ledger-dark.png", fullPage: true });
+
+  // The demo's corrected V75 2023 run has discrepancies: one member asks for
+  // an adjustment, the other approves it.
+  await approver.goto("/staff/compensation/runs/atg-2023-09-16/ledger");
+  const first = approver.getByTestId("discrepancy").filter({ hasText: "Ask for an adjustment" }).first();
+  await expect(first).toContainText("30.00 SEK");
+  const customer = (await first.locator("td").nth(1).textContent())?.trim() ?? "";
+  await first.getByRole("button", { name: /Ask for an adjustment/ }).click();
+  const row = approver.getByTestId("discrepancy").filter({ hasText: customer });
+  await expect(row).toContainText("Another finance member approves it");
+  await noAxeViolations(approver);
+  await drafter.goto("/staff/compensation/runs/atg-2023-09-16/ledger");
+  drafter.once("dialog", (d) => d.accept());
+  await drafter.getByTestId("discrepancy").filter({ hasText: customer }).getByRole("button", { name: "Approve the adjustment" }).click();
+  await expect(drafter.getByTestId("discrepancy").filter({ hasText: customer })).toContainText("Settled by adjustment");
 });

@@ -48,6 +48,8 @@ test("every console page fits a 360 px phone, with 44 px touch targets", async (
     "/staff/customers", "/staff/customers?q=s-0000001",
     "/staff/compensation", "/staff/compensation/new?incident=atg-2024-08-24-v75",
     "/staff/compensation/runs/sumo-2018-08-20", "/staff/compensation/runs/atg-2023-09-16",
+    "/staff/compensation/runs/atg-2023-09-16/ledger", "/staff/ledger", "/staff/ledger/account?name=jackpot%3Afund",
+    "/staff/payouts",
   ];
   for (const path of pages) {
     const response = await page.goto(path);

@@ -7,6 +7,7 @@ pub mod compensation;
 pub mod config;
 pub mod customers;
 pub mod kernel;
+pub mod ledger;
 pub mod metrics;
 pub mod notify;
 pub mod staff;

@@ -57,7 +57,10 @@ pub struct Application {
 /// approved one of them and may approve the other (four eyes).
 pub const DEMO_FINANCE: [&str; 2] = ["finance@plaster.local", "approver@plaster.local"];
 
-async fn seed_demo_runs(store: &Store) -> Result<Vec<FirstAdmin>, StartupError> {
+async fn seed_demo_runs(
+    store: &Store,
+    notices: &crate::compensation::execution_job::NoticeSettings,
+) -> Result<Vec<FirstAdmin>, StartupError> {
     use crate::staff::roles::{Role, Roles};
     let mut staff = Vec::new();
     let mut actors = Vec::new();
@@ -79,7 +82,7 @@ async fn seed_demo_runs(store: &Store) -> Result<Vec<FirstAdmin>, StartupError> 
             one_time_password: password,
         });
     }
-    crate::compensation::demo::seed(store, &actors[0], &actors[1])
+    crate::compensation::demo::seed(store, &actors[0], &actors[1], notices)
         .await
         .map_err(StartupError::Demo)?;
     Ok(staff)
@@ -104,18 +107,22 @@ impl Application {
         let store = Store::connect(&settings.database_url).await?;
         store.migrate().await?;
         let first_admin = ensure_first_admin(&store, FIRST_ADMIN_EMAIL).await?;
+        let mailer = Arc::new(crate::notify::mailer::Mailer::new(
+            settings.smtp.as_ref(),
+            &store,
+        )?);
+        let notices = crate::compensation::execution_job::NoticeSettings {
+            public_url: settings.public_url.to_string(),
+            mail_domain: mailer.domain(),
+        };
         let mut demo_staff = Vec::new();
         if options.seed_demo && crate::status::demo::seed(&store, false).await? {
             let customers = crate::customers::demo::seed(&store)
                 .await
                 .map_err(|e| StartupError::Demo(e.to_string()))?;
-            demo_staff = seed_demo_runs(&store).await?;
+            demo_staff = seed_demo_runs(&store, &notices).await?;
             tracing::info!(customers = customers.customers, "seeded the demo content");
         }
-        let mailer = Arc::new(crate::notify::mailer::Mailer::new(
-            settings.smtp.as_ref(),
-            &store,
-        )?);
 
         let snapshot = Arc::new(
             SnapshotHolder::new(settings.default_lang, settings.time_zone)
@@ -207,6 +214,17 @@ impl Application {
         background.also(crate::compensation::preview_job::spawn(
             self.state.store.clone(),
             self.state.what_if.clone(),
+        ));
+        background.also(crate::compensation::execution_job::spawn(
+            self.state.store.clone(),
+            crate::compensation::execution_job::NoticeSettings {
+                public_url: self.public.public_url.clone(),
+                mail_domain: self.state.mail.0.clone(),
+            },
+        ));
+        background.also(crate::compensation::payouts::spawn(
+            self.state.store.clone(),
+            self.state.outgoing.clone(),
         ));
         let front_door = crate::web::front_door::FrontDoor::new(
             self.state.snapshot.clone(),

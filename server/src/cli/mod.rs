@@ -3,6 +3,7 @@
 
 pub mod compensation;
 pub mod error;
+pub mod ledger;
 
 pub use error::CliError;
 
@@ -72,6 +73,37 @@ enum Command {
     /// The operator's customers, as compensation runs read them.
     #[command(subcommand)]
     Customers(CustomersCommand),
+    /// The ledger of compensation: lines, discrepancies, balance (CSV).
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
+    /// Payouts to customers.
+    #[command(subcommand)]
+    Payouts(PayoutsCommand),
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// Every line transaction posted for a run, in the --details CSV format.
+    Lines {
+        #[arg(long)]
+        run: String,
+    },
+    /// rule,customer_id,reference,posted_minor,newest_minor,currency
+    Discrepancies {
+        #[arg(long)]
+        run: String,
+    },
+    /// account,currency,debit_minor,credit_minor
+    Balance,
+}
+
+#[derive(Subcommand)]
+enum PayoutsCommand {
+    /// payout_id,customer_id,currency,amount_minor,status,settled_at
+    Export {
+        #[arg(long)]
+        run: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -256,6 +288,13 @@ enum RunCommand {
         #[arg(long)]
         by: String,
     },
+    /// Post the approved revision into the ledger and wait (finance); prints
+    /// {"posted": N, "already_posted": N, "discrepancies": N}.
+    Execute {
+        run: String,
+        #[arg(long)]
+        by: String,
+    },
     /// Print a run's state, newest revision and digest, and its approver.
     Show { run: String },
     /// Price plan variants over the run's logs without saving anything: the
@@ -301,6 +340,31 @@ pub fn main() -> ExitCode {
                 events: p.events,
             })
         }
+        Command::Ledger(command) => with_store(cli.config, |store| async move {
+            match command {
+                LedgerCommand::Lines { run } => ledger::lines(&store, &run).await,
+                LedgerCommand::Discrepancies { run } => ledger::discrepancies(&store, &run).await,
+                LedgerCommand::Balance => ledger::balance(&store).await,
+            }
+        }),
+        Command::Payouts(PayoutsCommand::Export { run }) => {
+            with_store(cli.config, |store| async move {
+                ledger::payouts_export(&store, &run).await
+            })
+        }
+        Command::Compensation(CompensationCommand::Run(RunCommand::Execute { run: id, by })) => {
+            with_store_settings(cli.config, |store, settings| async move {
+                let mail_domain =
+                    crate::notify::mailer::Mailer::new(settings.smtp.as_ref(), &store)
+                        .map(|m| m.domain())
+                        .map_err(|e| CliError::By(format!("mail settings: {e}")))?;
+                let notices = crate::compensation::execution_job::NoticeSettings {
+                    public_url: settings.public_url.to_string(),
+                    mail_domain,
+                };
+                compensation::run::execute(&store, &id, &by, &notices).await
+            })
+        }
         Command::Compensation(CompensationCommand::Run(command)) => {
             with_store(cli.config, |store| async move {
                 use compensation::run;
@@ -327,6 +391,8 @@ pub fn main() -> ExitCode {
                         by,
                     } => run::reject(&store, &id, &reason, &by).await,
                     RunCommand::Show { run: id } => run::show(&store, &id).await,
+                    // Handled above: it needs the settings too.
+                    RunCommand::Execute { .. } => Ok(()),
                     RunCommand::WhatIf { run: id, plan } => run::what_if(&store, &id, &plan).await,
                 }
             })
@@ -595,6 +661,15 @@ where
     F: FnOnce(Store) -> Fut,
     Fut: std::future::Future<Output = Result<(), CliError>>,
 {
+    with_store_settings(config, |store, _| f(store))
+}
+
+/// [`with_store`] for a command that also reads the settings.
+fn with_store_settings<F, Fut>(config: Option<PathBuf>, f: F) -> ExitCode
+where
+    F: FnOnce(Store, Settings) -> Fut,
+    Fut: std::future::Future<Output = Result<(), CliError>>,
+{
     let mut bad_input = false;
     let code = with_settings(config, |settings| {
         let bad_input = &mut bad_input;
@@ -603,7 +678,7 @@ where
                 .await
                 .map_err(|e| e.to_string())?;
             store.migrate().await.map_err(|e| e.to_string())?;
-            let result = f(store.clone()).await;
+            let result = f(store.clone(), settings).await;
             store.close().await;
             result.map_err(|e| {
                 *bad_input = e.is_bad_input();

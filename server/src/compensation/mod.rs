@@ -11,14 +11,23 @@
 //!   (`kept_pass`: where this node keeps it);
 //! - `digest`: what a revision's digest is computed over;
 //! - `revision`: a stored revision read back, its CSV and its diff;
+//! - `execution_job`: posting an approved revision into the ledger, then
+//!   its payouts and notices (`notices`); `adjustments`: settling a
+//!   discrepancy with four eyes; `payouts`: delivery to the operator's
+//!   endpoint or Plaster's inbox;
 //! - `console` and `charts`: the finance pages; `demo`: the demo's runs.
 
+pub mod adjustments;
 pub mod charts;
 pub mod console;
 pub mod demo;
 pub mod digest;
+pub mod execution_job;
 pub mod kept_pass;
+pub mod ledger_csv;
 pub mod logs;
+pub mod notices;
+pub mod payouts;
 pub mod preview_job;
 pub mod revision;
 pub mod runs;

@@ -16,6 +16,7 @@ use crate::kernel::audit::Actor;
 use crate::kernel::ids::new_id;
 use crate::store::audit::append;
 use crate::store::compensation::{self as table, RevisionRecord, RunLog, RunRecord, RunUpdate};
+use crate::store::executions;
 use crate::store::status::incident_outline;
 use crate::store::{Store, StoreError};
 
@@ -281,6 +282,9 @@ pub async fn change_plan(
     }
     let mut tx = store.begin_write().await?;
     let run = locked_run(&mut tx, store, run_id).await?;
+    if crate::store::ledger::run_has_lines(&mut tx, run_id).await? {
+        keeps_rule_positions(&parse_plan(&run.plan_toml)?, &plan)?;
+    }
     if run.plan_toml == plan_toml {
         return Ok(InputChange {
             previous_state: state_of(&run)?,
@@ -301,6 +305,34 @@ pub async fn change_plan(
     .await?;
     tx.commit().await?;
     Ok(change)
+}
+
+/// Once a run has lines in the ledger, rule positions are part of their
+/// keys: a new plan may change parameters and add rules at the end, but
+/// not remove or reorder them.
+fn keeps_rule_positions(old: &Plan, new: &Plan) -> Result<(), RunError> {
+    if new.rules.len() < old.rules.len() {
+        return Err(RunError::Plan(PlanError {
+            field: "rules".into(),
+            message: format!(
+                "the run has lines in the ledger: its {} rules stay, in their order (add new ones at the end)",
+                old.rules.len()
+            ),
+        }));
+    }
+    for (i, (a, b)) in old.rules.iter().zip(&new.rules).enumerate() {
+        if a.kind() != b.kind() {
+            return Err(RunError::Plan(PlanError {
+                field: format!("rules[{i}].kind"),
+                message: format!(
+                    "the run has lines in the ledger: rule {} must stay {:?} (rules cannot be removed or reordered)",
+                    i + 1,
+                    a.kind()
+                ),
+            }));
+        }
+    }
+    Ok(())
 }
 
 /// `draft → previewing` (and again from `previewed`: the customer tables
@@ -550,4 +582,58 @@ pub async fn show(
         .into_iter()
         .next();
     Ok((run, newest))
+}
+
+/// `approved → executing` (and again from `executed`, which posts nothing
+/// new): queues the execution job in the same transaction. A run already
+/// executing gives that execution's id, so a second click starts nothing.
+pub async fn execute(store: &Store, actor: &Actor, run_id: &str) -> Result<String, RunError> {
+    staff_id(actor)?;
+    let mut tx = store.begin_write().await?;
+    let run = locked_run(&mut tx, store, run_id).await?;
+    let state = state_of(&run)?;
+    if state == RunState::Executing {
+        if let Some(active) = executions::of_run(store, run_id)
+            .await?
+            .into_iter()
+            .find(|e| e.state == "queued" || e.state == "running")
+        {
+            return Ok(active.id);
+        }
+    }
+    if !matches!(state, RunState::Approved | RunState::Executed) {
+        return Err(RunError::Refused(format!(
+            "run {run_id} is {state}: only an approved run can be executed"
+        )));
+    }
+    let Some(revision) = run.approved_revision else {
+        return Err(RunError::Refused(format!(
+            "run {run_id} has no approved revision"
+        )));
+    };
+    let lines = table::revisions(&mut tx, run_id)
+        .await?
+        .into_iter()
+        .find(|r| r.revision == revision)
+        .map_or(0, |r| r.lines);
+    let now = now_ms();
+    let cleared = executions::clear_open(&mut tx, run_id).await?;
+    let id = new_id();
+    let number =
+        executions::insert(&mut tx, &id, run_id, revision, actor.label(), lines, now).await?;
+    table::set_state(&mut tx, run_id, RunState::Executing.as_str(), now).await?;
+    append(
+        &mut tx,
+        actor,
+        "compensation.run.execute",
+        run_id,
+        Some(&json!({"state": run.state})),
+        Some(
+            &json!({"state": "executing", "execution": number, "revision": revision,
+                     "lines": lines, "open_discrepancies_cleared": cleared}),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
 }

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use app::dto::Lang;
 
-use crate::notify::email::{compensation_notice, CompensationMail};
+use crate::notify::email::{compensation_notice, CompensationMail, NoticeLine};
 use crate::store::outbox::{self, NewMessage};
 use crate::store::{Store, StoreError};
 
@@ -54,15 +54,19 @@ pub async fn queue_notices(store: &Store, count: usize) -> Result<Report, BenchE
                 1_000_000 + i,
                 40 + i % 20
             );
+            let lines = [NoticeLine {
+                words: format!("The stake of bet b-{i}, taken but never registered, back"),
+                amount: crate::kernel::money::sek(2_500 + (i as i128 % 400) * 25),
+            }];
             let mail = compensation_notice(&CompensationMail {
                 lang,
                 page_name: "Driftstatus",
                 customer_name: &name,
                 incident_title: "Spelstopp inför V75",
                 what_happened: &happened,
-                amount: crate::kernel::money::sek(2_500 + (i as i128 % 400) * 25),
-                kind: "refund",
-                when: "within 3 days",
+                lines: &lines,
+                jackpot: None,
+                when: "It is paid within 3 days.",
                 incident_url: "https://status.example/incidents/atg-2024-08-24-v75",
             })?;
             bytes += (mail.html.len() + mail.text.len()) as u64;

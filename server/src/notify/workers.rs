@@ -167,7 +167,8 @@ async fn record(
     Ok(())
 }
 
-fn page_name(data: &StatusData, lang: Lang) -> String {
+/// The page's name in `lang`, as its settings give it.
+pub fn page_name(data: &StatusData, lang: Lang) -> String {
     data.settings
         .get(&format!("page_name.{}", lang.code()))
         .or_else(|| data.settings.get("page_name"))
@@ -276,6 +277,10 @@ pub async fn fan_out(
             .await?;
             queued += usize::from(inserted);
         }
+        if kind == ChangeKind::ApologyPublished {
+            queued +=
+                apology_to_compensated(&mut tx, &data, public_url, incident, domain, now).await?;
+        }
         if kind.is_incident_news() {
             let payload = webhook_payload(&data, now, public, incident);
             for hook in crate::store::webhooks::audience(&mut tx, &components).await? {
@@ -301,6 +306,72 @@ pub async fn fan_out(
     set_subscribers_cursor(&mut tx, newest).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(queued)
+}
+
+/// The incident's apology, to every customer a compensation run of it has
+/// posted lines for, in their language, once per customer and incident
+/// (whichever apology is published first reaches them).
+async fn apology_to_compensated(
+    tx: &mut sqlx::AnyConnection,
+    data: &StatusData,
+    public_url: &str,
+    incident: &crate::store::status::IncidentRecord,
+    domain: &str,
+    now: i64,
+) -> Result<usize, FanOutError> {
+    let ids = crate::store::ledger::compensated_customers(tx, &incident.id).await?;
+    let mut queued = 0;
+    for chunk in ids.chunks(500) {
+        let (contacts, _) = crate::store::customers::contacts(tx, chunk).await?;
+        let messages = contacts
+            .iter()
+            .map(|(customer, contact)| {
+                apology_message(data, public_url, incident, customer, contact)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        queued += outbox::enqueue_many(tx, &messages, domain, now).await?;
+    }
+    Ok(queued)
+}
+
+/// The apology of `incident` to one compensated customer, under an id
+/// that the fan-out and an execution share, so it is queued once.
+pub fn apology_message(
+    data: &StatusData,
+    public_url: &str,
+    incident: &crate::store::status::IncidentRecord,
+    customer_id: &str,
+    contact: &crate::store::customers::Contact,
+) -> Result<NewMessage, askama::Error> {
+    let lang = crate::kernel::texts::lang_for_locale(&contact.locale);
+    let title = localize(&incident.titles, lang)
+        .map(|t| t.text)
+        .unwrap_or_default();
+    let body = localize(&incident.apology, lang)
+        .map(|t| t.text)
+        .unwrap_or_default();
+    let mail = crate::notify::email::apology(&crate::notify::email::Apology {
+        lang,
+        page_name: &page_name(data, lang),
+        incident_title: &title,
+        body_markdown: &body,
+        incident_url: &format!(
+            "{}/{}/incidents/{}",
+            public_url.trim_end_matches('/'),
+            lang.code(),
+            incident.id
+        ),
+        unsubscribe_url: None,
+    })?;
+    Ok(NewMessage {
+        id: format!("apology-{}-{customer_id}", incident.id),
+        kind: ChangeKind::ApologyPublished.as_str().to_string(),
+        recipient: contact.email.clone(),
+        subject: mail.subject,
+        body_text: mail.text,
+        body_html: mail.html,
+        unsubscribe_url: None,
+    })
 }
 
 /// Statuspage's webhook shape: `meta`, `page` and the incident as the v2

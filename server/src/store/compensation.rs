@@ -753,3 +753,20 @@ pub async fn amount_counts(
     .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
     .collect()
 }
+
+/// Moves a run to `state` keeping its approval: `approved → executing →
+/// executed` all concern the approved revision.
+pub async fn set_state(
+    conn: &mut AnyConnection,
+    id: &str,
+    state: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE compensation_runs SET state = $2, updated_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(state)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}

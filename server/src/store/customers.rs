@@ -255,3 +255,77 @@ pub async fn reference(
     }
     Ok((customers, subscriptions))
 }
+
+/// A customer as a notice addresses them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
+    pub email: String,
+    pub name: String,
+    pub locale: String,
+}
+
+fn placeholders(n: usize, numbered: bool) -> String {
+    (1..=n)
+        .map(|i| {
+            if numbered {
+                format!("${i}")
+            } else {
+                "?".into()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The contacts of `ids` (those that are known), and their subscriptions'
+/// monthly fees by (customer, plan) in minor units with the currency.
+#[allow(clippy::type_complexity)]
+pub async fn contacts(
+    conn: &mut AnyConnection,
+    ids: &[String],
+) -> Result<
+    (
+        std::collections::HashMap<String, Contact>,
+        std::collections::HashMap<(String, String), (i64, String)>,
+    ),
+    StoreError,
+> {
+    let mut contacts = std::collections::HashMap::new();
+    let mut fees = std::collections::HashMap::new();
+    let numbered = numbered(conn);
+    for chunk in ids.chunks(BATCH_ROWS) {
+        let marks = placeholders(chunk.len(), numbered);
+        let sql = format!(
+            "SELECT customer_id, email, name, locale FROM customers WHERE customer_id IN ({marks})"
+        );
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(id.as_str());
+        }
+        for row in q.fetch_all(&mut *conn).await? {
+            contacts.insert(
+                row.try_get("customer_id")?,
+                Contact {
+                    email: row.try_get("email")?,
+                    name: row.try_get("name")?,
+                    locale: row.try_get("locale")?,
+                },
+            );
+        }
+        let sql = format!(
+            "SELECT customer_id, plan, monthly_fee_minor, currency FROM customer_subscriptions
+             WHERE customer_id IN ({marks})"
+        );
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(id.as_str());
+        }
+        for row in q.fetch_all(&mut *conn).await? {
+            fees.insert(
+                (row.try_get("customer_id")?, row.try_get("plan")?),
+                (row.try_get("monthly_fee_minor")?, row.try_get("currency")?),
+            );
+        }
+    }
+    Ok((contacts, fees))
+}

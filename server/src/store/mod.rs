@@ -6,9 +6,12 @@
 pub mod audit;
 pub mod compensation;
 pub mod customers;
+pub mod executions;
 pub mod fan_out;
+pub mod ledger;
 pub mod mailbox;
 pub mod outbox;
+pub mod payouts;
 pub mod staff;
 pub mod status;
 pub mod subscribers;

@@ -8,6 +8,7 @@ mod cli;
 mod compensation;
 mod customers;
 mod health;
+mod ledger;
 mod live;
 mod notify;
 mod pages;

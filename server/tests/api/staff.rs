@@ -233,8 +233,13 @@ fn expected_allowed(path: &str, method: &str, role: Option<Role>) -> bool {
         return matches!(role, Role::Finance | Role::Admin);
     }
     if path.starts_with("/staff/compensation") {
-        // Support reads runs; finance and admins draft them; finance alone approves.
-        if path.ends_with("/approve") || path.ends_with("/reject") {
+        // Support reads runs; finance and admins draft them; finance alone
+        // approves, executes and settles discrepancies.
+        if path.ends_with("/approve")
+            || path.ends_with("/reject")
+            || path.ends_with("/execute")
+            || path.ends_with("/discrepancies/request")
+        {
             return role == Role::Finance;
         }
         let reads = method == "GET"
@@ -244,6 +249,15 @@ fn expected_allowed(path: &str, method: &str, role: Option<Role>) -> bool {
         if reads {
             return matches!(role, Role::Support | Role::Finance | Role::Admin);
         }
+        return matches!(role, Role::Finance | Role::Admin);
+    }
+    if path.starts_with("/staff/payouts/endpoint") {
+        return role == Role::Admin;
+    }
+    if path.ends_with("/send-again") {
+        return role == Role::Finance;
+    }
+    if path.starts_with("/staff/ledger") || path == "/staff/payouts" {
         return matches!(role, Role::Finance | Role::Admin);
     }
     panic!("{method} {path} is not in the test's access table: add it, with who may use it");
@@ -276,6 +290,7 @@ async fn every_staff_route_checks_roles(app: TestApp) {
             )
             .replace("/staff/mail/{id}", "/staff/mail/no-such-message")
             .replace("/staff/webhooks/{id}", "/staff/webhooks/no-such-hook")
+            .replace("/staff/payouts/{id}", "/staff/payouts/no-such-payout")
             .replace(
                 "/staff/compensation/runs/{id}",
                 "/staff/compensation/runs/no-such-run",

@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::cli::error::CliError;
+use crate::compensation::execution_job::{self, NoticeSettings};
 use crate::compensation::logs::{self, CheckedLog};
 use crate::compensation::preview_job;
 use crate::compensation::revision::write_lines_csv;
@@ -18,6 +19,7 @@ use crate::kernel::audit::Actor;
 use crate::kernel::ids::AccountId;
 use crate::staff::roles::{Access, Roles, RUNS_APPROVE, RUNS_EDIT};
 use crate::store::compensation::{self as table, LineFilter};
+use crate::store::executions;
 use crate::store::Store;
 
 /// The staff member `--by` names, if their account may do what `access` allows.
@@ -257,5 +259,85 @@ pub async fn what_if(store: &Store, run: &str, plans: &[PathBuf]) -> Result<(), 
         out.push(report);
     }
     print(&Value::Array(out));
+    Ok(())
+}
+
+/// Queues the execution and works on it here too (any node may claim it,
+/// and this process is one), showing progress on a terminal; prints what
+/// it posted. Payouts leave from the server's payout sender.
+pub async fn execute(
+    store: &Store,
+    run: &str,
+    by: &str,
+    settings: &NoticeSettings,
+) -> Result<(), CliError> {
+    let actor = staff_by(store, by, RUNS_APPROVE).await?;
+    let job_id = runs::execute(store, &actor, run).await?;
+    let worker = {
+        let (store, job_id, settings) = (store.clone(), job_id.clone(), settings.clone());
+        tokio::spawn(async move {
+            loop {
+                match executions::get(&store, &job_id).await {
+                    Ok(Some(j)) if j.state == "queued" || j.state == "running" => {}
+                    _ => return,
+                }
+                match execution_job::run_next(&store, &settings).await {
+                    Ok(true) => {}
+                    Ok(false) => tokio::time::sleep(Duration::from_millis(200)).await,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "execution worker failed; retrying");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        })
+    };
+    let terminal = std::io::stderr().is_terminal();
+    let started = std::time::Instant::now();
+    let mut posted_after = None;
+    let job = loop {
+        let job = executions::get(store, &job_id)
+            .await?
+            .ok_or_else(|| CliError::By(format!("execution {job_id} vanished")))?;
+        if job.stage != "posting" && posted_after.is_none() {
+            posted_after = Some(started.elapsed());
+        }
+        if !matches!(job.state.as_str(), "queued" | "running") {
+            break job;
+        }
+        if terminal {
+            eprint!(
+                "\rexecute: {} of {} lines, {} payouts   ",
+                job.posted + job.already_posted + job.discrepancies,
+                job.lines_total,
+                job.payouts
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    if terminal {
+        eprintln!();
+    }
+    let _ = worker.await;
+    if job.state != "done" {
+        return Err(CliError::Preview(format!(
+            "the execution failed: {}",
+            job.error.unwrap_or_default()
+        )));
+    }
+    let all = started.elapsed();
+    let posting = posted_after.unwrap_or(all);
+    eprintln!(
+        "execute: {} lines read and posted in {:.1} s; {} payouts and {} notices made in {:.1} s",
+        job.posted + job.already_posted + job.discrepancies,
+        posting.as_secs_f64(),
+        job.payouts,
+        job.notices,
+        (all - posting).as_secs_f64()
+    );
+    print(
+        &json!({"posted": job.posted, "already_posted": job.already_posted,
+                  "discrepancies": job.discrepancies}),
+    );
     Ok(())
 }

@@ -1,10 +1,13 @@
 //! The finance pages of compensation runs: the list, a new run prefilled
 //! from its incident, a run's page (state, inputs, revisions, charts,
-//! history), log uploads, previews and four-eyes approval. This file holds
+//! history), log uploads, previews, four-eyes approval, execution, the
+//! ledger and payouts. This file holds
 //! only the routes; each page lives in its own module.
 
 mod approval;
 mod downloads;
+mod ledger_pages;
+mod payout_pages;
 mod plan_form;
 mod revision_view;
 mod run_page;
@@ -14,12 +17,16 @@ mod shared;
 use axum::http::Method;
 use axum::routing::{get, post};
 
-use crate::staff::roles::{RUNS_APPROVE, RUNS_EDIT, RUNS_VIEW};
+use crate::staff::roles::{ADMIN, RUNS_APPROVE, RUNS_EDIT, RUNS_VIEW};
 use crate::staff::route::{route, StaffRoute};
 use approval::{approval, approve, reject};
 use downloads::{lines_csv, report_json};
+use ledger_pages::{
+    approve_adjustment, balance_csv, discrepancies_csv, lines_csv as ledger_lines_csv, payouts_csv,
+    request_adjustment, run_ledger, statement, trial_balance,
+};
 use plan_form::{create, new_form};
-use run_page::{add_logs, cancel, change_plan, preview, show, what_if};
+use run_page::{add_logs, cancel, change_plan, execute, preview, show, what_if};
 use runs_list::list;
 
 #[rustfmt::skip]
@@ -40,5 +47,19 @@ pub fn routes() -> Vec<StaffRoute> {
         route(M::POST, "/staff/compensation/runs/{id}/reject", RUNS_APPROVE, post(reject)),
         route(M::GET, "/staff/compensation/runs/{id}/revisions/{n}/lines.csv", RUNS_VIEW, get(lines_csv)),
         route(M::GET, "/staff/compensation/runs/{id}/revisions/{n}/report.json", RUNS_VIEW, get(report_json)),
+        route(M::POST, "/staff/compensation/runs/{id}/execute", RUNS_APPROVE, post(execute)),
+        route(M::GET, "/staff/compensation/runs/{id}/ledger", RUNS_EDIT, get(run_ledger)),
+        route(M::GET, "/staff/compensation/runs/{id}/ledger/lines.csv", RUNS_EDIT, get(ledger_lines_csv)),
+        route(M::GET, "/staff/compensation/runs/{id}/ledger/discrepancies.csv", RUNS_EDIT, get(discrepancies_csv)),
+        route(M::GET, "/staff/compensation/runs/{id}/ledger/payouts.csv", RUNS_EDIT, get(payouts_csv)),
+        route(M::POST, "/staff/compensation/runs/{id}/discrepancies/request", RUNS_APPROVE, post(request_adjustment)),
+        route(M::POST, "/staff/compensation/runs/{id}/discrepancies/approve", RUNS_APPROVE, post(approve_adjustment)),
+        route(M::GET, "/staff/ledger", RUNS_EDIT, get(trial_balance)).in_menu("Ledger"),
+        route(M::GET, "/staff/ledger/balance.csv", RUNS_EDIT, get(balance_csv)),
+        route(M::GET, "/staff/ledger/account", RUNS_EDIT, get(statement)),
+        route(M::GET, "/staff/payouts", RUNS_EDIT, get(payout_pages::show)).in_menu("Payouts"),
+        route(M::POST, "/staff/payouts/{id}/send-again", RUNS_APPROVE, post(payout_pages::send_again)),
+        route(M::POST, "/staff/payouts/endpoint", ADMIN, post(payout_pages::set_endpoint)),
+        route(M::POST, "/staff/payouts/endpoint/clear", ADMIN, post(payout_pages::clear_endpoint)),
     ]
 }

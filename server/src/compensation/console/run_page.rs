@@ -59,6 +59,14 @@ pub(crate) struct JobView {
     pub(crate) active: bool,
 }
 
+/// The newest execution, with its progress.
+pub(crate) struct ExecutionView {
+    pub(crate) e: crate::store::executions::Execution,
+    pub(crate) percent: i64,
+    pub(crate) done: i64,
+    pub(crate) active: bool,
+}
+
 #[derive(Template)]
 #[template(path = "staff/compensation/run.html")]
 pub(crate) struct RunPage {
@@ -70,6 +78,7 @@ pub(crate) struct RunPage {
     pub(crate) revisions: Vec<RevisionRow>,
     pub(crate) shown: Option<RevisionView>,
     pub(crate) job: Option<JobView>,
+    pub(crate) execution: Option<ExecutionView>,
     pub(crate) history: Vec<HistoryRow>,
     pub(crate) may_edit: bool,
     pub(crate) may_approve: bool,
@@ -245,9 +254,29 @@ pub(crate) async fn run_page(
             active,
         }
     });
+    let execution = crate::store::executions::of_run(store, run_id)
+        .await?
+        .into_iter()
+        .next()
+        .map(|e| {
+            let done = e.posted + e.already_posted + e.discrepancies;
+            ExecutionView {
+                percent: if e.stage != "posting" {
+                    100
+                } else if e.lines_total > 0 {
+                    (done * 100 / e.lines_total).clamp(0, 100)
+                } else {
+                    0
+                },
+                done,
+                active: e.state == "queued" || e.state == "running",
+                e,
+            }
+        });
     Ok(form_page(
         &RunPage {
             frame: Frame::new(session, "/staff/compensation"),
+            execution,
             incident_title: incident.as_ref().map(english_title).unwrap_or_default(),
             log_bytes: size(files.iter().map(|f| f.bytes).sum()),
             logs: files
@@ -470,6 +499,17 @@ pub async fn preview(
     refused_or(&store, &session, &id, result).await
 }
 
+pub async fn execute(
+    State(store): State<Store>,
+    Extension(session): Extension<StaffSession>,
+    Path(id): Path<String>,
+) -> Result<Response, StaffError> {
+    let result = runs::execute(&store, &session.actor(), &id)
+        .await
+        .map(|_| ());
+    refused_or(&store, &session, &id, result).await
+}
+
 pub async fn cancel(
     State(store): State<Store>,
     Extension(session): Extension<StaffSession>,
@@ -496,5 +536,17 @@ impl RunPage {
 
     fn previewing(&self) -> bool {
         self.state() == Some(RunState::Previewing)
+    }
+
+    fn executing(&self) -> bool {
+        self.state() == Some(RunState::Executing)
+    }
+
+    fn can_execute(&self) -> bool {
+        self.may_approve && matches!(self.state(), Some(RunState::Approved | RunState::Executed))
+    }
+
+    fn has_ledger(&self) -> bool {
+        self.execution.is_some()
     }
 }

@@ -8,46 +8,72 @@ use app::dto::Lang;
 use crate::kernel::money::{self, Money};
 use crate::notify::email::layout::{notice, words, Notice, RenderedEmail};
 
-/// What one customer gets for one incident.
+/// One thing a customer gets, worded with its arithmetic ("7 days of your
+/// 399,00 kr monthly fee (sumo-sport)") and its amount.
+pub struct NoticeLine {
+    pub words: String,
+    pub amount: Money,
+}
+
+/// What one customer gets for one incident, in one e-mail per execution.
 pub struct CompensationMail<'a> {
     pub lang: Lang,
     pub page_name: &'a str,
     pub customer_name: &'a str,
     pub incident_title: &'a str,
-    /// What happened to this customer, from their own log lines.
+    /// What happened to this customer, from their own lines.
     pub what_happened: &'a str,
-    pub amount: Money,
-    /// "refund", "jackpot top-up" or "subscription credit", already worded.
-    pub kind: &'a str,
+    pub lines: &'a [NoticeLine],
+    /// A sentence about a jackpot top-up every affected customer is told of.
+    pub jackpot: Option<&'a str>,
+    /// When and how it reaches them.
     pub when: &'a str,
     pub incident_url: &'a str,
 }
 
 pub fn compensation_notice(m: &CompensationMail<'_>) -> Result<RenderedEmail, askama::Error> {
-    let amount = money::format(m.lang, m.amount);
-    let (kicker, body) = match m.lang {
+    let mut totals: std::collections::BTreeMap<&str, Money> = std::collections::BTreeMap::new();
+    for l in m.lines {
+        totals
+            .entry(l.amount.currency.as_str())
+            .and_modify(|t| t.minor += l.amount.minor)
+            .or_insert(l.amount);
+    }
+    let total = totals
+        .values()
+        .map(|t| money::format(m.lang, *t))
+        .collect::<Vec<_>>()
+        .join(" + ");
+    let items: String = m
+        .lines
+        .iter()
+        .map(|l| format!("- {}: **{}**\n", l.words, money::format(m.lang, l.amount)))
+        .collect();
+    let jackpot = m.jackpot.map(|j| format!("\n{j}\n")).unwrap_or_default();
+    let (kicker, hello, you_get, nothing) = match m.lang {
         Lang::Sv => (
             "Du får kompensation",
-            format!(
-                "Hej {},\n\n{}\n\nDu får **{amount}** som {} – {}. Du behöver inte göra något.",
-                m.customer_name, m.what_happened, m.kind, m.when
-            ),
+            "Hej",
+            "Det här får du",
+            "Du behöver inte göra något.",
         ),
         Lang::Nb => (
             "Du får kompensasjon",
-            format!(
-                "Hei {},\n\n{}\n\nDu får **{amount}** som {} – {}. Du trenger ikke gjøre noe.",
-                m.customer_name, m.what_happened, m.kind, m.when
-            ),
+            "Hei",
+            "Dette får du",
+            "Du trenger ikke gjøre noe.",
         ),
         Lang::En => (
             "You are being compensated",
-            format!(
-                "Hello {},\n\n{}\n\nYou get **{amount}** as a {} – {}. There is nothing you need to do.",
-                m.customer_name, m.what_happened, m.kind, m.when
-            ),
+            "Hello",
+            "What you get",
+            "There is nothing you need to do.",
         ),
     };
+    let body = format!(
+        "{hello} {},\n\n{}\n\n{you_get} (**{total}**):\n\n{items}{jackpot}\n{} {nothing}",
+        m.customer_name, m.what_happened, m.when
+    );
     notice(&Notice {
         lang: m.lang,
         page_name: m.page_name,
@@ -201,23 +227,35 @@ mod tests {
                 );
             }
         }
+        let lines = [
+            NoticeLine {
+                words: "Insatsen för spel b-1".into(),
+                amount: money::sek(12_500),
+            },
+            NoticeLine {
+                words: "7 dagar av din månadsavgift på 149,00 kr".into(),
+                amount: money::sek(3_477),
+            },
+        ];
         let sv = compensation_notice(&CompensationMail {
             lang: Lang::Sv,
             page_name: "P",
             customer_name: "Ada",
             incident_title: "T",
             what_happened: "W",
-            amount: money::sek(12_500),
-            kind: "återbetalning",
-            when: "inom 3 dagar",
+            lines: &lines,
+            jackpot: Some("J"),
+            when: "Inom 3 dagar.",
             incident_url: "u",
         })
         .expect("renders");
-        assert!(
-            sv.text
-                .contains("Du får **125,00\u{a0}kr** som återbetalning"),
-            "{}",
-            sv.text
-        );
+        for expect in [
+            "Det här får du (**159,77\u{a0}kr**)",
+            "- Insatsen för spel b-1: **125,00\u{a0}kr**",
+            "- 7 dagar av din månadsavgift på 149,00 kr: **34,77\u{a0}kr**",
+            "Inom 3 dagar. Du behöver inte göra något.",
+        ] {
+            assert!(sv.text.contains(expect), "{expect:?} not in {}", sv.text);
+        }
     }
 }

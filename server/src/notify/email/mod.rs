@@ -8,7 +8,9 @@ pub mod samples;
 pub mod status;
 
 pub use crate::kernel::email::parse_address;
-pub use customer::{claim_notice, compensation_notice, sign_in_link, ClaimMail, CompensationMail};
+pub use customer::{
+    claim_notice, compensation_notice, sign_in_link, ClaimMail, CompensationMail, NoticeLine,
+};
 pub use layout::{notice, words, Notice, RenderedEmail, Words};
 pub use samples::samples;
 pub use status::{

@@ -4,7 +4,7 @@ use app::dto::{IncidentStage, Lang};
 
 use crate::kernel::money;
 use crate::notify::email::customer::{
-    claim_notice, compensation_notice, sign_in_link, ClaimMail, CompensationMail,
+    claim_notice, compensation_notice, sign_in_link, ClaimMail, CompensationMail, NoticeLine,
 };
 use crate::notify::email::layout::RenderedEmail;
 use crate::notify::email::status::{apology, incident_update, Apology, IncidentMail};
@@ -72,9 +72,18 @@ pub fn samples(lang: Lang) -> Result<Vec<(&'static str, RenderedEmail)>, askama:
                 customer_name: "Ada",
                 incident_title: "Spelstopp inför V75",
                 what_happened: "Your V75 coupon could not be submitted at 15:52.",
-                amount: money::sek(12_500),
-                kind: "refund",
-                when: "paid to your account within 3 days",
+                lines: &[
+                    NoticeLine {
+                        words: "Refund of the stake of bet b-17".into(),
+                        amount: money::sek(12_500),
+                    },
+                    NoticeLine {
+                        words: "7 days of your 149,00 kr monthly fee (plus)".into(),
+                        amount: money::sek(3_477),
+                    },
+                ],
+                jackpot: None,
+                when: "It is paid to your account within 3 days.",
                 incident_url: url,
             })?,
         ),
