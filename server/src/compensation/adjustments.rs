@@ -125,10 +125,12 @@ pub async fn approve(
                 "no adjustment was asked for yet: one finance member asks, another approves".into(),
             ))
         }
-        Some(by) if by == account => return Err(RunError::Refused(format!(
+        Some(by) if by == account => {
+            return Err(RunError::Refused(format!(
             "four eyes: {} asked for this adjustment, so another finance member must approve it",
             actor.email().unwrap_or_default()
-        ))),
+        )))
+        }
         Some(_) => {}
     }
     let key = LineKey {

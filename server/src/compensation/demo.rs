@@ -21,6 +21,10 @@ use crate::store::Store;
 /// Events per demo run: small enough that every start of a test app stays
 /// quick; the customers are a subset of the demo customer base.
 const DEMO_EVENTS: u64 = 10_000;
+/// Events of the executed demo runs: each compensated customer gets a
+/// notice (and the apology), which every test app's outbox then delivers,
+/// so these stay at about a hundred customers each.
+const EXECUTED_DEMO_EVENTS: u64 = 2_500;
 
 /// Seeds the demo runs; `drafter` and `approver` are two finance members.
 pub async fn seed(
@@ -129,7 +133,12 @@ async fn seed_run(
     incident: &str,
     approve: bool,
 ) -> Result<(), String> {
-    let generator = Generator::new(scenario, 7, DEMO_EVENTS, 0, 0);
+    let events = if approve {
+        EXECUTED_DEMO_EVENTS
+    } else {
+        DEMO_EVENTS
+    };
+    let generator = Generator::new(scenario, 7, events, 0, 0);
     if generator.has_subscriptions() {
         let (mut customers, mut subscriptions) = (Vec::new(), Vec::new());
         generator

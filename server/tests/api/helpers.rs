@@ -188,6 +188,23 @@ pub async fn spawn_app_with_env(backend: TestBackend, extra: &[(&str, &str)]) ->
     .await
 }
 
+/// [`spawn_app_with_env`] without the demo: nothing in the outbox but
+/// what the test queues (the demo's executed runs queue notices).
+pub async fn spawn_bare_app_with_env(
+    backend: TestBackend,
+    extra: &[(&str, &str)],
+) -> Option<TestApp> {
+    plaster_server::telemetry::init();
+    let (database_url, database) = fresh_database(backend).await?;
+    start_with(
+        test_settings_with(&database_url, extra),
+        database_url,
+        database,
+        StartOptions { seed_demo: false },
+    )
+    .await
+}
+
 /// A second server on the same database as `app`, as another node would be.
 pub async fn spawn_second_node(app: &TestApp) -> TestApp {
     start(
