@@ -203,3 +203,106 @@ pub fn render(
         incident_url: &(ctx.incident_url)(lang),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PLAN: &str = r#"id = "sumo-2018-08-20"
+components = ["login", "streaming"]
+started_at = "2018-08-20T20:30:00+02:00"
+resolved_at = "2018-08-20T22:15:00+02:00"
+
+[title]
+nb = "Innlogging til Sumo feilet ved kampstart"
+en = "Sumo sign-in failed at kick-off"
+
+[[rules]]
+kind = "subscription_credit"
+days = 7
+min_blocked_minutes = 15
+
+[[rules]]
+kind = "refund_failed_debits"
+"#;
+
+    fn render_for(locale: &str) -> RenderedEmail {
+        let plan = Plan::parse(PLAN).expect("plan");
+        let nok = |minor| Money {
+            minor,
+            currency: Currency::parse("NOK").expect("NOK"),
+        };
+        let fees = HashMap::from([(("n-002".to_string(), "sumo-sport".to_string()), nok(39_900))]);
+        let lines = [
+            StoredLine {
+                position: 0,
+                rule: "subscription_credit".into(),
+                customer_id: "n-002".into(),
+                reference: "sumo-sport".into(),
+                amount_minor: 9_310,
+                currency: "NOK".into(),
+            },
+            StoredLine {
+                position: 1,
+                rule: "refund_failed_debits".into(),
+                customer_id: "n-002".into(),
+                reference: "b-7".into(),
+                amount_minor: 1_000,
+                currency: "NOK".into(),
+            },
+        ];
+        let name = |_: Lang| "Sumo".to_string();
+        let title = |lang: Lang| plan.title.get(lang.code()).cloned().unwrap_or_default();
+        let url = |lang: Lang| format!("https://status.example/{}/incidents/x", lang.code());
+        let ctx = NoticeContext {
+            plan: &plan,
+            page_name: &name,
+            incident_title: &title,
+            incident_url: &url,
+            fees: &fees,
+            jackpots: &[],
+        };
+        let to = Recipient {
+            email: "kari@example.no",
+            name: "Kari",
+            locale,
+        };
+        render(&ctx, "n-002", &to, &lines).expect("renders")
+    }
+
+    #[test]
+    fn each_language_shows_the_lines_with_their_arithmetic() {
+        let en = render_for("en-GB");
+        for expect in [
+            "Hello Kari,",
+            "- 7 days of your NOK 399.00 monthly fee (sumo-sport): **NOK 93.10**",
+            "- The stake of bet b-7, taken but never registered, back: **NOK 10.00**",
+            "What you get (**NOK 103.10**)",
+            "It is paid into your account within a few days.",
+        ] {
+            assert!(en.text.contains(expect), "{expect:?} not in {}", en.text);
+        }
+        assert_eq!(
+            en.subject,
+            "You are being compensated: Sumo sign-in failed at kick-off"
+        );
+        let nb = render_for("nb");
+        for expect in [
+            "Hei Kari,",
+            "- 7 dager av månedsavgiften din på 399,00\u{a0}kr (sumo-sport): **93,10\u{a0}kr**",
+            "Dette får du (**103,10\u{a0}kr**)",
+        ] {
+            assert!(nb.text.contains(expect), "{expect:?} not in {}", nb.text);
+        }
+        let sv = render_for("sv");
+        assert!(
+            sv.text.contains(
+                "- 7 dagar av din månadsavgift på 399,00\u{a0}kr (sumo-sport): **93,10\u{a0}kr**"
+            ),
+            "{}",
+            sv.text
+        );
+        // A Finnish customer reads English.
+        assert!(render_for("fi").text.contains("What you get"));
+    }
+}

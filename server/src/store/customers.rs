@@ -8,7 +8,7 @@
 use plaster_engine::{CustomerRow, SubscriptionRow};
 use sqlx::{AnyConnection, Row};
 
-use crate::store::{insert_sql, numbered, Store, StoreError};
+use crate::store::{insert_sql, numbered, placeholders, Store, StoreError};
 
 /// Rows per upsert statement: 6 parameters each stays far below SQLite's
 /// limit of 32766 bound parameters per statement.
@@ -262,19 +262,6 @@ pub struct Contact {
     pub email: String,
     pub name: String,
     pub locale: String,
-}
-
-fn placeholders(n: usize, numbered: bool) -> String {
-    (1..=n)
-        .map(|i| {
-            if numbered {
-                format!("${i}")
-            } else {
-                "?".into()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// The contacts of `ids` (those that are known), and their subscriptions'

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use sqlx::{AnyConnection, Row};
 
 use crate::ledger::transaction::{balanced, Posting, TxKind};
-use crate::store::{insert_sql, numbered, Store, StoreError};
+use crate::store::{insert_sql, numbered, placeholders, Store, StoreError};
 
 /// A transaction to write.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,18 +124,9 @@ pub async fn existing(
     let mut out = HashMap::new();
     let numbered = numbered(conn);
     for chunk in ids.chunks(BATCH) {
-        let marks: Vec<String> = (1..=chunk.len())
-            .map(|i| {
-                if numbered {
-                    format!("${i}")
-                } else {
-                    "?".into()
-                }
-            })
-            .collect();
         let sql = format!(
             "SELECT id, amount_minor, currency FROM ledger_transactions WHERE id IN ({})",
-            marks.join(", ")
+            placeholders(chunk.len(), numbered)
         );
         let mut q = sqlx::query(&sql);
         for id in chunk {

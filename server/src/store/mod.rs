@@ -249,6 +249,20 @@ pub(crate) fn numbered(conn: &sqlx::AnyConnection) -> bool {
     !conn.backend_name().eq_ignore_ascii_case("sqlite")
 }
 
+/// `$1, $2, ..` (or `?, ?, ..`) for an `IN (...)` list of `n` values.
+pub(crate) fn placeholders(n: usize, numbered: bool) -> String {
+    (1..=n)
+        .map(|i| {
+            if numbered {
+                format!("${i}")
+            } else {
+                "?".into()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `INSERT INTO table (cols) VALUES ($1, ..), ($n, ..)` for `rows` rows.
 pub(crate) fn insert_sql(table: &str, cols: &[&str], rows: usize, numbered: bool) -> String {
     let mut sql = format!("INSERT INTO {table} ({}) VALUES ", cols.join(", "));

@@ -130,21 +130,25 @@ pub async fn run_ledger(
     run_ledger_page(&store, &session, &id, None).await
 }
 
+/// A CSV written by `write` as a download named `file`.
+fn csv_download(
+    file: String,
+    write: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>,
+) -> Result<Response, StaffError> {
+    let mut body = Vec::new();
+    write(&mut body).map_err(|e| StaffError::Internal(format!("writing {file}: {e}")))?;
+    Ok(download(body, "text/csv; charset=utf-8", file))
+}
+
 pub async fn lines_csv(
     State(store): State<Store>,
     Path(id): Path<String>,
 ) -> Result<Response, StaffError> {
     runs::show(&store, &id).await?;
-    let mut conn = connection(&store).await?;
-    let keys = ledger::run_keys(&mut conn, &id).await?;
-    let mut body = Vec::with_capacity(keys.len() * 48);
-    ledger_csv::posted_lines(&keys, &mut body)
-        .map_err(|e| StaffError::Internal(format!("writing the lines: {e}")))?;
-    Ok(download(
-        body,
-        "text/csv; charset=utf-8",
-        format!("{id}-ledger-lines.csv"),
-    ))
+    let keys = ledger::run_keys(&mut *connection(&store).await?, &id).await?;
+    csv_download(format!("{id}-ledger-lines.csv"), |out| {
+        ledger_csv::posted_lines(&keys, out)
+    })
 }
 
 pub async fn discrepancies_csv(
@@ -152,16 +156,10 @@ pub async fn discrepancies_csv(
     Path(id): Path<String>,
 ) -> Result<Response, StaffError> {
     runs::show(&store, &id).await?;
-    let mut conn = connection(&store).await?;
-    let found = executions::discrepancies(&mut conn, &id).await?;
-    let mut body = Vec::new();
-    ledger_csv::discrepancies(&found, &mut body)
-        .map_err(|e| StaffError::Internal(format!("writing the discrepancies: {e}")))?;
-    Ok(download(
-        body,
-        "text/csv; charset=utf-8",
-        format!("{id}-discrepancies.csv"),
-    ))
+    let found = executions::discrepancies(&mut *connection(&store).await?, &id).await?;
+    csv_download(format!("{id}-discrepancies.csv"), |out| {
+        ledger_csv::discrepancies(&found, out)
+    })
 }
 
 pub async fn payouts_csv(
@@ -170,14 +168,9 @@ pub async fn payouts_csv(
 ) -> Result<Response, StaffError> {
     runs::show(&store, &id).await?;
     let list = payouts::of_run(&store, &id, None).await?;
-    let mut body = Vec::with_capacity(list.len() * 64);
-    ledger_csv::payouts(&list, &mut body)
-        .map_err(|e| StaffError::Internal(format!("writing the payouts: {e}")))?;
-    Ok(download(
-        body,
-        "text/csv; charset=utf-8",
-        format!("{id}-payouts.csv"),
-    ))
+    csv_download(format!("{id}-payouts.csv"), |out| {
+        ledger_csv::payouts(&list, out)
+    })
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -308,14 +301,9 @@ pub async fn trial_balance(
 
 pub async fn balance_csv(State(store): State<Store>) -> Result<Response, StaffError> {
     let rows = ledger::trial_balance(&store).await?;
-    let mut body = Vec::new();
-    ledger_csv::balance(&rows, &mut body)
-        .map_err(|e| StaffError::Internal(format!("writing the balance: {e}")))?;
-    Ok(download(
-        body,
-        "text/csv; charset=utf-8",
-        "trial-balance.csv".into(),
-    ))
+    csv_download("trial-balance.csv".into(), |out| {
+        ledger_csv::balance(&rows, out)
+    })
 }
 
 #[derive(Template)]
