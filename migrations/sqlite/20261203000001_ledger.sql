@@ -27,6 +27,8 @@ CREATE TABLE ledger_transactions (
 );
 CREATE INDEX ledger_transactions_run ON ledger_transactions (run_id, kind, position, customer_id, reference);
 CREATE INDEX ledger_transactions_execution ON ledger_transactions (execution_id, customer_id, currency);
+-- Finding posted keys that a newer revision no longer has.
+CREATE INDEX compensation_lines_key ON compensation_lines (run_id, revision, position, customer_id, reference);
 
 -- Debits equal credits per currency in every transaction (checked where a
 -- transaction is written, ledger::post, and by tests over random runs).

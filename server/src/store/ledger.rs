@@ -414,3 +414,14 @@ pub async fn compensated_customers(
     .map(|row| Ok(row.try_get(0)?))
     .collect()
 }
+
+/// How many line transactions a run has in the ledger.
+pub async fn line_count(conn: &mut AnyConnection, run_id: &str) -> Result<i64, StoreError> {
+    Ok(
+        sqlx::query("SELECT COUNT(*) FROM ledger_transactions WHERE run_id = $1 AND kind = 'line'")
+            .bind(run_id)
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get(0)?,
+    )
+}
