@@ -690,6 +690,18 @@ async fn webhooks_reach_only_allowed_addresses_and_rotate_their_secrets(app: Tes
     let strict = spawn_app_with_env(app_backend(&app), &[("PLASTER_OUTGOING_ALLOW", "")])
         .await
         .expect("app");
+    // The demo's notices are delivered first: on SQLite every delivery takes
+    // the write lock, and on a loaded machine the admin's form waited past
+    // the busy timeout once (a 500 in a clean-clone rehearsal).
+    eventually(120, "the demo's mail delivered", || async {
+        sqlx::query("SELECT COUNT(*) FROM outbox WHERE state = 'queued'")
+            .fetch_one(strict.store.pool())
+            .await
+            .expect("count")
+            .get::<i64, _>(0)
+            == 0
+    })
+    .await;
     let admin = strict
         .staff(&[plaster_server::staff::roles::Role::Admin])
         .await;
