@@ -433,3 +433,102 @@ impl Versioned for HistoryPageView {
         self.version
     }
 }
+
+// ------------------------------------------------ the customer's own page
+
+/// `/me`: the sign-in form for a signed-out reader, else what Plaster
+/// knows about one customer. Every text is worded by the server in `lang`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyPageView {
+    pub lang: Lang,
+    pub page_name: String,
+    pub time_zone: String,
+    pub me: Option<MyCompensation>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyCompensation {
+    pub name: String,
+    /// For the page's own forms (sign out).
+    pub csrf: String,
+    pub incidents: Vec<MyIncident>,
+    pub claims: Vec<MyClaim>,
+}
+
+/// Where a customer's compensation for one incident stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MyStage {
+    /// The logs show them affected; not yet approved.
+    Found,
+    /// Approved (in the ledger, or about to be); not yet paid.
+    Approved,
+    /// Every payout settled.
+    Paid,
+}
+
+impl MyStage {
+    pub const ALL: [MyStage; 3] = [MyStage::Found, MyStage::Approved, MyStage::Paid];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MyStage::Found => "found",
+            MyStage::Approved => "approved",
+            MyStage::Paid => "paid",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyIncident {
+    pub incident_id: String,
+    pub title: String,
+    /// `None` when the logs show the customer but give them nothing.
+    pub stage: Option<MyStage>,
+    /// Their own records during the incident, oldest first.
+    pub records: Vec<MyRecord>,
+    /// How long they could not sign in or watch, where that counted.
+    pub blocked: Option<String>,
+    pub lines: Vec<MyLine>,
+    pub total: Option<String>,
+    pub payouts: Vec<MyPayout>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyRecord {
+    pub ms: i64,
+    pub display: String,
+    /// "Bet b-17 on V75, 190,00 kr: money taken, bet not registered".
+    pub what: String,
+    pub failed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyLine {
+    /// The rule in plain words with its arithmetic.
+    pub words: String,
+    pub amount: String,
+    pub stage: MyStage,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyPayout {
+    pub id: String,
+    pub amount: String,
+    /// Worded: "paid on 2024-08-26", "on its way".
+    pub state: String,
+    pub paid: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyClaim {
+    pub id: String,
+    pub incident_title: String,
+    pub kind: String,
+    pub filed: String,
+    /// `open`, `awaiting_finance`, `approved` or `rejected`.
+    pub state: String,
+    pub state_words: String,
+    /// The decision in words, once there is one.
+    pub decision: Option<String>,
+}

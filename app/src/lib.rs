@@ -9,7 +9,7 @@
 pub mod dto;
 pub mod i18n;
 #[cfg(feature = "hydrate")]
-mod live;
+pub(crate) mod live;
 #[cfg(feature = "hydrate")]
 mod local_time;
 pub mod pages;
@@ -27,6 +27,7 @@ use leptos_router::{
 use crate::dto::Lang;
 use crate::pages::history::HistoryPage;
 use crate::pages::incident::IncidentPage;
+use crate::pages::me::MyPage;
 use crate::pages::status::StatusHome;
 
 /// The HTML document around the app, rendered on the server only.
@@ -72,6 +73,10 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/sv/history") view=|| view! { <HistoryPage lang=Some(Lang::Sv)/> } ssr=SsrMode::Async/>
                 <Route path=path!("/nb/history") view=|| view! { <HistoryPage lang=Some(Lang::Nb)/> } ssr=SsrMode::Async/>
                 <Route path=path!("/en/history") view=|| view! { <HistoryPage lang=Some(Lang::En)/> } ssr=SsrMode::Async/>
+                <Route path=path!("/me") view=|| view! { <MyPage lang=None/> } ssr=SsrMode::Async/>
+                <Route path=path!("/sv/me") view=|| view! { <MyPage lang=Some(Lang::Sv)/> } ssr=SsrMode::Async/>
+                <Route path=path!("/nb/me") view=|| view! { <MyPage lang=Some(Lang::Nb)/> } ssr=SsrMode::Async/>
+                <Route path=path!("/en/me") view=|| view! { <MyPage lang=Some(Lang::En)/> } ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

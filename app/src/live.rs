@@ -195,3 +195,34 @@ async fn poll_once(inner: Rc<Inner>) {
     *inner.last_poll_etag.borrow_mut() = etag;
     inner.seen(version);
 }
+
+/// Calls `tick` every `ms` milliseconds until dropped. Pages whose data
+/// has no event stream of its own (a customer's page) poll their server
+/// function this way.
+pub struct Ticker {
+    timer: i32,
+    _closure: Closure<dyn FnMut()>,
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        if let Some(window) = web_sys::window() {
+            window.clear_interval_with_handle(self.timer);
+        }
+    }
+}
+
+pub fn every(ms: i32, tick: impl Fn() + 'static) -> Option<Ticker> {
+    let window = web_sys::window()?;
+    let closure = Closure::<dyn FnMut()>::new(tick);
+    let timer = window
+        .set_interval_with_callback_and_timeout_and_arguments_0(
+            closure.as_ref().unchecked_ref(),
+            ms,
+        )
+        .ok()?;
+    Some(Ticker {
+        timer,
+        _closure: closure,
+    })
+}

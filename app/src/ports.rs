@@ -21,3 +21,18 @@ pub trait StatusSource: Send + Sync + 'static {
 }
 
 pub type SharedStatusSource = Arc<dyn StatusSource>;
+
+/// A future the server's customer pages answer with.
+pub type PageFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>;
+
+/// Read side of the customer's own page: the request's headers carry the
+/// customer's session cookie and languages.
+pub trait CustomerSource: Send + Sync + 'static {
+    fn my_page(
+        &self,
+        headers: http::HeaderMap,
+        lang: Option<Lang>,
+    ) -> PageFuture<Result<crate::dto::MyPageView, String>>;
+}
+
+pub type SharedCustomerSource = Arc<dyn CustomerSource>;

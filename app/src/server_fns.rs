@@ -106,3 +106,24 @@ pub async fn history_page(lang: Option<Lang>, page: u32) -> Result<HistoryPageVi
         version: front.version,
     })
 }
+
+/// The customer's own page: the signed-in customer's compensation and
+/// claims, or the sign-in form. Never cached: it is one person's.
+#[server(prefix = "/_sf", endpoint = "my_page")]
+pub async fn my_page(lang: Option<Lang>) -> Result<crate::dto::MyPageView, ServerFnError> {
+    let source = use_context::<crate::ports::SharedCustomerSource>()
+        .ok_or_else(|| ServerFnError::new("customer pages missing from context"))?;
+    let headers = use_context::<http::request::Parts>()
+        .map(|parts| parts.headers)
+        .unwrap_or_default();
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.insert_header(
+            http::header::CACHE_CONTROL,
+            http::HeaderValue::from_static("no-store"),
+        );
+    }
+    source
+        .my_page(headers, lang)
+        .await
+        .map_err(ServerFnError::new)
+}

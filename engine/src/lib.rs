@@ -30,7 +30,7 @@ pub mod reference;
 pub mod report;
 pub mod time;
 
-pub use pipeline::{EngineError, EventSource, Format, Options, MAX_RECORD_BYTES};
+pub use pipeline::{each_record, EngineError, EventSource, Format, Options, MAX_RECORD_BYTES};
 pub use plan::{Plan, PlanError, Rule};
 pub use record::{Currency, CustomerId, Money};
 pub use reference::{

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use crate::matcher::{Accumulator, Params};
 use crate::record::{
     last_csv_record_end, next_csv_record_end, parse_csv_row, parse_json_line, CsvHeader, Malformed,
+    Record,
 };
 
 /// A record (line, or CSV record) longer than this is reported and skipped,
@@ -312,11 +313,64 @@ fn cut_source(
     }
 }
 
-fn parse_chunk(acc: &mut Accumulator, chunk: &Chunk) {
+/// Where parsed records go: a preview's accumulator, or a visitor of
+/// [`each_record`]. One parser serves both, so the two never disagree on
+/// what a record is.
+trait Sink {
+    fn record(&mut self, line: u64, rec: &Record<'_>);
+    fn malformed(&mut self, source: u32, line: u64, reason: Cow<'static, str>);
+}
+
+impl Sink for Accumulator {
+    fn record(&mut self, _line: u64, rec: &Record<'_>) {
+        self.add_record(rec);
+    }
+    fn malformed(&mut self, source: u32, line: u64, reason: Cow<'static, str>) {
+        self.add_malformed(source, line, reason);
+    }
+}
+
+struct Visitor<'f>(&'f mut (dyn FnMut(u64, &Record<'_>) + Send));
+
+impl Sink for Visitor<'_> {
+    fn record(&mut self, line: u64, rec: &Record<'_>) {
+        (self.0)(line, rec);
+    }
+    fn malformed(&mut self, _source: u32, _line: u64, _reason: Cow<'static, str>) {}
+}
+
+/// Reads one source exactly as a preview does and hands each well-formed
+/// record, with its line number, to `visit` in file order; malformed ones
+/// are skipped (a preview reports them). Used to index who did what.
+pub fn each_record(
+    src: EventSource<'_>,
+    visit: &mut (dyn FnMut(u64, &Record<'_>) + Send),
+) -> Result<(), EngineError> {
+    let (tx, rx) = crossbeam_channel::bounded::<Chunk>(2);
+    let name = src.name.clone();
+    let chunk_bytes = Options::default().chunk_bytes;
+    std::thread::scope(|scope| {
+        let cutter = scope.spawn(move || cut_source(0, src, chunk_bytes, &tx));
+        let mut sink = Visitor(visit);
+        for chunk in rx.iter() {
+            parse_chunk(&mut sink, &chunk);
+        }
+        match cutter.join() {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => Err(EngineError::Read {
+                source_name: name,
+                error,
+            }),
+            Err(_) => Err(EngineError::Worker),
+        }
+    })
+}
+
+fn parse_chunk(acc: &mut impl Sink, chunk: &Chunk) {
     let data = &chunk.data[..];
     let mut line = chunk.first_line;
     match &chunk.body {
-        Body::TooLong => acc.add_malformed(
+        Body::TooLong => acc.malformed(
             chunk.source,
             line,
             Cow::Borrowed("record longer than 64 MiB"),
@@ -328,8 +382,8 @@ fn parse_chunk(acc: &mut Accumulator, chunk: &Chunk) {
                     return;
                 }
                 match parse_json_line(l) {
-                    Ok(rec) => acc.add_record(&rec),
-                    Err(m) => acc.add_malformed(chunk.source, line, m.0),
+                    Ok(rec) => acc.record(line, &rec),
+                    Err(m) => acc.malformed(chunk.source, line, m.0),
                 }
             };
             for k in memchr::memchr_iter(b'\n', data) {
@@ -353,8 +407,8 @@ fn parse_chunk(acc: &mut Accumulator, chunk: &Chunk) {
                         Err(m) => Err(Malformed(format!("bad CSV header: {m}").into())),
                     };
                     match parsed {
-                        Ok(r) => acc.add_record(&r),
-                        Err(m) => acc.add_malformed(chunk.source, line, m.0),
+                        Ok(r) => acc.record(line, &r),
+                        Err(m) => acc.malformed(chunk.source, line, m.0),
                     }
                 }
                 line += rec_lines;

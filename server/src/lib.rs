@@ -2,6 +2,7 @@
 //! `kernel` leaves, the one `store`, the domains (`status`, `notify`,
 //! `staff`), the HTTP edge (`web`), and the process around them.
 
+pub mod claims;
 pub mod cli;
 pub mod compensation;
 pub mod config;

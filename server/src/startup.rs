@@ -237,7 +237,10 @@ impl Application {
         )));
         axum::serve(
             self.listener,
-            axum::ServiceExt::<axum::extract::Request>::into_make_service(front_door),
+            // The peer address reaches handlers for limits per client.
+            axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+                SocketAddr,
+            >(front_door),
         )
         .with_graceful_shutdown(async move {
             shutdown_signal().await;

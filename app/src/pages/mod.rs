@@ -1,4 +1,5 @@
 pub mod common;
 pub mod history;
 pub mod incident;
+pub mod me;
 pub mod status;

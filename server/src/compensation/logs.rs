@@ -272,6 +272,7 @@ pub async fn store_content(store: &Store, log: &CheckedLog, path: &Path) -> Resu
             "the file changed while it was being stored; add it again",
         ));
     }
+    crate::compensation::log_records::index_file(store, log, path).await?;
     table::complete_blob(store, &log.sha256).await?;
     Ok(())
 }

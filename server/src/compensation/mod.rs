@@ -25,6 +25,7 @@ pub mod digest;
 pub mod execution_job;
 pub mod kept_pass;
 pub mod ledger_csv;
+pub mod log_records;
 pub mod logs;
 pub mod notices;
 pub mod payouts;

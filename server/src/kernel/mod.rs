@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod change;
+pub mod client;
 pub mod email;
 pub mod forms;
 pub mod ids;

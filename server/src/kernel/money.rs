@@ -32,6 +32,30 @@ pub fn format(lang: Lang, money: Money) -> String {
     }
 }
 
+/// An amount typed by staff in major units ("150", "150.50" or "150,50")
+/// as minor units; `None` for anything else (signs, three decimals, text).
+pub fn parse_minor(text: &str) -> Option<i64> {
+    let t = text.trim().replace([' ', '\u{a0}'], "");
+    let (whole, frac) = match t.split_once(['.', ',']) {
+        Some((_, "")) => return None,
+        Some((w, f)) => (w.to_string(), f.to_string()),
+        None => (t.clone(), String::new()),
+    };
+    if whole.is_empty()
+        || !whole.chars().all(|c| c.is_ascii_digit())
+        || frac.len() > 2
+        || !frac.chars().all(|c| c.is_ascii_digit())
+    {
+        return None;
+    }
+    let cents: i64 = format!("{frac:0<2}").parse().ok()?;
+    whole
+        .parse::<i64>()
+        .ok()?
+        .checked_mul(100)?
+        .checked_add(cents)
+}
+
 /// Test and sample data: an amount in a currency known to be valid.
 pub fn sek(minor: i128) -> Money {
     Money {
@@ -53,5 +77,20 @@ mod tests {
             currency: Currency::parse("EUR").expect("valid"),
         };
         assert_eq!(format(Lang::Nb, eur), "-0,05\u{a0}EUR");
+    }
+}
+
+#[cfg(test)]
+mod parse_tests {
+    use super::parse_minor;
+
+    #[test]
+    fn amounts_in_major_units() {
+        assert_eq!(parse_minor("150"), Some(15_000));
+        assert_eq!(parse_minor("150.5"), Some(15_050));
+        assert_eq!(parse_minor(" 1 250,05 "), Some(125_005));
+        for bad in ["", "-5", "1.234", "abc", "1.", "9999999999999999999"] {
+            assert_eq!(parse_minor(bad), None, "{bad:?}");
+        }
     }
 }

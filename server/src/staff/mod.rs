@@ -42,6 +42,7 @@ pub fn routes() -> Vec<StaffRoute> {
     all.extend(crate::notify::console::routes());
     all.extend(crate::customers::console::routes());
     all.extend(crate::compensation::console::routes());
+    all.extend(crate::claims::console::routes());
     all
 }
 

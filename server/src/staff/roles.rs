@@ -143,6 +143,11 @@ pub const CUSTOMERS_IMPORT: Access = Access::AnyOf(&[Role::Finance, Role::Admin]
 pub const RUNS_VIEW: Access = Access::AnyOf(&[Role::Support, Role::Finance, Role::Admin]);
 pub const RUNS_EDIT: Access = Access::AnyOf(&[Role::Finance, Role::Admin]);
 pub const RUNS_APPROVE: Access = Access::AnyOf(&[Role::Finance]);
+/// Support works the claims queue; finance reads it, approves decisions
+/// above its amount and sets what support may give.
+pub const CLAIMS_VIEW: Access = Access::AnyOf(&[Role::Support, Role::Finance]);
+pub const CLAIMS_DECIDE: Access = Access::AnyOf(&[Role::Support]);
+pub const CLAIMS_APPROVE: Access = Access::AnyOf(&[Role::Finance]);
 
 #[cfg(test)]
 mod tests {

@@ -316,3 +316,11 @@ pub async fn contacts(
     }
     Ok((contacts, fees))
 }
+
+/// One customer by id, with subscriptions.
+pub async fn by_id(store: &Store, customer_id: &str) -> Result<Option<CustomerRecord>, StoreError> {
+    Ok(find(store, customer_id, 50)
+        .await?
+        .into_iter()
+        .find(|c| c.customer_id == customer_id))
+}

@@ -461,7 +461,9 @@ pub async fn mark_discrepancy(
     Ok(())
 }
 
-/// Line keys the run has posted that `revision` has no line for.
+/// Line keys the run has posted that `revision` has no line for. Lines a
+/// claim posted under the run's key (execution `claim-…`) are the claim's,
+/// not a revision's: a run that never found them has not lost them.
 pub async fn vanished(
     conn: &mut AnyConnection,
     run_id: &str,
@@ -470,7 +472,8 @@ pub async fn vanished(
     sqlx::query(
         "SELECT t.position, t.customer_id, t.reference, t.rule, t.currency
          FROM ledger_transactions t
-         WHERE t.run_id = $1 AND t.kind = 'line' AND NOT EXISTS (
+         WHERE t.run_id = $1 AND t.kind = 'line' AND t.execution_id NOT LIKE 'claim-%'
+           AND NOT EXISTS (
              SELECT 1 FROM compensation_lines l
              WHERE l.run_id = t.run_id AND l.revision = $2 AND l.position = t.position
                AND l.customer_id = t.customer_id AND l.reference = t.reference)

@@ -415,13 +415,72 @@ pub async fn compensated_customers(
     .collect()
 }
 
-/// How many line transactions a run has in the ledger.
+/// How many line transactions a run's executions posted (claims' own not counted).
 pub async fn line_count(conn: &mut AnyConnection, run_id: &str) -> Result<i64, StoreError> {
     Ok(
-        sqlx::query("SELECT COUNT(*) FROM ledger_transactions WHERE run_id = $1 AND kind = 'line'")
+        sqlx::query("SELECT COUNT(*) FROM ledger_transactions WHERE run_id = $1 AND kind = 'line' AND execution_id NOT LIKE 'claim-%'")
             .bind(run_id)
             .fetch_one(&mut *conn)
             .await?
             .try_get(0)?,
     )
+}
+
+/// One transaction's amount, currency, execution and time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostedTx {
+    pub id: String,
+    pub run_id: String,
+    pub position: i64,
+    pub rule: String,
+    pub reference: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub execution_id: String,
+    pub created_at: i64,
+}
+
+const POSTED_COLUMNS: &str =
+    "id, run_id, position, rule, reference, amount_minor, currency, execution_id, created_at";
+
+fn posted(row: &sqlx::any::AnyRow) -> Result<PostedTx, StoreError> {
+    Ok(PostedTx {
+        id: row.try_get("id")?,
+        run_id: row.try_get("run_id")?,
+        position: row.try_get("position")?,
+        rule: row.try_get("rule")?,
+        reference: row.try_get("reference")?,
+        amount_minor: row.try_get("amount_minor")?,
+        currency: row.try_get("currency")?,
+        execution_id: row.try_get("execution_id")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+pub async fn transaction(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<Option<PostedTx>, StoreError> {
+    sqlx::query(&format!(
+        "SELECT {POSTED_COLUMNS} FROM ledger_transactions WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .map(|r| posted(&r))
+    .transpose()
+}
+
+/// A customer's line and adjustment transactions, oldest first.
+pub async fn of_customer(store: &Store, customer_id: &str) -> Result<Vec<PostedTx>, StoreError> {
+    sqlx::query(&format!(
+        "SELECT {POSTED_COLUMNS} FROM ledger_transactions
+         WHERE customer_id = $1 AND kind IN ('line', 'adjustment') ORDER BY created_at, id"
+    ))
+    .bind(customer_id)
+    .fetch_all(store.pool())
+    .await?
+    .iter()
+    .map(posted)
+    .collect()
 }

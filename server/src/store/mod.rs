@@ -4,8 +4,11 @@
 //! row locking, LISTEN/NOTIFY) branches on [`Backend`].
 
 pub mod audit;
+pub mod claims;
 pub mod compensation;
+pub mod customer_access;
 pub mod customers;
+pub mod evidence;
 pub mod executions;
 pub mod fan_out;
 pub mod ledger;

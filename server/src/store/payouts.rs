@@ -427,3 +427,14 @@ pub async fn inbox(
     })
     .collect()
 }
+
+/// A customer's payouts, oldest first.
+pub async fn of_customer(store: &Store, customer_id: &str) -> Result<Vec<Payout>, StoreError> {
+    sqlx::query("SELECT * FROM payouts WHERE customer_id = $1 ORDER BY created_at, id")
+        .bind(customer_id)
+        .fetch_all(store.pool())
+        .await?
+        .iter()
+        .map(payout)
+        .collect()
+}

@@ -5,7 +5,9 @@ pub mod front_door;
 pub mod page_cache;
 pub mod probes;
 
-use app::ports::SharedStatusSource;
+use std::sync::Arc;
+
+use app::ports::{SharedCustomerSource, SharedStatusSource};
 use app::{shell, App};
 use axum::http::Request;
 use axum::Router;
@@ -29,16 +31,24 @@ fn is_public_read<B>(req: &Request<B>) -> bool {
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let source: SharedStatusSource = state.snapshot.clone();
+    let customers: SharedCustomerSource = Arc::new(crate::customers::me::CustomerPages {
+        store: state.store.clone(),
+        snapshot: state.snapshot.clone(),
+    });
     let options = state.leptos_options.clone();
     Router::new()
         .merge(probes::routes())
         .merge(crate::status::routes())
         .merge(crate::notify::routes())
+        .merge(crate::customers::pages::routes())
         .merge(crate::staff::router(&state))
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(source.clone()),
+            move || {
+                provide_context(source.clone());
+                provide_context(customers.clone());
+            },
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))

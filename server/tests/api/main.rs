@@ -4,6 +4,7 @@
 mod fixtures;
 mod helpers;
 
+mod claims;
 mod cli;
 mod compensation;
 mod customers;

@@ -1,0 +1,727 @@
+//! Customers' own pages and the claims queue: sign-in by e-mail link
+//! (lifetime, single use, no enumeration, limits), "my compensation" with
+//! the customer's own evidence, claims and every decision path with its
+//! ledger effect, the same remedy paid once whichever way it comes, and
+//! the privacy walls between customers.
+
+use plaster_server::staff::roles::Role;
+use reqwest::Client;
+use sqlx::Row;
+
+use crate::fixtures::cookie_client;
+use crate::helpers::{plaster, run, TestApp};
+use crate::on_both_backends;
+
+on_both_backends!(
+    customers_sign_in_by_link_and_see_only_their_own,
+    claims_are_decided_through_the_ledger_and_paid_once,
+);
+
+const INCIDENT: &str = "atg-2024-08-24-v75";
+const RUN: &str = "atg-2024-08-24";
+const DRAFTER: &str = "drafter@example.se";
+const APPROVER: &str = "approver@example.se";
+/// s-004: bet b-4001 refunded (24,00 kr) and goodwill (50,00 kr).
+const JOHAN: &str = "johan.nilsson@example.se";
+/// s-001: placed a bet before the incident; not affected.
+const ANNA: &str = "anna.svensson@example.se";
+/// s-009: Norwegian, goodwill in NOK.
+const OLE: &str = "ole.nilsen@example.no";
+
+fn example(file: &str) -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/examples/v75")
+        .join(file)
+        .display()
+        .to_string()
+}
+
+async fn ok(app: &TestApp, args: &[&str]) -> String {
+    let out = run(plaster(app, args)).await;
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The shared V75 example, executed: s-004's bet refunded and paid.
+async fn executed_example(app: &TestApp) {
+    app.staff_member(DRAFTER, &[Role::Finance]).await;
+    app.staff_member(APPROVER, &[Role::Finance]).await;
+    ok(
+        app,
+        &[
+            "customers",
+            "import",
+            "--customers",
+            &example("customers.csv"),
+        ],
+    )
+    .await;
+    ok(
+        app,
+        &[
+            "compensation",
+            "run",
+            "create",
+            "--incident",
+            INCIDENT,
+            "--plan",
+            &example("plan.toml"),
+            "--by",
+            DRAFTER,
+        ],
+    )
+    .await;
+    ok(
+        app,
+        &[
+            "compensation",
+            "run",
+            "add-logs",
+            RUN,
+            &example("events.jsonl"),
+            "--by",
+            DRAFTER,
+        ],
+    )
+    .await;
+    approve_and_execute(app).await;
+}
+
+async fn approve_and_execute(app: &TestApp) {
+    let report: serde_json::Value = serde_json::from_str(
+        &ok(
+            app,
+            &["compensation", "run", "preview", RUN, "--by", DRAFTER],
+        )
+        .await,
+    )
+    .expect("report");
+    let digest = report["digest"].as_str().expect("digest").to_string();
+    ok(
+        app,
+        &[
+            "compensation",
+            "run",
+            "approve",
+            RUN,
+            "--digest",
+            &digest,
+            "--by",
+            APPROVER,
+        ],
+    )
+    .await;
+    ok(
+        app,
+        &["compensation", "run", "execute", RUN, "--by", APPROVER],
+    )
+    .await;
+}
+
+/// Asks for a link for `email` from `client`; the redirect's notice.
+async fn ask_link(app: &TestApp, client: &Client, email: &str) -> String {
+    let r = client
+        .post(app.url("/me/sign-in"))
+        .form(&[("email", email), ("lang", "sv")])
+        .send()
+        .await
+        .expect("sign-in POST");
+    assert_eq!(r.status(), 303);
+    let to = r.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_string();
+    to.split("notice=").nth(1).unwrap_or_default().to_string()
+}
+
+/// Waits up to `secs` for `f` to give something.
+async fn until<T, F, Fut>(secs: u64, what: &str, f: F) -> T
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// The token of the newest sign-in link mailed to `email` that is not `old`.
+async fn link_token(app: &TestApp, email: &str, old: &str) -> String {
+    until(20, "the sign-in mail", || async {
+        let mail = app.sent_mail(email).await;
+        let (_, text) = mail
+            .iter()
+            .rev()
+            .find(|(_, t)| t.contains("/me/link?token="))?;
+        let at = text.find("/me/link?token=")? + "/me/link?token=".len();
+        let token: String = text[at..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect();
+        (token != old).then_some(token)
+    })
+    .await
+}
+
+/// Everything mailed to `to`, subjects and texts, once it holds `expect`.
+async fn mail_with(app: &TestApp, to: &str, expect: &[&str]) -> String {
+    until(20, "the mail", || async {
+        let all: String = app
+            .sent_mail(to)
+            .await
+            .into_iter()
+            .map(|(s, t)| format!("{s}\n{t}\n"))
+            .collect();
+        expect.iter().all(|e| all.contains(e)).then_some(all)
+    })
+    .await
+}
+
+/// A customer signed in through the mailed link.
+async fn customer(app: &TestApp, email: &str) -> Client {
+    let client = cookie_client();
+    assert_eq!(ask_link(app, &client, email).await, "sent");
+    let token = link_token(app, email, "").await;
+    let r = client
+        .post(app.url("/me/link"))
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .expect("link POST");
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/me");
+    client
+}
+
+async fn text(client: &Client, url: String) -> (u16, String) {
+    let r = client.get(url).send().await.expect("GET");
+    (r.status().as_u16(), r.text().await.expect("body"))
+}
+
+async fn customers_sign_in_by_link_and_see_only_their_own(app: TestApp) {
+    executed_example(&app).await;
+    let stranger = cookie_client();
+    // The same answer for an unknown address, and nothing is sent.
+    assert_eq!(ask_link(&app, &stranger, "nobody@example.se").await, "sent");
+    assert_eq!(ask_link(&app, &stranger, "not an address").await, "email");
+
+    let johan = customer(&app, JOHAN).await;
+    // A second link a moment later is refused, for known and unknown alike.
+    assert_eq!(ask_link(&app, &stranger, JOHAN).await, "too_soon");
+    assert_eq!(
+        ask_link(&app, &stranger, "nobody@example.se").await,
+        "too_soon"
+    );
+    assert!(app.sent_mail("nobody@example.se").await.is_empty());
+
+    // A link works once.
+    let token = {
+        let mut conn = app.store.pool().acquire().await.expect("conn");
+        sqlx::query("UPDATE customer_sign_in_requests SET created_at = created_at - 3600000")
+            .execute(&mut *conn)
+            .await
+            .expect("age requests");
+        drop(conn);
+        let first = link_token(&app, JOHAN, "").await;
+        let c = cookie_client();
+        assert_eq!(ask_link(&app, &c, JOHAN).await, "sent");
+        link_token(&app, JOHAN, &first).await
+    };
+    let (status, page) = text(&stranger, app.url(&format!("/me/link?token={token}"))).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("name=\"token\""),
+        "the link shows a button: {page}"
+    );
+    let use_it = || async {
+        cookie_client()
+            .post(app.url("/me/link"))
+            .form(&[("token", token.as_str())])
+            .send()
+            .await
+            .expect("POST")
+    };
+    assert_eq!(use_it().await.headers()["location"], "/me");
+    assert_eq!(
+        use_it().await.headers()["location"],
+        "/sv/me?notice=link",
+        "used twice"
+    );
+    // An expired link is refused too.
+    let expired = "expired-token-for-the-test";
+    sqlx::query(
+        "INSERT INTO customer_sign_in_links (token_hash, customer_id, created_at, expires_at)
+         VALUES ($1, 's-004', 0, 1)",
+    )
+    .bind(plaster_server::customers::sign_in::hash_token(expired))
+    .execute(app.store.pool())
+    .await
+    .expect("insert");
+    let r = cookie_client()
+        .post(app.url("/me/link"))
+        .form(&[("token", expired)])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(r.headers()["location"], "/sv/me?notice=link");
+    // A link from another site's page is refused outright.
+    let r = cookie_client()
+        .post(app.url("/me/link"))
+        .header("origin", "https://evil.example")
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(r.status(), 403);
+
+    // Johan's page: his own evidence, his lines with their words, paid.
+    let me = until(30, "Johan's payout settled on his page", || async {
+        let (status, page) = text(&johan, app.url("/me")).await;
+        assert_eq!(status, 200);
+        page.contains("data-stage=\"paid\"").then_some(page)
+    })
+    .await;
+    for expect in [
+        "Johan Nilsson",
+        "b-4001",
+        "24,00",
+        "50,00",
+        "po_",
+        "Insatsen för spel b-4001",
+    ] {
+        assert!(me.contains(expect), "{expect:?} not on Johan's page: {me}");
+    }
+    // Anna was not found affected, and sees how to claim.
+    let anna = customer(&app, ANNA).await;
+    let (_, page) = text(&anna, app.url("/me")).await;
+    assert!(page.contains("not-found-affected"), "{page}");
+    assert!(!page.contains("b-4001") && !page.contains("Johan"));
+
+    // Everything held about Johan, and only Johan.
+    let r = johan
+        .get(app.url("/me/export.json"))
+        .send()
+        .await
+        .expect("export");
+    let data: serde_json::Value = r.json().await.expect("json");
+    assert_eq!(data["customer"]["customer_id"], "s-004");
+    assert!(data.to_string().contains("b-4001"));
+    assert!(!data.to_string().contains("s-006"));
+    assert_eq!(
+        stranger
+            .get(app.url("/me/export.json"))
+            .send()
+            .await
+            .expect("GET")
+            .status(),
+        401
+    );
+
+    // A claim by Anna; Johan cannot reach it as staff can.
+    let claim = file_claim(
+        &app,
+        &anna,
+        "missed_bet",
+        "b-1001",
+        Some(b"\x89PNG\r\n\x1a\nfake".to_vec()),
+    )
+    .await;
+    for path in [
+        format!("/staff/claims/{claim}"),
+        format!("/staff/claims/{claim}/screenshot"),
+        "/staff/claims".to_string(),
+    ] {
+        let r = johan.get(app.url(&path)).send().await.expect("GET");
+        assert!(
+            matches!(r.status().as_u16(), 303 | 401 | 403),
+            "{path}: {}",
+            r.status()
+        );
+    }
+    let (_, page) = text(&johan, app.url("/me")).await;
+    assert!(!page.contains(&claim), "Johan sees no claim of Anna's");
+    // A claim cannot be filed without the session's token, or signed out.
+    let form = reqwest::multipart::Form::new()
+        .text("incident", INCIDENT)
+        .text("kind", "sign_in")
+        .text("description", "x");
+    let r = johan
+        .post(app.url("/me/claims"))
+        .multipart(form)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(r.status(), 403);
+    // A screenshot that is no picture is refused with the field named.
+    let (_, page) = text(&anna, app.url("/me/claims/new")).await;
+    let form = claim_form(
+        &anna,
+        "sign_in",
+        "",
+        Some(b"<svg onload=alert(1)>".to_vec()),
+    )
+    .await
+    .text("csrf", csrf_of(&page));
+    let r = anna
+        .post(app.url("/me/claims"))
+        .multipart(form)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.expect("body").contains("screenshot:"));
+
+    // Signing out ends the session.
+    let (_, page) = text(&johan, app.url("/me")).await;
+    let csrf = csrf_of(&page);
+    let r = johan
+        .post(app.url("/me/sign-out"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(r.status(), 303);
+    let (_, page) = text(&johan, app.url("/me")).await;
+    assert!(page.contains("/me/sign-in") && !page.contains("b-4001"));
+}
+
+fn csrf_of(html: &str) -> String {
+    let at =
+        html.find("name=\"csrf\" value=\"").expect("csrf field") + "name=\"csrf\" value=\"".len();
+    html[at..].chars().take_while(|c| *c != '"').collect()
+}
+
+async fn claim_form(
+    client: &Client,
+    kind: &str,
+    bet: &str,
+    shot: Option<Vec<u8>>,
+) -> reqwest::multipart::Form {
+    let _ = client;
+    let mut form = reqwest::multipart::Form::new();
+    form = form
+        .text("incident", INCIDENT)
+        .text("kind", kind.to_string())
+        .text("bet_id", bet.to_string())
+        .text("happened_at", "2024-08-24T16:15")
+        .text(
+            "description",
+            "The money left my account but the bet never showed up.",
+        );
+    if let Some(bytes) = shot {
+        form = form.part(
+            "screenshot",
+            reqwest::multipart::Part::bytes(bytes).file_name("shot.png"),
+        );
+    }
+    form
+}
+
+/// Files a claim as `client` (signed in); its id.
+async fn file_claim(
+    app: &TestApp,
+    client: &Client,
+    kind: &str,
+    bet: &str,
+    shot: Option<Vec<u8>>,
+) -> String {
+    let (status, page) = text(
+        client,
+        app.url(&format!("/me/claims/new?incident={INCIDENT}")),
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    let csrf = csrf_of(&page);
+    let form = claim_form(client, kind, bet, shot).await.text("csrf", csrf);
+    let r = client
+        .post(app.url("/me/claims"))
+        .multipart(form)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap_or_default());
+    sqlx::query("SELECT id FROM claims ORDER BY created_at DESC, id DESC LIMIT 1")
+        .fetch_one(app.store.pool())
+        .await
+        .expect("claim")
+        .get::<String, _>(0)
+}
+
+async fn claim_state(app: &TestApp, id: &str) -> (String, Option<String>, Option<String>) {
+    let row = sqlx::query("SELECT state, decision, payout_id FROM claims WHERE id = $1")
+        .bind(id)
+        .fetch_one(app.store.pool())
+        .await
+        .expect("claim");
+    (row.get(0), row.get(1), row.get(2))
+}
+
+async fn ledger_count(app: &TestApp, id: &str) -> i64 {
+    sqlx::query("SELECT COUNT(*) FROM ledger_transactions WHERE id = $1")
+        .bind(id)
+        .fetch_one(app.store.pool())
+        .await
+        .expect("count")
+        .get(0)
+}
+
+async fn balanced(app: &TestApp) {
+    let rows = sqlx::query(
+        "SELECT currency, CAST(SUM(debit_minor) AS BIGINT), CAST(SUM(credit_minor) AS BIGINT)
+         FROM ledger_postings GROUP BY currency",
+    )
+    .fetch_all(app.store.pool())
+    .await
+    .expect("balance");
+    for r in rows {
+        assert_eq!(
+            r.get::<i64, _>(1),
+            r.get::<i64, _>(2),
+            "{}",
+            r.get::<String, _>(0)
+        );
+    }
+}
+
+async fn claims_are_decided_through_the_ledger_and_paid_once(app: TestApp) {
+    executed_example(&app).await;
+    let support = app.staff(&[Role::Support]).await;
+    let finance = app.staff(&[Role::Finance]).await;
+    let johan = customer(&app, JOHAN).await;
+
+    // A claim for a bet the run refunded: answered, never paid twice.
+    let c1 = file_claim(&app, &johan, "missed_bet", "b-4001", None).await;
+    let page = support
+        .get(&format!("/staff/claims/{c1}"))
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(
+        page.contains("b-4001") && page.contains("failed after debit"),
+        "the evidence: {page}"
+    );
+    let audited: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'claim.evidence_viewed'")
+            .fetch_one(app.store.pool())
+            .await
+            .expect("audit");
+    assert!(audited >= 1);
+    let r = support
+        .post(
+            &format!("/staff/claims/{c1}/decide"),
+            &[("remedy", "run_refund")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let (state, decision, payout) = claim_state(&app, &c1).await;
+    assert_eq!(
+        (state.as_str(), decision.as_deref()),
+        ("approved", Some("already_paid"))
+    );
+    assert!(payout.as_deref().is_some_and(|p| p.starts_with("po_")));
+    let mail = mail_with(&app, JOHAN, &[&format!("Ärende {c1}"), "redan ersatt den"]).await;
+    assert!(mail.contains(payout.as_deref().unwrap_or("?")), "{mail}");
+
+    // A bet the logs missed: refunded under the run's key, with the stake given.
+    let c2 = file_claim(&app, &johan, "missed_bet", "b-missed-1", None).await;
+    let r = support
+        .post(
+            &format!("/staff/claims/{c2}/decide"),
+            &[("remedy", "run_refund")],
+        )
+        .await;
+    assert_eq!(r.status(), 422, "no stake for a bet the logs lack");
+    let r = support
+        .post(
+            &format!("/staff/claims/{c2}/decide"),
+            &[("remedy", "run_refund"), ("stake", "150")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let key = format!(r#"["{RUN}",0,"s-004","b-missed-1"]"#);
+    assert_eq!(ledger_count(&app, &key).await, 1);
+    let (state, _, payout) = claim_state(&app, &c2).await;
+    assert_eq!(state, "approved");
+    // The same bet claimed again is answered as paid.
+    let c3 = file_claim(&app, &johan, "missed_bet", "b-missed-1", None).await;
+    support
+        .post(
+            &format!("/staff/claims/{c3}/decide"),
+            &[("remedy", "run_refund"), ("stake", "150")],
+        )
+        .await;
+    assert_eq!(
+        claim_state(&app, &c3).await.1.as_deref(),
+        Some("already_paid")
+    );
+    assert_eq!(claim_state(&app, &c3).await.2, payout);
+    assert_eq!(ledger_count(&app, &key).await, 1);
+
+    // Late logs that now show the bet: the run posts nothing new for it.
+    let dir = tempfile::tempdir().expect("dir");
+    let late = dir.path().join("late.jsonl");
+    std::fs::write(
+        &late,
+        r#"{"ts":"2024-08-24T16:15:00+02:00","kind":"bet","customer_id":"s-004","outcome":"failed_after_debit","bet_id":"b-missed-1","game":"V75","round_id":"2024-08-24-V75","stake_minor":15000,"currency":"SEK"}
+"#,
+    )
+    .expect("write");
+    ok(
+        &app,
+        &[
+            "compensation",
+            "run",
+            "add-logs",
+            RUN,
+            &late.display().to_string(),
+            "--by",
+            DRAFTER,
+        ],
+    )
+    .await;
+    approve_and_execute(&app).await;
+    assert_eq!(ledger_count(&app, &key).await, 1);
+    let payouts_for_bet: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM payouts WHERE lines_json LIKE '%b-missed-1%'")
+            .fetch_one(app.store.pool())
+            .await
+            .expect("payouts");
+    assert_eq!(payouts_for_bet, 1, "the bet is paid once, by the claim");
+    let open: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM ledger_discrepancies WHERE run_id = $1 AND settled_at IS NULL",
+    )
+    .bind(RUN)
+    .fetch_one(app.store.pool())
+    .await
+    .expect("discrepancies");
+    assert_eq!(open, 0, "the claim's line is no discrepancy");
+
+    // Goodwill of support's own: capped by finance, above the line needs finance.
+    let ole = customer(&app, OLE).await;
+    let c4 = file_claim(&app, &ole, "sign_in", "", None).await;
+    let r = support
+        .post(
+            &format!("/staff/claims/{c4}/decide"),
+            &[("remedy", "own_goodwill"), ("amount", "150")],
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        422,
+        "no cap set: support gives nothing of its own"
+    );
+    let r = finance
+        .post(
+            "/staff/claims/limits",
+            &[
+                ("incident", INCIDENT),
+                ("currency", "NOK"),
+                ("cap", "200"),
+                ("above", "100"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let r = support
+        .post(
+            &format!("/staff/claims/{c4}/decide"),
+            &[("remedy", "own_goodwill"), ("amount", "250")],
+        )
+        .await;
+    assert_eq!(r.status(), 422, "over the cap");
+    support
+        .post(
+            &format!("/staff/claims/{c4}/decide"),
+            &[("remedy", "own_goodwill"), ("amount", "150")],
+        )
+        .await;
+    assert_eq!(claim_state(&app, &c4).await.0, "awaiting_finance");
+    let claim_key = format!(r#"["claim","{c4}"]"#);
+    assert_eq!(
+        ledger_count(&app, &claim_key).await,
+        0,
+        "nothing posted before finance approves"
+    );
+    let r = support
+        .post(&format!("/staff/claims/{c4}/approve"), &[])
+        .await;
+    assert_eq!(r.status(), 403, "support does not approve");
+    let r = finance
+        .post(&format!("/staff/claims/{c4}/approve"), &[])
+        .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(claim_state(&app, &c4).await.0, "approved");
+    assert_eq!(ledger_count(&app, &claim_key).await, 1);
+    let mail = mail_with(&app, OLE, &["Saken din er godkjent"]).await;
+    assert!(
+        mail.contains("150,00") && mail.contains("utbetaling po_"),
+        "{mail}"
+    );
+
+    // A rejection, with its reason in the customer's language.
+    let c5 = file_claim(&app, &ole, "streaming", "", None).await;
+    support
+        .post(
+            &format!("/staff/claims/{c5}/decide"),
+            &[
+                ("remedy", "reject"),
+                ("reason", "not_in_logs"),
+                ("text", ""),
+            ],
+        )
+        .await;
+    assert_eq!(claim_state(&app, &c5).await.0, "rejected");
+    let (_, page) = text(&ole, app.url("/me")).await;
+    assert!(page.contains("Vi finner ingenting i loggene"), "{page}");
+    // Decided once: a second decision is refused.
+    let r = support
+        .post(
+            &format!("/staff/claims/{c5}/decide"),
+            &[("remedy", "run_goodwill")],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    balanced(&app).await;
+
+    // The queue: oldest first, filters.
+    let c6 = file_claim(&app, &ole, "sign_in", "", None).await;
+    let queue = support
+        .get("/staff/claims")
+        .await
+        .text()
+        .await
+        .expect("queue");
+    assert!(
+        queue.contains(&c6) && !queue.contains(&c5),
+        "only waiting claims by default"
+    );
+    let r = support.post(&format!("/staff/claims/{c6}/take"), &[]).await;
+    assert_eq!(r.status(), 303);
+    let mine = support
+        .get("/staff/claims?assigned=mine")
+        .await
+        .text()
+        .await
+        .expect("queue");
+    assert!(mine.contains(&c6));
+    let unassigned = support
+        .get("/staff/claims?assigned=unassigned")
+        .await
+        .text()
+        .await
+        .expect("queue");
+    assert!(!unassigned.contains(&c6));
+}
