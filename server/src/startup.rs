@@ -50,12 +50,16 @@ pub struct Application {
     first_admin: Option<FirstAdmin>,
     /// The demo's finance members, with their one-time passwords.
     demo_staff: Vec<FirstAdmin>,
+    /// (case, e-mail) of demo customers to sign in as at `/me`.
+    demo_customers: Vec<(&'static str, String)>,
     database_url: DatabaseUrl,
 }
 
 /// The demo's two finance members: one drafted the demo runs, the other
 /// approved one of them and may approve the other (four eyes).
 pub const DEMO_FINANCE: [&str; 2] = ["finance@plaster.local", "approver@plaster.local"];
+/// The demo's support agent, who works the claims queue.
+pub const DEMO_SUPPORT: &str = "support@plaster.local";
 
 async fn seed_demo_runs(
     store: &Store,
@@ -85,6 +89,18 @@ async fn seed_demo_runs(
     crate::compensation::demo::seed(store, &actors[0], &actors[1], notices)
         .await
         .map_err(StartupError::Demo)?;
+    let (_, password) = crate::staff::accounts::create_account(
+        store,
+        &crate::kernel::audit::Actor::Cli,
+        DEMO_SUPPORT,
+        &Roles::new(vec![Role::Support]),
+    )
+    .await
+    .map_err(|e| StartupError::Demo(e.to_string()))?;
+    staff.push(FirstAdmin {
+        email: DEMO_SUPPORT.to_string(),
+        one_time_password: password,
+    });
     Ok(staff)
 }
 
@@ -116,11 +132,24 @@ impl Application {
             mail_domain: mailer.domain(),
         };
         let mut demo_staff = Vec::new();
+        let mut demo_customers = Vec::new();
         if options.seed_demo && crate::status::demo::seed(&store, false).await? {
             let customers = crate::customers::demo::seed(&store)
                 .await
                 .map_err(|e| StartupError::Demo(e.to_string()))?;
             demo_staff = seed_demo_runs(&store, &notices).await?;
+            crate::claims::demo::seed(
+                &store,
+                settings.time_zone,
+                &crate::claims::file::ReceiptSettings {
+                    public_url: settings.public_url.as_str().trim_end_matches('/'),
+                    mail_domain: &notices.mail_domain,
+                    page_name: "Status",
+                },
+            )
+            .await
+            .map_err(StartupError::Demo)?;
+            demo_customers = crate::claims::demo::customers(&store).await?;
             tracing::info!(customers = customers.customers, "seeded the demo content");
         }
 
@@ -158,6 +187,7 @@ impl Application {
             state,
             first_admin,
             demo_staff,
+            demo_customers,
             database_url: settings.database_url.clone(),
         })
     }
@@ -172,6 +202,10 @@ impl Application {
     }
 
     /// The demo's finance members; set only when the demo was just seeded.
+    pub fn demo_customers(&self) -> &[(&'static str, String)] {
+        &self.demo_customers
+    }
+
     pub fn demo_staff(&self) -> &[FirstAdmin] {
         &self.demo_staff
     }

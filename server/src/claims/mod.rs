@@ -4,6 +4,7 @@
 
 pub mod console;
 pub mod decide;
+pub mod demo;
 pub mod file;
 pub mod words;
 

@@ -713,12 +713,20 @@ fn print_welcome(settings: &Settings, app: &Application) {
     }
     if !app.demo_staff().is_empty() {
         println!();
-        println!("  Demo finance members (compensation runs; one drafts, the other approves):");
+        println!("  Demo staff (finance: one drafts runs, the other approves; support: the claims queue):");
         for member in app.demo_staff() {
             println!(
                 "    {:<24} one-time password  {}",
                 member.email, member.one_time_password
             );
+        }
+    }
+    if !app.demo_customers().is_empty() {
+        println!();
+        println!("  Demo customers: enter one at {url}/me; the sign-in link lands in Plaster's");
+        println!("  own mailbox (console → Sent mail, as the first admin; open the message's link):");
+        for (case, email) in app.demo_customers() {
+            println!("    {case:<20} {email}");
         }
     }
     println!();

@@ -260,6 +260,17 @@ fn expected_allowed(path: &str, method: &str, role: Option<Role>) -> bool {
     if path.starts_with("/staff/ledger") || path == "/staff/payouts" {
         return matches!(role, Role::Finance | Role::Admin);
     }
+    if path.starts_with("/staff/claims") {
+        // Support decides claims; finance reads them, approves decisions
+        // above its amount and sets the limits.
+        if path.ends_with("/approve") || (path == "/staff/claims/limits" && method == "POST") {
+            return role == Role::Finance;
+        }
+        if path.ends_with("/take") || path.ends_with("/decide") {
+            return role == Role::Support;
+        }
+        return matches!(role, Role::Support | Role::Finance);
+    }
     panic!("{method} {path} is not in the test's access table: add it, with who may use it");
 }
 
@@ -291,6 +302,7 @@ async fn every_staff_route_checks_roles(app: TestApp) {
             .replace("/staff/mail/{id}", "/staff/mail/no-such-message")
             .replace("/staff/webhooks/{id}", "/staff/webhooks/no-such-hook")
             .replace("/staff/payouts/{id}", "/staff/payouts/no-such-payout")
+            .replace("/staff/claims/{id}", "/staff/claims/no-such-claim")
             .replace(
                 "/staff/compensation/runs/{id}",
                 "/staff/compensation/runs/no-such-run",
