@@ -44,6 +44,9 @@ pub struct Ui {
     pub no_outage: &'static str,
     pub apology: &'static str,
     pub subscribe: &'static str,
+    /// The incident page's way to a claim.
+    pub were_you_affected: &'static str,
+    pub were_you_affected_hint: &'static str,
 }
 
 pub fn ui(lang: Lang) -> &'static Ui {
@@ -81,6 +84,8 @@ const SV: Ui = Ui {
     back_to_status: "Tillbaka till driftstatus",
     incident_not_found: "Störningen finns inte",
     incident_not_found_hint: "Ingen störning har den adressen. Den kan ha tagits bort.",
+    were_you_affected: "Drabbades du?",
+    were_you_affected_hint: "Se vad vi hittade om dig, eller anmäl ett ärende.",
     duration: "Varaktighet",
     impact: "Påverkan",
     timeline: "Tidslinje",
@@ -124,6 +129,8 @@ const NB: Ui = Ui {
     back_to_status: "Tilbake til driftsstatus",
     incident_not_found: "Hendelsen finnes ikke",
     incident_not_found_hint: "Ingen hendelse har den adressen. Den kan ha blitt fjernet.",
+    were_you_affected: "Ble du berørt?",
+    were_you_affected_hint: "Se hva vi fant om deg, eller meld inn en sak.",
     duration: "Varighet",
     impact: "Påvirkning",
     timeline: "Tidslinje",
@@ -167,6 +174,8 @@ const EN: Ui = Ui {
     back_to_status: "Back to service status",
     incident_not_found: "Incident not found",
     incident_not_found_hint: "No incident has this address. It may have been removed.",
+    were_you_affected: "Were you affected?",
+    were_you_affected_hint: "See what we found about you, or file a claim.",
     duration: "Duration",
     impact: "Impact",
     timeline: "Timeline",

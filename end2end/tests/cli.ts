@@ -42,3 +42,12 @@ export async function signInAsNew(page: Page, name: string, ...roles: string[]):
   await expect(page.getByRole("heading", { name: "Overview" })).toBeVisible();
   return email;
 }
+
+/** Rows of a query on the server's SQLite database (through Python's sqlite3). */
+export function sql(query: string, ...params: string[]): string[][] {
+  const db = (process.env.PLASTER_E2E_DATABASE_URL ?? "").replace(/^sqlite:\/\//, "");
+  const script = "import json,sqlite3,sys\n" +
+    "c=sqlite3.connect(sys.argv[1], timeout=10)\n" +
+    "print(json.dumps([[str(v) for v in r] for r in c.execute(sys.argv[2], sys.argv[3:]).fetchall()]))";
+  return JSON.parse(execFileSync("python3", ["-c", script, db, query, ...params]).toString());
+}

@@ -38,9 +38,10 @@ test("every console page fits a 360 px phone, with 44 px touch targets", async (
   await page.goto("/staff/login");
   const loginWidth = await page.evaluate(() => document.documentElement.scrollWidth);
   if (loginWidth > 360) problems.push(`/staff/login: ${loginWidth} px wide`);
-  await signInAsNew(page, "phone", "admin", "communications");
+  await signInAsNew(page, "phone", "admin", "communications", "support");
   const incident = await firstLink(page, "/staff/incidents", /^\/staff\/incidents\/(?!new$)[a-z0-9-]+$/);
   const mail = await firstLink(page, "/staff/mail", /^\/staff\/mail\/[^/]+$/).catch(() => "/staff/mail/templates");
+  const claim = await firstLink(page, "/staff/claims", /^\/staff\/claims\/(?!limits$)[a-z0-9]+$/);
   const pages = [
     "/staff", "/staff/incidents", "/staff/incidents/new", incident, `${incident}/apology`,
     "/staff/maintenance", "/staff/templates", "/staff/components", "/staff/accounts",
@@ -49,7 +50,7 @@ test("every console page fits a 360 px phone, with 44 px touch targets", async (
     "/staff/compensation", "/staff/compensation/new?incident=atg-2024-08-24-v75",
     "/staff/compensation/runs/sumo-2018-08-20", "/staff/compensation/runs/atg-2023-09-16",
     "/staff/compensation/runs/atg-2023-09-16/ledger", "/staff/ledger", "/staff/ledger/account?name=jackpot%3Afund",
-    "/staff/payouts",
+    "/staff/payouts", "/staff/claims", "/staff/claims/limits", claim,
   ];
   for (const path of pages) {
     const response = await page.goto(path);

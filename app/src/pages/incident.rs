@@ -129,6 +129,15 @@ fn IncidentArticle(incident: IncidentDetail, lang: Lang) -> impl IntoView {
                         .collect_view()}
                 </ul>
             </section>
+            <section class="claim-prompt" aria-labelledby="claim-h">
+                <h2 id="claim-h">{t.were_you_affected}</h2>
+                // The customer's pages are the server's, not the app's routes.
+                <p>
+                    <a href=format!("/me/claims/new?incident={}&lang={}", incident.id, lang.code()) rel="external" data-testid="claim-link">
+                        {t.were_you_affected_hint}
+                    </a>
+                </p>
+            </section>
             <section aria-labelledby="timeline-h">
                 <h2 id="timeline-h">{t.timeline}</h2>
                 <ol class="timeline full" data-testid="timeline">

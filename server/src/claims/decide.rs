@@ -393,7 +393,7 @@ pub async fn decide(
                 post(&mut tx, &claim, p, &by, now).await?
             };
             let already = match &outcome {
-                Decided::AlreadyPaid { payout, on } => Some(words::already_paid(lang, *on, payout)),
+                Decided::AlreadyPaid { on, .. } => Some(words::date(*on)),
                 _ => None,
             };
             let (state, decision, tx_id, payout) = match &outcome {

@@ -72,20 +72,29 @@ pub fn reject_reason(lang: Lang, code: &str) -> &'static str {
     }
 }
 
-fn date(ms: i64) -> String {
+/// The day a transaction was posted, as an already paid claim keeps it.
+pub fn date(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .map(|t| t.format("%Y-%m-%d").to_string())
         .unwrap_or_default()
 }
 
 /// "already refunded on 2024-08-26, payout po_…", in `lang`.
-pub fn already_paid(lang: Lang, paid_at: i64, payout: &str) -> String {
-    let on = date(paid_at);
+pub fn already_paid(lang: Lang, on: &str, payout: &str) -> String {
     match lang {
         Lang::Sv => format!("redan ersatt den {on}, utbetalning {payout}"),
         Lang::Nb => format!("allerede kompensert {on}, utbetaling {payout}"),
         Lang::En => format!("already refunded on {on}, payout {payout}"),
     }
+}
+
+/// An already paid claim's answer: its `reason` holds the day.
+fn already(lang: Lang, c: &Claim) -> String {
+    already_paid(
+        lang,
+        c.reason.as_deref().unwrap_or_default(),
+        c.payout_id.as_deref().unwrap_or("-"),
+    )
 }
 
 /// What was paid: "100,00 kr (payout po_…)".
@@ -106,7 +115,8 @@ fn paid(lang: Lang, c: &Claim) -> String {
 /// The decision as its customer reads it on their page, once there is one.
 pub fn decision(lang: Lang, c: &Claim) -> Option<String> {
     match (c.state.as_str(), c.decision.as_deref()) {
-        ("approved", Some("already_paid")) | ("rejected", _) => c.reason.as_deref().map(capitalise),
+        ("approved", Some("already_paid")) => Some(capitalise(&already(lang, c))),
+        ("rejected", _) => c.reason.as_deref().map(capitalise),
         ("approved", _) => Some(match lang {
             Lang::Sv => format!("Du får {}.", paid(lang, c)),
             Lang::Nb => format!("Du får {}.", paid(lang, c)),
@@ -120,9 +130,8 @@ pub fn decision(lang: Lang, c: &Claim) -> Option<String> {
 /// not with the reason (an already paid claim says when and how it was).
 pub fn mail_detail(lang: Lang, c: &Claim) -> (bool, String) {
     match (c.state.as_str(), c.decision.as_deref()) {
-        ("approved", Some("already_paid")) | ("rejected", _) => {
-            (false, c.reason.clone().unwrap_or_default())
-        }
+        ("approved", Some("already_paid")) => (false, already(lang, c)),
+        ("rejected", _) => (false, c.reason.clone().unwrap_or_default()),
         _ => (true, paid(lang, c)),
     }
 }

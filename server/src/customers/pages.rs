@@ -75,16 +75,25 @@ impl Pages {
     }
 }
 
-/// Refuses a POST that a browser says came from another site.
+/// Refuses a POST that a browser says came from another site: by
+/// `Sec-Fetch-Site` where it is sent, else by `Origin` (a page with
+/// `Referrer-Policy: no-referrer`, like the sign-in link's, sends
+/// `Origin: null` for its own forms, so `null` decides nothing).
 fn cross_site(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return !matches!(site, "same-origin" | "none");
+    }
     let (Some(origin), Some(host)) = (
         headers.get(ORIGIN).and_then(|v| v.to_str().ok()),
         headers.get(HOST).and_then(|v| v.to_str().ok()),
     ) else {
         return false;
     };
+    if origin == "null" {
+        return false;
+    }
     let origin_host = origin.split("://").nth(1).unwrap_or(origin);
-    origin == "null" || !origin_host.eq_ignore_ascii_case(host)
+    !origin_host.eq_ignore_ascii_case(host)
 }
 
 fn forbidden() -> Response {
