@@ -67,12 +67,30 @@ pub async fn seed(
     .map_err(|e| e.to_string())?;
     let missed = not_found(store).await.map_err(|e| e.to_string())?;
     let claims = [
-        (missed.clone(), V75_2024, "missed_bet", "b-demo-7501", "2024-08-24T16:12",
-         "Pengarna för min V75-rad drogs från kontot men spelet syns inte i min historik."),
-        (missed, V75_2023, "sign_in", "", "2023-09-16T15:40",
-         "Jag kom inte in i appen alls före V75-stoppet."),
-        (goodwill, V75_2024, "sign_in", "", "2024-08-24T16:09",
-         "Appen sa bara 'försök igen senare' hela eftermiddagen."),
+        (
+            missed.clone(),
+            V75_2024,
+            "missed_bet",
+            "b-demo-7501",
+            "2024-08-24T16:12",
+            "Pengarna för min V75-rad drogs från kontot men spelet syns inte i min historik.",
+        ),
+        (
+            missed,
+            V75_2023,
+            "sign_in",
+            "",
+            "2023-09-16T15:40",
+            "Jag kom inte in i appen alls före V75-stoppet.",
+        ),
+        (
+            goodwill,
+            V75_2024,
+            "sign_in",
+            "",
+            "2024-08-24T16:09",
+            "Appen sa bara 'försök igen senare' hela eftermiddagen.",
+        ),
     ];
     for (customer, incident, kind, bet, when, text) in claims {
         let Some((customer_id, email, locale)) = customer else {

@@ -724,7 +724,9 @@ fn print_welcome(settings: &Settings, app: &Application) {
     if !app.demo_customers().is_empty() {
         println!();
         println!("  Demo customers: enter one at {url}/me; the sign-in link lands in Plaster's");
-        println!("  own mailbox (console → Sent mail, as the first admin; open the message's link):");
+        println!(
+            "  own mailbox (console → Sent mail, as the first admin; open the message's link):"
+        );
         for (case, email) in app.demo_customers() {
             println!("    {case:<20} {email}");
         }

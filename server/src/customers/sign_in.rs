@@ -111,7 +111,11 @@ pub async fn request_link(
         let token_hash = hash_token(&token);
         table::insert_link(&mut tx, &token_hash, &customer_id, now, now + LINK_MS).await?;
         let lang = lang_for_locale(&locale);
-        let url = format!("{}/me/link?token={token}&lang={}", settings.public_url, lang.code());
+        let url = format!(
+            "{}/me/link?token={token}&lang={}",
+            settings.public_url,
+            lang.code()
+        );
         let mail = crate::notify::email::sign_in_link(
             lang,
             settings.page_name,

@@ -27,6 +27,8 @@ const JOHAN: &str = "johan.nilsson@example.se";
 const ANNA: &str = "anna.svensson@example.se";
 /// s-009: Norwegian, goodwill in NOK.
 const OLE: &str = "ole.nilsen@example.no";
+/// s-007: English-speaking, EUR.
+const LIISA: &str = "liisa.virtanen@example.fi";
 
 fn example(file: &str) -> String {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -686,6 +688,25 @@ async fn claims_are_decided_through_the_ledger_and_paid_once(app: TestApp) {
     assert_eq!(claim_state(&app, &c5).await.0, "rejected");
     let (_, page) = text(&ole, app.url("/me")).await;
     assert!(page.contains("Vi finner ingenting i loggene"), "{page}");
+    // And in English, to an English-speaking customer.
+    let liisa = customer(&app, LIISA).await;
+    let c7 = file_claim(&app, &liisa, "sign_in", "", None).await;
+    support
+        .post(
+            &format!("/staff/claims/{c7}/decide"),
+            &[
+                ("remedy", "reject"),
+                ("reason", "outside_incident"),
+                ("text", "Your sign-in failed on the 25th."),
+            ],
+        )
+        .await;
+    let mail = mail_with(&app, LIISA, &["A decision on your claim"]).await;
+    assert!(
+        mail.contains(&format!("Claim {c7}"))
+            && mail.contains("We cannot approve it: What you describe happened outside the incident. Your sign-in failed on the 25th."),
+        "{mail}"
+    );
     // Decided once: a second decision is refused.
     let r = support
         .post(
