@@ -69,8 +69,8 @@ async fn first_start_creates_one_admin_with_a_one_time_password(app: TestApp) {
         &admin.one_time_password,
         &hash
     ));
-    // The admin, and the demo's two finance members (compensation runs).
-    assert_eq!(app.store.count_staff().await.expect("count"), 3);
+    // The admin, the demo's two finance members (compensation runs) and its support agent (claims).
+    assert_eq!(app.store.count_staff().await.expect("count"), 4);
 
     // A second start on the same database creates no second admin.
     let again = plaster_server::startup::Application::build(
