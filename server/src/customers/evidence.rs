@@ -48,9 +48,8 @@ pub async fn of_customer(
     incident_id: Option<&str>,
 ) -> Result<Vec<RunEvidence>, StoreError> {
     let mut out = Vec::new();
-    let mut runs = runs_table::runs(store).await?;
-    runs.sort_by(|a, b| b.created_at.cmp(&a.created_at));
-    for run in runs {
+    // Newest first, as the store lists them.
+    for run in runs_table::runs(store).await? {
         if incident_id.is_some_and(|i| i != run.incident_id) {
             continue;
         }

@@ -132,14 +132,14 @@ pub async fn for_update(
 }
 
 pub async fn screenshot(store: &Store, id: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {
-    Ok(sqlx::query(
+    sqlx::query(
         "SELECT screenshot_type, screenshot FROM claims WHERE id = $1 AND screenshot IS NOT NULL",
     )
     .bind(id)
     .fetch_optional(store.pool())
     .await?
-    .map(|r| Ok::<_, StoreError>((r.try_get(0)?, r.try_get(1)?)))
-    .transpose()?)
+    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+    .transpose()
 }
 
 pub async fn of_customer(store: &Store, customer_id: &str) -> Result<Vec<Claim>, StoreError> {
