@@ -50,7 +50,7 @@ test("a customer signs in by link, claims a missed bet, and sees support's decis
   await customer.getByRole("button", { name: "Send link" }).click();
   await expect(customer.getByTestId("notice")).toContainText("If the address belongs to an account");
   await customer.goto(await mailedLink(email));
-  await customer.getByRole("button", { name: "Sign in" }).click();
+  await customer.getByTestId("sign-in-button").click();
   await customer.goto("/en/me");
   await expect(customer.locator("html")).toHaveAttribute("data-hydrated", "true");
 
