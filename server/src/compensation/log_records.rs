@@ -16,6 +16,9 @@ use crate::compensation::logs::{file_name, CheckedLog, LogError};
 use crate::store::evidence::{self, EvidenceRecord, BATCH};
 use crate::store::{Store, StoreError};
 
+/// Batches of [`BATCH`] records written per transaction.
+const TX_BATCHES: usize = 10;
+
 fn access(a: Access) -> &'static str {
     match a {
         Access::Success => "success",
@@ -114,11 +117,19 @@ pub async fn index_file(store: &Store, log: &CheckedLog, path: &Path) -> Result<
         }
         read
     });
+    // Several statements per transaction: a commit per batch would cost
+    // more than the batch.
     let mut written: Result<(), StoreError> = Ok(());
+    let mut pending: Vec<EvidenceRecord> = Vec::new();
     while let Some(rows) = rx.recv().await {
-        if written.is_ok() {
-            written = write(store, &rows).await;
+        pending.extend(rows);
+        if written.is_ok() && pending.len() >= BATCH * TX_BATCHES {
+            written = write(store, &pending).await;
+            pending.clear();
         }
+    }
+    if written.is_ok() && !pending.is_empty() {
+        written = write(store, &pending).await;
     }
     match reader.await {
         Ok(Ok(())) => {}

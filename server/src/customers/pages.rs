@@ -456,9 +456,17 @@ async fn claim_form(
     headers: HeaderMap,
     Query(q): Query<ClaimQuery>,
 ) -> Response {
-    let (session, c) = match customer(&p, &headers).await {
-        Ok(me) => me,
-        Err(r) => return r,
+    let (session, c) = match signed_in(&p.store, &headers).await {
+        Ok(Some(me)) => me,
+        // From an incident's "Were you affected?": sign in first.
+        Ok(None) => {
+            let lang = q
+                .lang
+                .and_then(|l| l.parse().ok())
+                .unwrap_or_else(|| p.snapshot.default_lang());
+            return see_other(&me_path(lang, "claim"));
+        }
+        Err(e) => return server_error(e),
     };
     let lang = q
         .lang
