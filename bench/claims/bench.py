@@ -86,8 +86,8 @@ class Db:
         for p in params:
             q = q.replace("?", "'" + str(p).replace("'", "''") + "'", 1)
         # Fields and records split by control characters: mail bodies hold newlines.
-        res = subprocess.run(["psql", self.url, "-At", "-F", "\x1f", "-R", "\x1e", "-c", q],
-                             capture_output=True, text=True)
+        res = subprocess.run(["psql", self.url, "-At", "-F", "\x1f", "-R", "\x1e", "-f", "-"],
+                             input=q, capture_output=True, text=True)
         if res.returncode != 0:
             sys.exit(f"psql: {res.stderr}")
         return [tuple(r.split("\x1f")) for r in res.stdout.rstrip("\n").split("\x1e") if r]
