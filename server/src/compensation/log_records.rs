@@ -10,9 +10,8 @@ use std::path::Path;
 
 use flate2::read::MultiGzDecoder;
 use plaster_engine::record::{Access, BetOutcome, Event, Record};
-use plaster_engine::EventSource;
+use plaster_engine::{EventSource, Format};
 
-use crate::compensation::logs::{file_name, CheckedLog, LogError};
 use crate::store::evidence::{self, EvidenceRecord, BATCH};
 use crate::store::{Store, StoreError};
 
@@ -81,21 +80,32 @@ fn row(sha256: &str, line: u64, rec: &Record<'_>) -> EvidenceRecord {
     r
 }
 
-/// Indexes the records of a checked file (read from `path`, where it was
-/// just checked and stored from). Run before the content is marked
-/// complete: an interrupted indexing is redone when the file is added
-/// again, after what it wrote is dropped.
-pub async fn index_file(store: &Store, log: &CheckedLog, path: &Path) -> Result<(), LogError> {
-    let (name, format, gzip) = file_name(&log.name)?;
-    evidence::clear(store, &log.sha256).await?;
-    let read_err = |error: std::io::Error| LogError::Read {
-        name: name.clone(),
-        error,
-    };
-    let file = File::open(path).map_err(read_err)?;
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("cannot read: {0}")]
+    Read(#[from] std::io::Error),
+    /// The engine could not read the content (a cut gzip stream, say).
+    #[error("{0}")]
+    Content(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Indexes the records of the content `sha256`, a file of `format` read
+/// from `path` (where it was just checked and stored from). Run before the
+/// content is marked complete: an interrupted indexing is redone when the
+/// file is added again, after what it wrote is dropped.
+pub async fn index_file(
+    store: &Store,
+    sha256: &str,
+    (name, format, gzip): (&str, Format, bool),
+    path: &Path,
+) -> Result<(), IndexError> {
+    evidence::clear(store, sha256).await?;
+    let file = File::open(path)?;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<EvidenceRecord>>(4);
-    let sha = log.sha256.clone();
-    let source_name = name.clone();
+    let sha = sha256.to_string();
+    let source_name = name.to_string();
     let reader = tokio::task::spawn_blocking(move || {
         let raw = BufReader::with_capacity(1 << 18, file);
         let src = if gzip {
@@ -133,16 +143,11 @@ pub async fn index_file(store: &Store, log: &CheckedLog, path: &Path) -> Result<
     }
     match reader.await {
         Ok(Ok(())) => {}
-        Ok(Err(e)) => {
-            return Err(LogError::Refused {
-                name,
-                reason: e.to_string(),
-            })
-        }
+        Ok(Err(e)) => return Err(IndexError::Content(e.to_string())),
         Err(e) => return Err(StoreError::Corrupt(format!("indexing {name}: {e}")).into()),
     }
     written?;
-    evidence::mark_indexed(store, &log.sha256).await?;
+    evidence::mark_indexed(store, sha256).await?;
     Ok(())
 }
 

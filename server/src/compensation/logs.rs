@@ -20,6 +20,7 @@ use plaster_engine::record::CsvHeader;
 use plaster_engine::{EventSource, Format};
 use sha2::{Digest, Sha256};
 
+use crate::compensation::log_records::{index_file, IndexError};
 use crate::kernel::ids::hex;
 use crate::store::compensation as table;
 use crate::store::{Store, StoreError};
@@ -272,7 +273,14 @@ pub async fn store_content(store: &Store, log: &CheckedLog, path: &Path) -> Resu
             "the file changed while it was being stored; add it again",
         ));
     }
-    crate::compensation::log_records::index_file(store, log, path).await?;
+    let (name, format, gzip) = file_name(&log.name)?;
+    index_file(store, &log.sha256, (&name, format, gzip), path)
+        .await
+        .map_err(|e| match e {
+            IndexError::Read(error) => LogError::Read { name, error },
+            IndexError::Content(reason) => LogError::Refused { name, reason },
+            IndexError::Store(e) => LogError::Store(e),
+        })?;
     table::complete_blob(store, &log.sha256).await?;
     Ok(())
 }

@@ -611,6 +611,35 @@ async fn claims_are_decided_through_the_ledger_and_paid_once(app: TestApp) {
     .expect("discrepancies");
     assert_eq!(open, 0, "the claim's line is no discrepancy");
 
+    // The run's goodwill: for someone the run gave none, posted under the
+    // rule's key; for someone it gave it to, answered as paid.
+    let anna = customer(&app, ANNA).await;
+    let c8 = file_claim(&app, &anna, "sign_in", "", None).await;
+    let r = support
+        .post(
+            &format!("/staff/claims/{c8}/decide"),
+            &[("remedy", "run_goodwill")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        claim_state(&app, &c8).await.1.as_deref(),
+        Some("run_goodwill")
+    );
+    let goodwill_key = format!(r#"["{RUN}",1,"s-001",""]"#);
+    assert_eq!(ledger_count(&app, &goodwill_key).await, 1);
+    let c9 = file_claim(&app, &johan, "sign_in", "", None).await;
+    support
+        .post(
+            &format!("/staff/claims/{c9}/decide"),
+            &[("remedy", "run_goodwill")],
+        )
+        .await;
+    assert_eq!(
+        claim_state(&app, &c9).await.1.as_deref(),
+        Some("already_paid")
+    );
+
     // Goodwill of support's own: capped by finance, above the line needs finance.
     let ole = customer(&app, OLE).await;
     let c4 = file_claim(&app, &ole, "sign_in", "", None).await;
