@@ -61,6 +61,8 @@ fi
 
 # --- test tools ------------------------------------------------------------
 apt_install chromium postgresql-client
+# The W3C HTML validator (vnu-jar, from npm) runs on Java.
+command -v java >/dev/null || apt_install default-jre-headless
 
 # A real SMTP server for the notification tests (python3 -m aiosmtpd).
 if ! python3 -c "import aiosmtpd" 2>/dev/null; then

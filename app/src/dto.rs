@@ -250,21 +250,43 @@ pub struct ComponentView {
     pub name: LocalText,
     pub description: Option<LocalText>,
     pub status: ComponentStatus,
-    /// One entry per day, oldest first, for the uptime bar.
-    pub days: Vec<UptimeDay>,
+    /// The uptime bar's days, oldest first, as spans: each day with
+    /// something to say is a span of its own, and a run of quiet days
+    /// (operational, no outage, no incident) is one span. One focusable
+    /// cell per day made `/` 237 KiB and gave keyboard users 90 tab stops
+    /// per component; a quiet quarter is now one stop and a few bytes.
+    pub spans: Vec<UptimeSpan>,
     /// Uptime over the shown days, in hundredths of a percent (9995 = 99.95 %).
     pub uptime_basis_points: u32,
 }
 
+/// How many days an uptime bar shows.
+pub const UPTIME_BAR_DAYS: u32 = 90;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct UptimeDay {
-    /// The day in the page's time zone, `YYYY-MM-DD`.
-    pub date: String,
+pub struct UptimeSpan {
+    /// The first and the last day in the page's time zone, `YYYY-MM-DD`
+    /// (the same day for a span of one).
+    pub from: String,
+    pub to: String,
+    /// How many days the span covers (1..=90), so the bar can draw them.
+    pub days: u16,
+    /// Where the span starts, counted in days from the bar's first day.
+    pub offset: u16,
     pub worst: ComponentStatus,
     pub outage_minutes: u32,
-    /// Titles of the incidents that touched this component on this day.
+    /// Titles of the incidents that touched this component in the span.
     #[serde(default)]
     pub incidents: Vec<String>,
+}
+
+impl UptimeSpan {
+    /// A day that needs no span of its own.
+    pub fn is_quiet(&self) -> bool {
+        self.worst == ComponentStatus::Operational
+            && self.outage_minutes == 0
+            && self.incidents.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

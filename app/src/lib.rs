@@ -41,13 +41,42 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <BootScripts options/>
                 <MetaTags/>
             </head>
             <body>
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// The preloads and the module script that start hydration, in place of
+/// Leptos' `HydrationScripts`: in 0.8.23 that one writes the CSP nonce into
+/// the preloads' `crossorigin` attribute, which is invalid HTML and asks for
+/// a credentials mode that the later fetch of the same wasm does not use,
+/// so the preload is wasted (leptos-rs/leptos#4843). Here the module preload
+/// has no `crossorigin` and the wasm one is `anonymous`, which is what
+/// `import()` and wasm-bindgen's `fetch` ask for on the same origin.
+#[component]
+fn BootScripts(options: LeptosOptions) -> impl IntoView {
+    let pkg = format!("/{}", options.site_pkg_dir);
+    let js = format!("{pkg}/{}.js", options.output_name);
+    // cargo-leptos names the wasm after the output; a plain cargo build
+    // leaves wasm-bindgen's `_bg` suffix (the same rule as Leptos').
+    let wasm = if option_env!("LEPTOS_OUTPUT_NAME").is_some() {
+        format!("{pkg}/{}.wasm", options.output_name)
+    } else {
+        format!("{pkg}/{}_bg.wasm", options.output_name)
+    };
+    let start = format!(
+        "import({js:?}).then((m) => m.default({{ module_or_path: {wasm:?} }}).then(() => m.hydrate()));"
+    );
+    let nonce = leptos::nonce::use_nonce();
+    view! {
+        <link rel="modulepreload" href=js/>
+        <link rel="preload" href=wasm r#as="fetch" r#type="application/wasm" crossorigin="anonymous"/>
+        <script type="module" nonce=nonce>{start}</script>
     }
 }
 

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_meta::{Html, Title};
 
-use crate::dto::{ComponentView, GroupView, IncidentView, Lang, StatusPageView, UptimeDay};
+use crate::dto::{ComponentView, GroupView, IncidentView, Lang, StatusPageView, UptimeSpan};
 use crate::i18n::{format_percent, overall_label, stage_label, status_label, ui};
 use crate::pages::common::{
     document_title, loaded, prefix, set_language_headers, Localized, LocalizedHtml, PageFooter,
@@ -35,14 +35,15 @@ fn StatusBody(page: StatusPageView, route_lang: Option<Lang>) -> impl IntoView {
         <Title text=document_title(page.page_name.clone())/>
         <PageHeader page_name=page.page_name.clone() lang=lang route_lang=route_lang is_home=true/>
         <main id="main" tabindex="-1">
-            <section
+            // A `div`: the banner is one sentence, not a section with a heading.
+            <div
                 class=format!("banner status-{}", overall.as_str())
                 aria-live="polite"
                 data-testid="overall"
             >
                 <span class="icon" aria-hidden="true">{overall.icon()}</span>
                 <span>{overall_label(lang, overall)}</span>
-            </section>
+            </div>
             {(!active.is_empty())
                 .then(|| {
                     view! {
@@ -144,7 +145,7 @@ fn ComponentRow(component: ComponentView, lang: Lang) -> impl IntoView {
                     {status_label(lang, status)}
                 </span>
             </div>
-            <UptimeBar days=component.days lang=lang/>
+            <UptimeBar spans=component.spans lang=lang/>
             <div class="uptime-legend">
                 <span>{t.days_ago_90}</span>
                 <span>{uptime}</span>
@@ -154,22 +155,27 @@ fn ComponentRow(component: ComponentView, lang: Lang) -> impl IntoView {
     }
 }
 
-/// Ninety days, one focusable cell each: hovering or focusing a day shows
-/// its incidents and downtime in a CSS-only tooltip, so it works without JavaScript.
+/// Ninety day cells, grouped into spans (a quiet run is one span, see
+/// [`UptimeSpan`]); hovering or focusing a span shows its days, incidents
+/// and downtime in a CSS-only tooltip, so it works without JavaScript.
 #[component]
-fn UptimeBar(days: Vec<UptimeDay>, lang: Lang) -> impl IntoView {
+fn UptimeBar(spans: Vec<UptimeSpan>, lang: Lang) -> impl IntoView {
     let t = ui(lang);
     view! {
         <ol class="uptime-bar">
-            {days
+            {spans
                 .into_iter()
                 .map(|d| {
+                    let dates = if d.days > 1 {
+                        format!("{} – {}", d.from, d.to)
+                    } else {
+                        d.from.clone()
+                    };
                     let summary = if d.outage_minutes == 0 && d.incidents.is_empty() {
-                        format!("{}: {}, {}", d.date, status_label(lang, d.worst), t.no_outage)
+                        format!("{dates}: {}, {}", status_label(lang, d.worst), t.no_outage)
                     } else {
                         format!(
-                            "{}: {}, {} {}",
-                            d.date,
+                            "{dates}: {}, {} {}",
                             status_label(lang, d.worst),
                             d.outage_minutes,
                             t.minutes_down
@@ -180,9 +186,15 @@ fn UptimeBar(days: Vec<UptimeDay>, lang: Lang) -> impl IntoView {
                     } else {
                         format!("{summary}. {}", d.incidents.join("; "))
                     };
+                    // Spans in the bar's second half open their tooltip leftwards.
+                    let side = if u32::from(d.offset) * 2 >= crate::dto::UPTIME_BAR_DAYS {
+                        " late"
+                    } else {
+                        ""
+                    };
                     view! {
                         <li
-                            class=format!("day status-{}", d.worst.as_str())
+                            class=format!("day status-{}{side}", d.worst.as_str())
                             tabindex="0"
                             aria-label=label
                         >
@@ -194,6 +206,7 @@ fn UptimeBar(days: Vec<UptimeDay>, lang: Lang) -> impl IntoView {
                                     .map(|title| view! { <span class="tip-incident">{title}</span> })
                                     .collect_view()}
                             </span>
+                            {(0..d.days).map(|_| view! { <i></i> }).collect_view()}
                         </li>
                     }
                 })

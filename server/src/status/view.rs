@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use app::dto::{
     AffectedComponentView, ComponentStatus, ComponentView, GroupView, HistoryItem, IncidentDetail,
     IncidentUpdateView, IncidentView, Lang, LocalText, StatusChangeView, StatusPageView,
-    TimelineEntryView, UptimeDay,
+    TimelineEntryView, UptimeSpan,
 };
 use app::i18n::month_name;
 use chrono::{Datelike, Days, NaiveDate, TimeZone};
@@ -14,7 +14,7 @@ use chrono_tz::Tz;
 
 use crate::store::status::{ComponentRecord, HistoryRecord, IncidentRecord, StatusData, Texts};
 
-pub const UPTIME_DAYS: u32 = 90;
+pub const UPTIME_DAYS: u32 = app::dto::UPTIME_BAR_DAYS;
 const RECENT_INCIDENTS: usize = 10;
 const MS_PER_MINUTE: i64 = 60_000;
 
@@ -82,19 +82,22 @@ fn intervals(history: &[&HistoryRecord], start: i64, end: i64) -> Vec<(i64, i64,
 /// When an incident touched a component: `[start, end)` and its title.
 pub type IncidentSpan = (i64, i64, String);
 
+/// The last [`UPTIME_DAYS`] days of a component, as the bar's spans (quiet
+/// runs merged, see [`UptimeSpan`]), and its uptime over them.
 pub fn uptime_days(
     history: &[&HistoryRecord],
     spans: &[IncidentSpan],
     today: NaiveDate,
     now_ms: i64,
     tz: Tz,
-) -> (Vec<UptimeDay>, u32) {
+) -> (Vec<UptimeSpan>, u32) {
     let first = today
         .checked_sub_days(Days::new(u64::from(UPTIME_DAYS - 1)))
         .unwrap_or(today);
     let range_start = day_start_ms(first, tz);
     let ivs = intervals(history, range_start, now_ms);
-    let mut days = Vec::with_capacity(UPTIME_DAYS as usize);
+    let mut days: Vec<UptimeSpan> = Vec::new();
+    let mut offset = 0u16;
     let (mut total_outage, mut total) = (0i64, 0i64);
     let mut date = first;
     while date <= today {
@@ -122,13 +125,25 @@ pub fn uptime_days(
                 incidents.push(title.clone());
             }
         }
-        days.push(UptimeDay {
-            date: date.format("%Y-%m-%d").to_string(),
+        let ymd = date.format("%Y-%m-%d").to_string();
+        let day = UptimeSpan {
+            from: ymd.clone(),
+            to: ymd,
+            days: 1,
+            offset,
             worst,
             outage_minutes: u32::try_from((outage + MS_PER_MINUTE - 1) / MS_PER_MINUTE)
                 .unwrap_or(u32::MAX),
             incidents,
-        });
+        };
+        offset = offset.saturating_add(1);
+        match days.last_mut() {
+            Some(run) if run.is_quiet() && day.is_quiet() => {
+                run.to = day.to;
+                run.days += 1;
+            }
+            _ => days.push(day),
+        }
         match date.succ_opt() {
             Some(next) => date = next,
             None => break,
@@ -198,7 +213,7 @@ fn component_view(
     now_ms: i64,
     tz: Tz,
 ) -> ComponentView {
-    let (days, uptime_basis_points) = uptime_days(history, spans, today, now_ms, tz);
+    let (day_spans, uptime_basis_points) = uptime_days(history, spans, today, now_ms, tz);
     ComponentView {
         id: c.id.clone(),
         name: localize(&c.names, lang).unwrap_or(LocalText {
@@ -207,7 +222,7 @@ fn component_view(
         }),
         description: localize(&c.descriptions, lang),
         status: c.status,
-        days,
+        spans: day_spans,
         uptime_basis_points,
     }
 }
@@ -523,13 +538,20 @@ mod tests {
             "Login down".to_string(),
         )];
         let (days, bp) = uptime_days(&refs, &spans, today, now, tz);
-        assert_eq!(days.len(), UPTIME_DAYS as usize);
-        let last = days.last().expect("today");
+        // 89 quiet days are one span; today, with its outage, is another.
+        assert_eq!(days.len(), 2);
+        assert_eq!(
+            days.iter().map(|d| u32::from(d.days)).sum::<u32>(),
+            UPTIME_DAYS
+        );
+        let (quiet, last) = (&days[0], &days[1]);
+        assert!(quiet.is_quiet());
+        assert_eq!((quiet.days, quiet.offset), (89, 0));
+        assert_eq!(quiet.to, "2026-11-20");
+        assert_eq!((last.from.as_str(), last.offset), ("2026-11-21", 89));
         assert_eq!(last.outage_minutes, 30);
         assert_eq!(last.worst, ComponentStatus::MajorOutage);
-        assert!(days[..89].iter().all(|d| d.outage_minutes == 0));
         assert_eq!(last.incidents, vec!["Login down".to_string()]);
-        assert!(days[..89].iter().all(|d| d.incidents.is_empty()));
         assert!(bp < 10_000 && bp > 9_990, "{bp}");
     }
 }

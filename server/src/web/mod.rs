@@ -4,6 +4,7 @@
 pub mod front_door;
 pub mod page_cache;
 pub mod probes;
+pub mod whole_page;
 
 use std::sync::Arc;
 
@@ -52,6 +53,8 @@ pub fn router(state: AppState) -> Router {
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // Leptos' trailing data scripts moved inside the body (see whole_page).
+        .layer(axum::middleware::from_fn(whole_page::serve))
         // Public pages from the snapshot's rendered copies (see page_cache).
         .layer(axum::middleware::from_fn_with_state(
             state.snapshot.clone(),

@@ -158,6 +158,19 @@ async fn uptime_days_name_their_incidents(app: TestApp) {
         html.contains("class=\"tip-incident\">Casino games fail to start"),
         "the day names its incident"
     );
+    // Ninety day cells per component, but quiet runs are one span each: far
+    // fewer tab stops (and bytes) than one per day.
+    let bars = html.matches("class=\"uptime-bar\"").count();
+    assert!(bars > 0);
+    assert_eq!(html.matches("<i></i>").count(), 90 * bars);
+    let spans = html.matches("<li class=\"day ").count();
+    assert!(spans < 10 * bars, "{spans} spans in {bars} bars");
+    // One whole document: Leptos' data scripts sit inside the body.
+    assert!(
+        html.trim_end().ends_with("</body></html>"),
+        "{}",
+        &html[html.len() - 200..]
+    );
 }
 
 async fn pages_are_served_from_a_compressed_cache_with_etags(app: TestApp) {
