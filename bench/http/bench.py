@@ -38,7 +38,11 @@ import common  # noqa: E402
 
 ACCEPT_ENCODING = "gzip"
 # Copied from plaster's answer into nginx's, so both send alike headers.
-COPY_HEADERS = ("cache-control", "access-control-allow-origin")
+# Whatever plaster sends that a static server would not by default, nginx
+# is configured to send too: the same bytes on the wire for both (#15.6).
+COPY_HEADERS = ("cache-control", "access-control-allow-origin", "content-security-policy",
+                "x-content-type-options", "referrer-policy", "x-frame-options",
+                "strict-transport-security")
 
 
 def fetch(port, path, accept_encoding):

@@ -76,6 +76,10 @@ def plaster_env(db_path, port, rust_log="warn", site_root=DEFAULT_SITE):
         "PLASTER_LISTEN": f"127.0.0.1:{port}",
         "LEPTOS_SITE_ROOT": site_root,
         "RUST_LOG": rust_log,
+        # Every benchmark client connects from 127.0.0.1: one address, so
+        # the per-address cap on live streams (200 by default) is lifted.
+        "PLASTER_LIVE_MAX_STREAMS": "100000",
+        "PLASTER_LIVE_MAX_STREAMS_PER_CLIENT": "100000",
     })
     return env
 

@@ -121,7 +121,7 @@ def scenario(name, database_url, nodes, folder, n, kills, rng):
         deadline = time.time() + 600
         while time.time() < deadline:
             state = sql(database_url, f"SELECT state FROM compensation_runs WHERE id = '{RUN}'")
-            waiting = int(sql(database_url, "SELECT COUNT(*) FROM payouts WHERE state <> 'settled'"))
+            waiting = int(sql(database_url, f"SELECT COUNT(*) FROM payouts WHERE run_id = '{RUN}' AND state <> 'settled'"))
             if state == "executed" and waiting == 0 and procs[nodes].poll() is not None:
                 break
             if procs[nodes].poll() is not None and state != "executed":
@@ -148,7 +148,10 @@ def scenario(name, database_url, nodes, folder, n, kills, rng):
     twice = [p for p, s in Receiver.seen.items() if len(s) > 1]
     if twice:
         problems.append(f"{len(twice)} payout ids came in different batches or bodies")
-    notices = sql(database_url, "SELECT COUNT(*), COUNT(DISTINCT recipient) FROM outbox WHERE kind = 'compensation_notice'")
+    # This run's notices only: the demo's executed runs told their own customers.
+    notices = sql(database_url, "SELECT COUNT(*), COUNT(DISTINCT recipient) FROM outbox "
+                  "WHERE kind = 'compensation_notice' AND EXISTS (SELECT 1 FROM compensation_executions e "
+                  f"WHERE e.run_id = '{RUN}' AND outbox.id LIKE 'notice-' || e.id || '-%')")
     count, distinct = (int(x) for x in notices.split("|"))
     if count != n or distinct != n:
         problems.append(f"{count} notices to {distinct} customers, expected {n}")

@@ -96,6 +96,8 @@ test("a run is drafted from its incident, previewed with charts, and approved by
   // The trial balance balances in every currency.
   await approver.getByRole("link", { name: "Ledger", exact: true }).click();
   await expect(approver.getByTestId("trial-balance")).toContainText("customer:");
+  // Customers' accounts are added up per currency, not listed one by one.
+  await expect(approver.getByTestId("customer-accounts").first()).toContainText(/customer:… \(\d+ accounts?\)/);
   for (const cell of await approver.getByTestId("balanced").all()) await expect(cell).toHaveText("yes");
   await noAxeViolations(approver);
   await approver.emulateMedia({ colorScheme: "dark" });

@@ -81,6 +81,9 @@ pub struct Settings {
     /// Address ranges outgoing requests (webhooks, payouts) may reach
     /// although they are not public (`PLASTER_OUTGOING_ALLOW`).
     pub outgoing: crate::kernel::outgoing::OutgoingPolicy,
+    /// Caps on open live event streams (`PLASTER_LIVE_MAX_STREAMS`,
+    /// `PLASTER_LIVE_MAX_STREAMS_PER_CLIENT`).
+    pub live_streams: crate::status::live_streams::StreamLimits,
 }
 
 /// The file's shape; every field optional, unknown fields refused so typos are caught.
@@ -95,6 +98,8 @@ struct FileSettings {
     site_root: Option<String>,
     smtp: Option<FileSmtp>,
     outgoing_allow: Option<String>,
+    live_max_streams: Option<usize>,
+    live_max_streams_per_client: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -278,6 +283,30 @@ impl Settings {
             ),
             None => Default::default(),
         };
+        let count = |env_name: &'static str, key: &str, file: Option<usize>, default: usize| {
+            match src.pick(env_name, key, file.map(|n| n.to_string())) {
+                Some(raw) => match raw.value.trim().parse::<usize>() {
+                    Ok(n) if n > 0 => Ok(n),
+                    _ => Err(invalid(env_name, &raw, "must be a whole number above 0")),
+                },
+                None => Ok(default),
+            }
+        };
+        let defaults = crate::status::live_streams::StreamLimits::default();
+        let live_streams = crate::status::live_streams::StreamLimits {
+            total: count(
+                "PLASTER_LIVE_MAX_STREAMS",
+                "live_max_streams",
+                parsed.live_max_streams,
+                defaults.total,
+            )?,
+            per_client: count(
+                "PLASTER_LIVE_MAX_STREAMS_PER_CLIENT",
+                "live_max_streams_per_client",
+                parsed.live_max_streams_per_client,
+                defaults.per_client,
+            )?,
+        };
         let leptos_dev = env
             .get("LEPTOS_ENV")
             .is_some_and(|v| v.eq_ignore_ascii_case("dev"));
@@ -292,6 +321,7 @@ impl Settings {
             smtp,
             leptos_dev,
             outgoing,
+            live_streams,
         })
     }
 

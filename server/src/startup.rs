@@ -130,6 +130,7 @@ impl Application {
         let notices = crate::compensation::execution_job::NoticeSettings {
             public_url: settings.public_url.to_string(),
             mail_domain: mailer.domain(),
+            time_zone: settings.time_zone,
         };
         let mut demo_staff = Vec::new();
         let mut demo_customers = Vec::new();
@@ -168,9 +169,12 @@ impl Application {
             snapshot,
             metrics: Metrics::default(),
             leptos_options: leptos_options(&settings),
-            live: LiveHandle::new(),
+            live: LiveHandle::new(settings.live_streams),
             cookies: CookiePolicy {
                 secure: settings.public_url.scheme() == "https",
+            },
+            security: crate::web::security_headers::SecurityPolicy {
+                hsts: settings.public_url.scheme() == "https",
             },
             mail: MailDomain(mailer.domain()),
             what_if: Default::default(),
@@ -254,8 +258,10 @@ impl Application {
             crate::compensation::execution_job::NoticeSettings {
                 public_url: self.public.public_url.clone(),
                 mail_domain: self.state.mail.0.clone(),
+                time_zone: self.public.time_zone,
             },
         ));
+        background.also(tokio::spawn(housekeeping(self.state.store.clone())));
         background.also(crate::compensation::payouts::spawn(
             self.state.store.clone(),
             self.state.outgoing.clone(),
@@ -269,18 +275,29 @@ impl Application {
             app,
             self.state.snapshot.clone(),
         )));
-        axum::serve(
-            self.listener,
-            // The peer address reaches handlers for limits per client.
-            axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
-                SocketAddr,
-            >(front_door),
-        )
-        .with_graceful_shutdown(async move {
+        crate::web::serve::serve(self.listener, front_door, async move {
             shutdown_signal().await;
             live.close();
         })
         .await
+    }
+}
+
+/// Purges old sessions, sign-in attempts and mail once an hour (the first
+/// time a minute after start, out of the way of the start-up work).
+async fn housekeeping(store: Store) {
+    let mut tick = tokio::time::interval_at(
+        tokio::time::Instant::now() + std::time::Duration::from_secs(60),
+        std::time::Duration::from_secs(3600),
+    );
+    loop {
+        tick.tick().await;
+        let now = chrono::Utc::now().timestamp_millis();
+        match crate::store::housekeeping::purge(&store, now).await {
+            Ok(p) if p.total() > 0 => tracing::info!(?p, "purged old rows"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "purging old rows failed; next hour again"),
+        }
     }
 }
 

@@ -27,6 +27,8 @@ pub struct AppState {
     pub what_if: crate::compensation::what_if::WhatIfCache,
     /// Which addresses outgoing requests may reach.
     pub outgoing: crate::kernel::outgoing::OutgoingPolicy,
+    /// Which security headers responses get.
+    pub security: crate::web::security_headers::SecurityPolicy,
 }
 
 /// Staff cookies get `Secure` when Plaster is reached over HTTPS.

@@ -361,6 +361,7 @@ pub fn main() -> ExitCode {
                 let notices = crate::compensation::execution_job::NoticeSettings {
                     public_url: settings.public_url.to_string(),
                     mail_domain,
+                    time_zone: settings.time_zone,
                 };
                 compensation::run::execute(&store, &id, &by, &notices).await
             })

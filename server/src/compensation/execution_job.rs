@@ -51,6 +51,8 @@ const JOB: Actor = Actor::Job("execution job");
 pub struct NoticeSettings {
     pub public_url: String,
     pub mail_domain: String,
+    /// The page's time zone, in which notices tell the customer's records.
+    pub time_zone: chrono_tz::Tz,
 }
 
 /// Starts this node's execution worker.
@@ -98,6 +100,14 @@ pub async fn run_next(store: &Store, settings: &NoticeSettings) -> Result<bool, 
             run.map(|r| r.incident_id).unwrap_or_default(),
         )
     };
+    let log_shas = {
+        let mut conn = store.pool().acquire().await?;
+        runs_table::run_logs(&mut conn, &job.run_id)
+            .await?
+            .into_iter()
+            .map(|l| l.sha256)
+            .collect()
+    };
     let data = store.load_status_data(now).await?;
     let apology = data
         .incidents
@@ -116,6 +126,7 @@ pub async fn run_next(store: &Store, settings: &NoticeSettings) -> Result<bool, 
         plan,
         apology,
         data,
+        log_shas,
     };
     loop {
         match step(store, &job, &prepared, settings).await? {
@@ -135,6 +146,8 @@ struct Prepared {
     /// The incident's published apology, which compensated customers get too.
     apology: Option<crate::store::status::IncidentRecord>,
     data: crate::store::status::StatusData,
+    /// The run's logs, whose indexed records notices quote.
+    log_shas: Vec<String>,
 }
 
 enum Step {
@@ -359,6 +372,18 @@ async fn settle_batch(
     };
     let lines = ledger::execution_lines(tx, &job.id, &job.settle_after, &upto).await?;
     let (contacts, fees) = crate::store::customers::contacts(tx, &customers).await?;
+    let records = crate::store::evidence::of_customer_range(
+        tx,
+        (job.settle_after.as_str(), upto.as_str()),
+        &prepared.log_shas,
+        crate::customers::evidence::window_ms(plan),
+    )
+    .await?
+    .into_iter()
+    .fold(HashMap::<String, Vec<_>>::new(), |mut by, r| {
+        by.entry(r.customer_id.clone()).or_default().push(r);
+        by
+    });
     let fees: HashMap<(String, String), Money> = fees
         .into_iter()
         .filter_map(|(k, (minor, cur))| {
@@ -395,6 +420,7 @@ async fn settle_batch(
         incident_url: &url,
         fees: &fees,
         jackpots: &prepared.jackpots,
+        tz: settings.time_zone,
     };
     let mut all_payouts = Vec::new();
     let mut messages = Vec::new();
@@ -413,7 +439,8 @@ async fn settle_batch(
                 name: &contact.name,
                 locale: &contact.locale,
             };
-            let mail = notices::render(&ctx, &customer, &to, mine)
+            let theirs = records.get(&customer).map_or(&[][..], Vec::as_slice);
+            let mail = notices::render(&ctx, &customer, &to, mine, theirs)
                 .map_err(|e| StoreError::Corrupt(format!("rendering a notice: {e}")))?;
             if let Some(incident) = &prepared.apology {
                 messages.push(

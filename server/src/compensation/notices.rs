@@ -6,13 +6,17 @@
 use std::collections::HashMap;
 
 use app::dto::Lang;
+use chrono_tz::Tz;
 use plaster_engine::plan::SubscriptionAmount;
 use plaster_engine::{Plan, Rule};
 
+use crate::customers::evidence::{blocked_minutes, deciding_bet};
 use crate::kernel::money::{self, Currency, Money};
 use crate::kernel::texts::lang_for_locale;
 use crate::notify::email::{compensation_notice, CompensationMail, NoticeLine, RenderedEmail};
+use crate::status::view::format_time;
 use crate::store::compensation::StoredLine;
+use crate::store::evidence::EvidenceRecord;
 
 /// The outbox kind of compensation notices.
 pub const KIND: &str = "compensation_notice";
@@ -77,14 +81,48 @@ pub fn line_words(lang: Lang, plan: &Plan, line: &StoredLine, fee: Option<Money>
     }
 }
 
-/// What happened to the customer, from their lines.
-fn what_happened(lang: Lang, lines: &[StoredLine]) -> String {
+/// What the logs say about the customer, for the notice's first lines.
+struct Seen<'a> {
+    records: &'a [EvidenceRecord],
+    tz: Tz,
+}
+
+impl Seen<'_> {
+    fn time(&self, ms: i64) -> String {
+        format_time(ms, self.tz)
+    }
+
+    /// (failed sign-ins, first, last) inside the window.
+    fn failed_sign_ins(&self) -> Option<(usize, String, String)> {
+        let fails: Vec<i64> = self
+            .records
+            .iter()
+            .filter(|r| r.kind == "login" && r.outcome == "failure")
+            .map(|r| r.ts_ms)
+            .collect();
+        Some((
+            fails.len(),
+            self.time(*fails.first()?),
+            self.time(*fails.last()?),
+        ))
+    }
+}
+
+/// What happened to the customer, from their lines and their own records
+/// in the logs (when the logs were indexed).
+fn what_happened(lang: Lang, plan: &Plan, lines: &[StoredLine], seen: &Seen<'_>) -> String {
     let refunds = lines
         .iter()
         .filter(|l| l.rule == "refund_failed_debits")
         .count();
     let goodwill = lines.iter().any(|l| l.rule == "goodwill_credit");
     let blocked = lines.iter().any(|l| l.rule == "subscription_credit");
+    let window: Vec<&EvidenceRecord> = seen.records.iter().collect();
+    let minutes = blocked
+        .then(|| blocked_minutes(plan, &window))
+        .flatten()
+        .map(|m| app::i18n::format_duration(lang, m));
+    let sign_ins = goodwill.then(|| seen.failed_sign_ins()).flatten();
     let mut parts = Vec::new();
     match lang {
         Lang::Sv => {
@@ -93,11 +131,24 @@ fn what_happened(lang: Lang, lines: &[StoredLine]) -> String {
                     "Under störningen drogs pengar för {refunds} spel som aldrig registrerades."
                 ));
             }
-            if goodwill {
-                parts.push("Du hindrades från att spela före deadline.".into());
+            match (goodwill, &sign_ins) {
+                (true, Some((1, at, _))) => parts.push(format!(
+                    "Din inloggning {at} misslyckades, så du hindrades från att spela före deadline."
+                )),
+                (true, Some((n, first, last))) => parts.push(format!(
+                    "{n} inloggningar mellan {first} och {last} misslyckades, så du hindrades från att spela före deadline."
+                )),
+                (true, None) => parts.push("Du hindrades från att spela före deadline.".into()),
+                (false, _) => {}
             }
-            if blocked {
-                parts.push("Du kunde inte logga in eller titta under störningen.".into());
+            match (blocked, &minutes) {
+                (true, Some(m)) => parts.push(format!(
+                    "Du kunde inte logga in eller titta i {m} under störningen."
+                )),
+                (true, None) => {
+                    parts.push("Du kunde inte logga in eller titta under störningen.".into())
+                }
+                (false, _) => {}
             }
         }
         Lang::Nb => {
@@ -106,11 +157,22 @@ fn what_happened(lang: Lang, lines: &[StoredLine]) -> String {
                     "Under feilen ble det trukket penger for {refunds} spill som aldri ble registrert."
                 ));
             }
-            if goodwill {
-                parts.push("Du ble hindret i å spille før fristen.".into());
+            match (goodwill, &sign_ins) {
+                (true, Some((1, at, _))) => parts.push(format!(
+                    "Innloggingen din {at} mislyktes, så du ble hindret i å spille før fristen."
+                )),
+                (true, Some((n, first, last))) => parts.push(format!(
+                    "{n} innlogginger mellom {first} og {last} mislyktes, så du ble hindret i å spille før fristen."
+                )),
+                (true, None) => parts.push("Du ble hindret i å spille før fristen.".into()),
+                (false, _) => {}
             }
-            if blocked {
-                parts.push("Du kunne ikke logge inn eller se under feilen.".into());
+            match (blocked, &minutes) {
+                (true, Some(m)) => parts.push(format!(
+                    "Du kunne ikke logge inn eller se i {m} under feilen."
+                )),
+                (true, None) => parts.push("Du kunne ikke logge inn eller se under feilen.".into()),
+                (false, _) => {}
             }
         }
         Lang::En => {
@@ -119,15 +181,40 @@ fn what_happened(lang: Lang, lines: &[StoredLine]) -> String {
                     "During the outage, money was taken for {refunds} bet(s) that never registered."
                 ));
             }
-            if goodwill {
-                parts.push("You were kept from betting before the deadline.".into());
+            match (goodwill, &sign_ins) {
+                (true, Some((1, at, _))) => parts.push(format!(
+                    "Your sign-in at {at} failed, which kept you from betting before the deadline."
+                )),
+                (true, Some((n, first, last))) => parts.push(format!(
+                    "{n} sign-ins between {first} and {last} failed, which kept you from betting before the deadline."
+                )),
+                (true, None) => parts.push("You were kept from betting before the deadline.".into()),
+                (false, _) => {}
             }
-            if blocked {
-                parts.push("You could not sign in or watch during the outage.".into());
+            match (blocked, &minutes) {
+                (true, Some(m)) => parts.push(format!(
+                    "You could not sign in or watch for {m} during the outage."
+                )),
+                (true, None) => {
+                    parts.push("You could not sign in or watch during the outage.".into())
+                }
+                (false, _) => {}
             }
         }
     }
     parts.join(" ")
+}
+
+/// A refunded bet as the logs have it: " (V75, 2024-08-24 16:52 CEST)".
+fn bet_detail(seen: &Seen<'_>, line: &StoredLine) -> String {
+    if line.rule != "refund_failed_debits" {
+        return String::new();
+    }
+    match deciding_bet(seen.records, &line.reference) {
+        Some(bet) if bet.game.is_empty() => format!(" ({})", seen.time(bet.ts_ms)),
+        Some(bet) => format!(" ({}, {})", bet.game, seen.time(bet.ts_ms)),
+        None => String::new(),
+    }
 }
 
 fn jackpot_sentence(lang: Lang, jackpots: &[StoredLine]) -> Option<String> {
@@ -167,16 +254,26 @@ pub struct NoticeContext<'a> {
     pub fees: &'a HashMap<(String, String), Money>,
     /// The run's jackpot lines, told to everyone.
     pub jackpots: &'a [StoredLine],
+    /// The page's time zone, in which the customer's records are told.
+    pub tz: Tz,
 }
 
-/// One customer's notice for their lines of an execution.
+/// One customer's notice for their lines of an execution; `records` are
+/// the customer's own records inside the plan's window (none when the
+/// logs were stored before records were indexed: the notice then tells
+/// what the lines say).
 pub fn render(
     ctx: &NoticeContext<'_>,
     customer_id: &str,
     to: &Recipient<'_>,
     lines: &[StoredLine],
+    records: &[EvidenceRecord],
 ) -> Result<RenderedEmail, askama::Error> {
     let lang = lang_for_locale(to.locale);
+    let seen = Seen {
+        records,
+        tz: ctx.tz,
+    };
     let worded: Vec<NoticeLine> = lines
         .iter()
         .filter_map(|l| {
@@ -185,7 +282,7 @@ pub fn render(
                 .get(&(customer_id.to_string(), l.reference.clone()))
                 .copied();
             Some(NoticeLine {
-                words: line_words(lang, ctx.plan, l, fee),
+                words: line_words(lang, ctx.plan, l, fee) + &bet_detail(&seen, l),
                 amount: amount(l.amount_minor, &l.currency)?,
             })
         })
@@ -196,7 +293,7 @@ pub fn render(
         page_name: &(ctx.page_name)(lang),
         customer_name: to.name,
         incident_title: &(ctx.incident_title)(lang),
-        what_happened: &what_happened(lang, lines),
+        what_happened: &what_happened(lang, ctx.plan, lines, &seen),
         lines: &worded,
         jackpot: jackpot.as_deref(),
         when: when(lang),
@@ -261,13 +358,37 @@ kind = "refund_failed_debits"
             incident_url: &url,
             fees: &fees,
             jackpots: &[],
+            tz: chrono_tz::Europe::Oslo,
         };
         let to = Recipient {
             email: "kari@example.no",
             name: "Kari",
             locale,
         };
-        render(&ctx, "n-002", &to, &lines).expect("renders")
+        // 2018-08-20 20:31 and 20:41 Oslo time; the bet at 20:35.
+        let at = |minute: i64| 1_534_789_800_000 + minute * 60_000;
+        let record = |ts_ms, kind: &str, outcome: &str, bet_id: &str| EvidenceRecord {
+            sha256: "s".into(),
+            line: ts_ms,
+            customer_id: "n-002".into(),
+            ts_ms,
+            kind: kind.into(),
+            outcome: outcome.into(),
+            bet_id: bet_id.into(),
+            game: if bet_id.is_empty() { "" } else { "Langodds" }.into(),
+            round_id: String::new(),
+            stake_minor: None,
+            currency: String::new(),
+            channel: String::new(),
+            error: String::new(),
+        };
+        let records = [
+            record(at(1), "login", "failure", ""),
+            record(at(5), "bet", "failed_after_debit", "b-7"),
+            record(at(11), "login", "failure", ""),
+            record(at(48), "login", "success", ""),
+        ];
+        render(&ctx, "n-002", &to, &lines, &records).expect("renders")
     }
 
     #[test]
@@ -276,7 +397,8 @@ kind = "refund_failed_debits"
         for expect in [
             "Hello Kari,",
             "- 7 days of your NOK 399.00 monthly fee (sumo-sport): **NOK 93.10**",
-            "- The stake of bet b-7, taken but never registered, back: **NOK 10.00**",
+            "- The stake of bet b-7, taken but never registered, back (Langodds, 2018-08-20 20:35 CEST): **NOK 10.00**",
+            "You could not sign in or watch for 47 min during the outage.",
             "What you get (**NOK 103.10**)",
             "It is paid into your account within a few days.",
         ] {
@@ -291,6 +413,7 @@ kind = "refund_failed_debits"
             "Hei Kari,",
             "- 7 dager av månedsavgiften din på 399,00\u{a0}kr (sumo-sport): **93,10\u{a0}kr**",
             "Dette får du (**103,10\u{a0}kr**)",
+            "Du kunne ikke logge inn eller se i 47 min under feilen.",
         ] {
             assert!(nb.text.contains(expect), "{expect:?} not in {}", nb.text);
         }

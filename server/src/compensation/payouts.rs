@@ -38,28 +38,43 @@ pub fn backoff_ms(attempts: i64) -> i64 {
     (5_000_i64 << exp).min(600_000)
 }
 
-/// Starts this node's payout sender.
+/// Batches one node sends at once: the receiver's round trip, not our
+/// database, is what a lone sender waits on (docs/benchmarks-ledger.md).
+pub const SENDERS: usize = 4;
+
+/// Starts this node's payout sender: one loop forms batches and sends, the
+/// others only send. Claims are exclusive (a lease, `SKIP LOCKED` on
+/// PostgreSQL), so two loops never hold the same batch.
 pub fn spawn(store: Store, policy: OutgoingPolicy) -> JoinHandle<()> {
     let http = client(&policy, "Plaster-Payouts/1", REQUEST_TIMEOUT);
     tokio::spawn(async move {
-        loop {
-            let now = chrono::Utc::now().timestamp_millis();
-            let worked = async {
-                let formed = form_batches(&store, now).await?;
-                let sent = deliver_due(&store, &http, &policy, now).await?;
-                Ok::<bool, StoreError>(formed > 0 || sent)
-            }
-            .await;
-            match worked {
-                Ok(true) => {}
-                Ok(false) => tokio::time::sleep(IDLE_POLL).await,
-                Err(e) => {
-                    tracing::warn!(error = %e, "payout sender failed; retrying");
-                    tokio::time::sleep(IDLE_POLL * 4).await;
-                }
+        let loops = (0..SENDERS).map(|i| sender(&store, &http, &policy, i == 0));
+        futures_util::future::join_all(loops).await;
+    })
+}
+
+async fn sender(store: &Store, http: &reqwest::Client, policy: &OutgoingPolicy, forms: bool) {
+    loop {
+        let now = chrono::Utc::now().timestamp_millis();
+        let worked = async {
+            let formed = if forms {
+                form_batches(store, now).await?
+            } else {
+                0
+            };
+            let sent = deliver_due(store, http, policy, now).await?;
+            Ok::<bool, StoreError>(formed > 0 || sent)
+        }
+        .await;
+        match worked {
+            Ok(true) => {}
+            Ok(false) => tokio::time::sleep(IDLE_POLL).await,
+            Err(e) => {
+                tracing::warn!(error = %e, "payout sender failed; retrying");
+                tokio::time::sleep(IDLE_POLL * 4).await;
             }
         }
-    })
+    }
 }
 
 /// The body of a batch as runs.md §3 gives it.

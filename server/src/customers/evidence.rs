@@ -2,7 +2,7 @@
 //! customer's page and a claim's page show. One index range per run
 //! (`store::evidence`), so it is instant however big the logs.
 
-use plaster_engine::Plan;
+use plaster_engine::{Instant, Plan};
 
 use crate::store::compensation::{self as runs_table, RunRecord};
 use crate::store::evidence::{self, EvidenceRecord};
@@ -75,6 +75,40 @@ pub async fn of_customer(
         });
     }
     Ok(out)
+}
+
+fn instant(ms: i64) -> Instant {
+    Instant::from_unix(
+        ms.div_euclid(1000),
+        (ms.rem_euclid(1000) * 1_000_000) as u32,
+    )
+}
+
+/// Minutes the customer could not sign in or watch, by the engine's own
+/// rule (compensation.md §3, `subscription_credit`), when the incident
+/// touched login or streaming and they had a failure.
+pub fn blocked_minutes(plan: &Plan, records: &[&EvidenceRecord]) -> Option<i64> {
+    let relevant = |r: &&&EvidenceRecord| {
+        (plan.components.login && r.kind == "login")
+            || (plan.components.streaming && r.kind == "stream")
+    };
+    let fails: Vec<Instant> = records
+        .iter()
+        .filter(relevant)
+        .filter(|r| r.outcome == "failure")
+        .map(|r| instant(r.ts_ms))
+        .collect();
+    if fails.is_empty() {
+        return None;
+    }
+    let succs: Vec<Instant> = records
+        .iter()
+        .filter(relevant)
+        .filter(|r| r.outcome == "success")
+        .map(|r| instant(r.ts_ms))
+        .collect();
+    let attos = plaster_engine::blocked_attos(&fails, &succs, plan.resolved_at);
+    Some((attos / (60 * 1_000_000_000_000_000_000)) as i64)
 }
 
 /// The bet's deciding record (compensation.md §1: the latest by `ts`; on

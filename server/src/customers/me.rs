@@ -11,7 +11,6 @@ use app::dto::{
 };
 use app::ports::{CustomerSource, PageFuture, StatusSource};
 use chrono_tz::Tz;
-use plaster_engine::{Instant, Plan};
 
 use crate::claims::words as claim_words;
 use crate::compensation::notices::line_words;
@@ -114,40 +113,6 @@ fn record_words(lang: Lang, r: &EvidenceRecord) -> (String, bool) {
             )
         }
     }
-}
-
-fn instant(ms: i64) -> Instant {
-    Instant::from_unix(
-        ms.div_euclid(1000),
-        (ms.rem_euclid(1000) * 1_000_000) as u32,
-    )
-}
-
-/// Minutes the customer could not sign in or watch, by the engine's own
-/// rule (compensation.md §3, `subscription_credit`), when the incident
-/// touched login or streaming and they had a failure.
-fn blocked_minutes(plan: &Plan, records: &[&EvidenceRecord]) -> Option<i64> {
-    let relevant = |r: &&&EvidenceRecord| {
-        (plan.components.login && r.kind == "login")
-            || (plan.components.streaming && r.kind == "stream")
-    };
-    let fails: Vec<Instant> = records
-        .iter()
-        .filter(relevant)
-        .filter(|r| r.outcome == "failure")
-        .map(|r| instant(r.ts_ms))
-        .collect();
-    if fails.is_empty() {
-        return None;
-    }
-    let succs: Vec<Instant> = records
-        .iter()
-        .filter(relevant)
-        .filter(|r| r.outcome == "success")
-        .map(|r| instant(r.ts_ms))
-        .collect();
-    let attos = plaster_engine::blocked_attos(&fails, &succs, plan.resolved_at);
-    Some((attos / (60 * 1_000_000_000_000_000_000)) as i64)
 }
 
 /// A payout in the customer's words.
@@ -312,7 +277,8 @@ async fn incident_view(
                 }
             })
             .collect(),
-        blocked: blocked_minutes(&ev.plan, &records).map(|m| app::i18n::format_duration(lang, m)),
+        blocked: evidence::blocked_minutes(&ev.plan, &records)
+            .map(|m| app::i18n::format_duration(lang, m)),
         lines,
         total: (!totals.is_empty()).then(|| {
             totals

@@ -47,4 +47,10 @@ pub fn routes() -> Router<AppState> {
             "/subscriptions",
             get(subscribe_pages::manage_page).post(subscribe_pages::manage),
         )
+        // A form of an address, a language and a few components: 64 KiB is
+        // far more than it needs, and far less than the 2 MiB default.
+        .layer(axum::extract::DefaultBodyLimit::max(PUBLIC_FORM_BYTES))
 }
+
+/// The largest body the public subscription forms take.
+pub const PUBLIC_FORM_BYTES: usize = 64 * 1024;

@@ -20,6 +20,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::Form;
 use serde::Deserialize;
 
+use crate::kernel::client::ClientAddr;
 use crate::kernel::forms::field;
 use crate::notify::subscribers::{subscribe, Links, SubscribeError};
 use crate::state::{AppState, MailDomain};
@@ -62,6 +63,7 @@ pub struct Words {
     /// `{m}` is the minutes to wait.
     too_soon: &'static str,
     too_many: &'static str,
+    too_many_here: &'static str,
 }
 
 fn words(lang: Lang) -> &'static Words {
@@ -84,6 +86,7 @@ fn words(lang: Lang) -> &'static Words {
             unknown: "Länken är ogiltig eller för gammal.",
             too_soon: "Vi skickade nyss ett mejl till den här adressen. Titta i inkorgen (och skräpposten), eller försök igen om {m} minuter.",
             too_many: "Den här adressen har fått så många mejl från formuläret i dag som vi skickar. Försök igen i morgon.",
+            too_many_here: "Formuläret har skickats väldigt många gånger från ditt nätverk den senaste timmen. Försök igen om en stund.",
         },
         Lang::Nb => &Words {
             skip: "Hopp til innholdet",
@@ -103,6 +106,7 @@ fn words(lang: Lang) -> &'static Words {
             unknown: "Lenken er ugyldig eller for gammel.",
             too_soon: "Vi sendte nettopp en e-post til denne adressen. Se i innboksen (og søppelposten), eller prøv igjen om {m} minutter.",
             too_many: "Denne adressen har fått så mange e-poster fra skjemaet i dag som vi sender. Prøv igjen i morgen.",
+            too_many_here: "Skjemaet er sendt svært mange ganger fra nettverket ditt den siste timen. Prøv igjen om en stund.",
         },
         Lang::En => &Words {
             skip: "Skip to content",
@@ -122,6 +126,7 @@ fn words(lang: Lang) -> &'static Words {
             unknown: "This link is not valid or has expired.",
             too_soon: "We sent a message to this address a moment ago. Look in your inbox (and spam folder), or try again in {m} minutes.",
             too_many: "This address has had as many messages from this form today as we send. Try again tomorrow.",
+            too_many_here: "This form has been sent very many times from your network in the last hour. Try again in a while.",
         },
     }
 }
@@ -269,9 +274,15 @@ fn chosen_components(body: &[(String, String)]) -> Vec<String> {
         .collect()
 }
 
+/// Form posts from one client address per hour, whatever addresses they
+/// name, before that client is turned away (the per-address limits stop
+/// mail bombing one inbox; this stops one sender working through many).
+pub const POSTS_PER_CLIENT_PER_HOUR: i64 = 60;
+
 pub async fn submit(
     State(Pages { store, snapshot }): State<Pages>,
     State(mail): State<MailDomain>,
+    client: ClientAddr,
     headers: HeaderMap,
     Form(body): Form<Vec<(String, String)>>,
 ) -> Response {
@@ -284,6 +295,35 @@ pub async fn submit(
     let w = words(lang);
     let components = chosen_components(&body);
     let email = field(&body, "email").to_string();
+    let now = chrono::Utc::now().timestamp_millis();
+    let key = format!("subscribe-client:{}", client.0);
+    match store
+        .take_attempt(&[(&key, POSTS_PER_CLIENT_PER_HOUR)], now - 3_600_000, now)
+        .await
+    {
+        Ok(Ok(_)) => {}
+        Ok(Err(_)) => {
+            tracing::warn!(client = %client.0, "subscribe form throttled for a client address");
+            return render(
+                &b,
+                w.subscribe,
+                None,
+                Some(w.too_many_here.to_string()),
+                Some("/subscribe".into()),
+                true,
+                true,
+                email,
+                &components,
+                w.subscribe,
+                None,
+                StatusCode::TOO_MANY_REQUESTS,
+            );
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "counting subscribe posts failed");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    }
     let links = Links {
         public_url: snapshot.public_url(),
         mail_domain: &mail.0,
@@ -326,7 +366,11 @@ pub async fn submit(
                 StatusCode::TOO_MANY_REQUESTS,
             )
         }
-        Err(e @ (SubscribeError::Email(_) | SubscribeError::Component(_))) => render(
+        Err(
+            e @ (SubscribeError::Email(_)
+            | SubscribeError::Component(_)
+            | SubscribeError::TooManyComponents(_)),
+        ) => render(
             &b,
             w.subscribe,
             None,
@@ -562,6 +606,9 @@ pub async fn manage(
         snapshot.default_lang(),
     );
     let components = chosen_components(&body);
+    if let Err(e) = crate::notify::subscribers::check_chosen(&components) {
+        return (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response();
+    }
     match subscribers::update_choices(&store, &q.token, lang, &components).await {
         Ok(true) => {
             let b = base(&snapshot, lang);

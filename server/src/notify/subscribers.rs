@@ -14,6 +14,8 @@ pub enum SubscribeError {
     Email(String),
     #[error("component: unknown component {0:?}")]
     Component(String),
+    #[error("component: {0} chosen, but a subscription lists at most {MAX_CHOSEN}")]
+    TooManyComponents(usize),
     /// A mail went to this address less than [`MAIL_INTERVAL_MS`] ago.
     #[error("email: a message was sent to this address {ago_minutes} minutes ago; try again in {wait_minutes} minutes")]
     TooSoon { ago_minutes: i64, wait_minutes: i64 },
@@ -74,6 +76,18 @@ fn check_limits(sent: &[i64], now: i64) -> Result<(), SubscribeError> {
     }
 }
 
+/// More components than any status page lists: a longer list is refused
+/// before a single one is looked up (#15.7).
+pub const MAX_CHOSEN: usize = 100;
+
+/// Refuses a list of chosen components longer than [`MAX_CHOSEN`].
+pub fn check_chosen(components: &[String]) -> Result<(), SubscribeError> {
+    if components.len() > MAX_CHOSEN {
+        return Err(SubscribeError::TooManyComponents(components.len()));
+    }
+    Ok(())
+}
+
 /// Records a pending subscription and queues the confirmation, in one
 /// transaction. Asking again re-sends the confirmation with a fresh token,
 /// within the limits above. A confirmed subscription is left exactly as it
@@ -89,6 +103,7 @@ pub async fn subscribe(
 ) -> Result<(), SubscribeError> {
     let email = crate::notify::email::parse_address(email)
         .ok_or_else(|| SubscribeError::Email(email.to_string()))?;
+    check_chosen(components)?;
     let now = chrono::Utc::now().timestamp_millis();
     let mut tx = store.begin_write().await.map_err(StoreError::from)?;
     for c in components {

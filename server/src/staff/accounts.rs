@@ -14,7 +14,7 @@ use crate::kernel::ids::new_id;
 use crate::staff::error::StaffError;
 use crate::staff::page::Words as _;
 use crate::staff::page::{form_page, see_other, utc, Frame};
-use crate::staff::password::hash_password;
+use crate::staff::password::{argon2_work, hash_password};
 use crate::staff::roles::Roles;
 use crate::staff::session::StaffSession;
 use crate::store::audit;
@@ -60,7 +60,7 @@ pub async fn create_account(
     let password = Alphanumeric.sample_string(&mut rand::rng(), 20);
     let hashed = {
         let password = password.clone();
-        tokio::task::spawn_blocking(move || hash_password(&password))
+        argon2_work(move || hash_password(&password))
             .await
             .map_err(|e| AccountError::Hash(e.to_string()))?
             .map_err(|e| AccountError::Hash(e.to_string()))?

@@ -34,6 +34,19 @@ pub enum StaffError {
     Render(#[from] askama::Error),
     #[error("{0}")]
     Internal(String),
+    /// Busy for now (password work queued too long): try again shortly.
+    #[error("{0}")]
+    Busy(String),
+}
+
+impl From<crate::staff::password::AuthError> for StaffError {
+    fn from(e: crate::staff::password::AuthError) -> Self {
+        match e {
+            crate::staff::password::AuthError::Busy => StaffError::Busy(e.to_string()),
+            crate::staff::password::AuthError::Store(e) => StaffError::Store(e),
+            other => StaffError::Internal(other.to_string()),
+        }
+    }
 }
 
 impl From<WriteError> for StaffError {
@@ -61,6 +74,7 @@ impl IntoResponse for StaffError {
             StaffError::Forbidden | StaffError::Csrf => StatusCode::FORBIDDEN,
             StaffError::NotFound(_) => StatusCode::NOT_FOUND,
             StaffError::BadInput(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            StaffError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             StaffError::Store(_) | StaffError::Render(_) | StaffError::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }

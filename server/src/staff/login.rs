@@ -7,18 +7,24 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};
 use serde::Deserialize;
 
+use crate::kernel::client::ClientAddr;
 use crate::staff::error::StaffError;
 use crate::staff::page::Words as _;
 use crate::staff::page::{form_page, page, see_other, Frame};
-use crate::staff::password::{hash_password, verify_password};
+use crate::staff::password::{argon2_work, hash_password, verify_password};
 use crate::staff::session::{self, StaffSession, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
 use crate::state::CookiePolicy;
 use crate::store::audit;
 use crate::store::Store;
 
-/// Failed sign-ins for one e-mail address within [`FAILURE_WINDOW_MS`]
-/// before it is locked for the rest of the window.
+/// Failed sign-ins for one e-mail address from one client address within
+/// [`FAILURE_WINDOW_MS`] before that pair is locked for the rest of the
+/// window. The lock is per pair, so an attacker guessing a named staff
+/// member's password locks only themselves out, never the staff member.
 pub const MAX_FAILURES: i64 = 5;
+/// Failed sign-ins from one client address, whatever e-mail addresses
+/// they name (password spraying), before that address is turned away.
+pub const MAX_CLIENT_FAILURES: i64 = 20;
 pub const FAILURE_WINDOW_MS: i64 = 15 * 60_000;
 pub const MIN_PASSWORD_CHARS: usize = 12;
 
@@ -27,6 +33,8 @@ pub const MIN_PASSWORD_CHARS: usize = 12;
 const WRONG: &str = "Wrong e-mail address or password.";
 const LOCKED: &str =
     "Too many failed sign-ins for this address. Wait 15 minutes, or ask an admin to help.";
+const CLIENT_LOCKED: &str =
+    "Too many failed sign-ins from your network address. Wait 15 minutes, or ask an admin to help.";
 
 #[derive(Template)]
 #[template(path = "staff/login.html")]
@@ -114,6 +122,7 @@ pub struct LoginForm {
 pub async fn submit(
     State(store): State<Store>,
     State(cookies): State<CookiePolicy>,
+    client: ClientAddr,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
@@ -123,7 +132,7 @@ pub async fn submit(
     {
         return StaffError::Csrf.into_response();
     }
-    match sign_in(&store, &form).await {
+    match sign_in(&store, &form, &client).await {
         Ok(Ok(token)) => {
             let mut response = see_other(safe_next(&form.next));
             session::append_cookie(
@@ -136,33 +145,67 @@ pub async fn submit(
             );
             response
         }
-        Ok(Err(message)) => login_page(
+        Ok(Err(refusal)) => login_page(
             cookies,
             &form.email,
             &form.next,
-            Some(message),
+            Some(refusal.message),
             None,
-            axum::http::StatusCode::UNAUTHORIZED,
+            refusal.status,
         ),
         Err(e) => e.into_response(),
     }
 }
 
-/// Ok(Ok(token)) signed in; Ok(Err(message)) refused.
+/// Why a sign-in was turned away, and with what status.
+struct Refusal {
+    message: &'static str,
+    status: axum::http::StatusCode,
+}
+
+impl Refusal {
+    const WRONG: Refusal = Refusal {
+        message: WRONG,
+        status: axum::http::StatusCode::UNAUTHORIZED,
+    };
+    const fn throttled(message: &'static str) -> Refusal {
+        Refusal {
+            message,
+            status: axum::http::StatusCode::TOO_MANY_REQUESTS,
+        }
+    }
+}
+
+/// Ok(Ok(token)) signed in; Ok(Err(refusal)) refused. Every attempt is
+/// recorded before the password is checked (one atomic step with the
+/// count), and taken back when it succeeds.
 async fn sign_in(
     store: &Store,
     form: &LoginForm,
-) -> Result<Result<String, &'static str>, StaffError> {
+    client: &ClientAddr,
+) -> Result<Result<String, Refusal>, StaffError> {
     let email = form.email.trim().to_lowercase();
-    let key = format!("email:{email}");
+    let pair = format!("signin:{email}|{}", client.0);
+    let from_client = format!("signin-client:{}", client.0);
     let now = chrono::Utc::now().timestamp_millis();
-    if store
-        .count_login_failures(&key, now - FAILURE_WINDOW_MS)
+    let keys = [
+        (pair.as_str(), MAX_FAILURES),
+        (from_client.as_str(), MAX_CLIENT_FAILURES),
+    ];
+    let attempt = match store
+        .take_attempt(&keys, now - FAILURE_WINDOW_MS, now)
         .await?
-        >= MAX_FAILURES
     {
-        return Ok(Err(LOCKED));
-    }
+        Ok(ids) => ids,
+        Err(which) => {
+            tracing::warn!(tried = %email, client = %client.0, "staff sign-in throttled");
+            return Ok(Err(Refusal::throttled(if which == 0 {
+                LOCKED
+            } else {
+                CLIENT_LOCKED
+            })));
+        }
+    };
     let found = store.staff_for_sign_in(&email).await?;
     let password = form.password.clone();
     // An unknown address costs the same hashing work as a known one.
@@ -170,20 +213,18 @@ async fn sign_in(
         Some((account, hash)) => (Some(account), hash),
         None => (None, DUMMY_HASH.to_string()),
     };
-    let verified = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .map_err(|e| StaffError::Internal(e.to_string()))?;
+    let verified = argon2_work(move || verify_password(&password, &hash)).await?;
     match account {
         Some(account) if verified && !account.disabled => {
-            store.clear_login_failures(&key).await?;
+            store.forget_attempts(&attempt).await?;
             let token = session::start(store, &account.id, now).await?;
-            tracing::info!(account = %account.email, "staff signed in");
+            tracing::info!(account = %account.email, client = %client.0, "staff signed in");
             Ok(Ok(token))
         }
         _ => {
-            store.record_login_failure(&key, now).await?;
-            tracing::info!("failed staff sign-in");
-            Ok(Err(WRONG))
+            // The address tried is not a secret; the password never appears.
+            tracing::warn!(tried = %email, client = %client.0, "failed staff sign-in");
+            Ok(Err(Refusal::WRONG))
         }
     }
 }
@@ -297,24 +338,35 @@ pub async fn password_submit(
             "New password: choose one that differs from the current one.",
         ));
     }
+    // A stolen session must not become a free password-guessing oracle.
+    let key = format!("password-change:{}", session.account.id);
+    let now = chrono::Utc::now().timestamp_millis();
+    let Ok(attempt) = store
+        .take_attempt(&[(&key, MAX_FAILURES)], now - FAILURE_WINDOW_MS, now)
+        .await?
+    else {
+        tracing::warn!(account = %session.account.email, "password change throttled");
+        return Ok(refuse(
+            "Current password: too many wrong tries. Wait 15 minutes, or ask an admin to help.",
+        ));
+    };
     let stored = store
         .staff_for_sign_in(&session.account.email)
         .await?
         .map(|(_, hash)| hash)
         .unwrap_or_else(|| DUMMY_HASH.to_string());
     let (current, new) = (form.current.clone(), form.new.clone());
-    let hashed = tokio::task::spawn_blocking(move || {
-        verify_password(&current, &stored).then(|| hash_password(&new))
-    })
-    .await
-    .map_err(|e| StaffError::Internal(e.to_string()))?;
+    let hashed =
+        argon2_work(move || verify_password(&current, &stored).then(|| hash_password(&new)))
+            .await?;
     let Some(hashed) = hashed else {
+        tracing::warn!(account = %session.account.email, "wrong current password on a password change");
         return Ok(refuse(
             "Current password: this is not your current password.",
         ));
     };
+    store.forget_attempts(&attempt).await?;
     let hashed = hashed.map_err(|e| StaffError::Internal(e.to_string()))?;
-    let now = chrono::Utc::now().timestamp_millis();
     let mut tx = store
         .begin_write()
         .await

@@ -1,5 +1,7 @@
 //! Password hashing (argon2id) and the first admin account.
 
+use std::time::Duration;
+
 use argon2::password_hash::{PasswordHasher, SaltString};
 use argon2::{Argon2, PasswordHash, PasswordVerifier};
 use rand::distr::{Alphanumeric, SampleString};
@@ -12,8 +14,32 @@ use crate::store::{Store, StoreError};
 pub enum AuthError {
     #[error("cannot hash password: {0}")]
     Hash(String),
+    #[error("Too many sign-ins are being checked at once. Try again in a moment.")]
+    Busy,
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Password work (argon2id: 19 MiB and a core for a good fraction of a
+/// second) runs at most this many at once, so a flood of sign-ins queues
+/// instead of exhausting memory and starving the status page.
+pub const ARGON2_SLOTS: usize = 2;
+/// How long password work waits for a slot before the request is refused.
+const ARGON2_WAIT: Duration = Duration::from_secs(10);
+static ARGON2: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(ARGON2_SLOTS);
+
+/// Runs password work (hashing, verifying) on the blocking pool, at most
+/// [`ARGON2_SLOTS`] at a time; `Busy` when no slot came free in time.
+pub async fn argon2_work<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AuthError> {
+    let _slot = tokio::time::timeout(ARGON2_WAIT, ARGON2.acquire())
+        .await
+        .map_err(|_| AuthError::Busy)?
+        .map_err(|_| AuthError::Busy)?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| AuthError::Hash(e.to_string()))
 }
 
 pub fn hash_password(password: &str) -> Result<String, AuthError> {
@@ -81,6 +107,28 @@ pub async fn ensure_first_admin(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn password_work_runs_at_most_its_slots_at_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        let (now, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let (now, most) = (now.clone(), most.clone());
+                tokio::spawn(argon2_work(move || {
+                    let n = now.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(n, Ordering::SeqCst);
+                    std::thread::sleep(std::time::Duration::from_millis(30));
+                    now.fetch_sub(1, Ordering::SeqCst);
+                }))
+            })
+            .collect();
+        for t in tasks {
+            t.await.expect("joined").expect("a slot in time");
+        }
+        assert_eq!(most.load(Ordering::SeqCst), ARGON2_SLOTS);
+    }
 
     #[test]
     fn hashes_are_argon2id_and_verify() {

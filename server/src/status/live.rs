@@ -22,8 +22,10 @@ use futures_util::StreamExt;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
+use crate::kernel::client::ClientAddr;
 use crate::status::commands::{latest_change_id, CHANNEL};
 use crate::status::live_state::LiveState;
+use crate::status::live_streams::{Full, OpenStreams, StreamLimits};
 use crate::status::snapshot::SnapshotHolder;
 use crate::store::{Backend, DatabaseUrl, Store};
 
@@ -46,20 +48,28 @@ pub struct LiveHandle {
     /// Set on shutdown: open event streams end, or a graceful shutdown
     /// would wait for them forever.
     closing: Arc<tokio::sync::watch::Sender<bool>>,
+    /// The event streams open on this node, within their caps.
+    streams: OpenStreams,
 }
 
 impl Default for LiveHandle {
     fn default() -> Self {
-        LiveHandle {
-            wake: Arc::default(),
-            closing: Arc::new(tokio::sync::watch::Sender::new(false)),
-        }
+        LiveHandle::new(StreamLimits::default())
     }
 }
 
 impl LiveHandle {
-    pub fn new() -> Self {
-        LiveHandle::default()
+    pub fn new(limits: StreamLimits) -> Self {
+        LiveHandle {
+            wake: Arc::default(),
+            closing: Arc::new(tokio::sync::watch::Sender::new(false)),
+            streams: OpenStreams::new(limits),
+        }
+    }
+
+    /// Event streams open on this node now.
+    pub fn open_streams(&self) -> usize {
+        self.streams.total()
     }
 
     /// Ends every open event stream of this node.
@@ -222,8 +232,13 @@ fn event(state: &LiveState) -> Event {
 pub async fn sse(
     State(snapshot): State<Arc<SnapshotHolder>>,
     State(live): State<LiveHandle>,
+    client: ClientAddr,
     headers: HeaderMap,
 ) -> Response {
+    let slot = match live.streams.open(&client.0) {
+        Ok(slot) => slot,
+        Err(full) => return streams_full(full),
+    };
     let mut rx = snapshot.subscribe_live();
     let last_seen = headers
         .get("last-event-id")
@@ -237,7 +252,9 @@ pub async fn sse(
             "live client reconnected behind; catching up"
         );
     }
-    let stream = futures_util::stream::unfold((rx, Some(first)), |(mut rx, pending)| async move {
+    // The slot travels with the stream and is freed when the reader leaves.
+    let start = (rx, Some(first), slot);
+    let stream = futures_util::stream::unfold(start, |(mut rx, pending, slot)| async move {
         let next = match pending {
             Some(state) => state,
             None => {
@@ -246,7 +263,7 @@ pub async fn sse(
                 rx.borrow_and_update().clone()
             }
         };
-        Some((Ok::<_, Infallible>(event(&next)), (rx, None)))
+        Some((Ok::<_, Infallible>(event(&next)), (rx, None, slot)))
     })
     .take_until(live.closed());
     (
@@ -256,6 +273,25 @@ pub async fn sse(
             (ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
         ],
         Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)),
+    )
+        .into_response()
+}
+
+/// A reader over a cap: a clear 503, after which the page's script polls.
+fn streams_full(full: Full) -> Response {
+    let why = match full {
+        Full::Node => "This server holds as many live connections as it takes",
+        Full::Client => "Your address holds as many live connections as one address may",
+    };
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [
+            (CACHE_CONTROL, "no-store"),
+            (CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (axum::http::header::RETRY_AFTER, "30"),
+            (ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+        ],
+        format!("{why}. Poll /api/live/state.json for the same state instead.\n"),
     )
         .into_response()
 }

@@ -8,6 +8,7 @@ pub mod console;
 pub mod demo;
 pub mod live;
 pub mod live_state;
+pub mod live_streams;
 pub mod public;
 pub mod rendered_pages;
 pub mod snapshot;

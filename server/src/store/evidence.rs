@@ -161,3 +161,46 @@ pub async fn of_customer(
     }
     q.fetch_all(&mut *conn).await?.iter().map(record).collect()
 }
+
+/// The records of the customers after `after` up to `upto` (as the ledger
+/// orders its customer ids) in these contents between `from_ms` and
+/// `to_ms`, by customer, oldest first: one read per batch of notices.
+pub async fn of_customer_range(
+    conn: &mut AnyConnection,
+    (after, upto): (&str, &str),
+    shas: &[String],
+    (from_ms, to_ms): (i64, i64),
+) -> Result<Vec<EvidenceRecord>, StoreError> {
+    if shas.is_empty() {
+        return Ok(Vec::new());
+    }
+    let numbered = numbered(conn);
+    let p = |i: usize| {
+        if numbered {
+            format!("${i}")
+        } else {
+            "?".into()
+        }
+    };
+    let list = (5..shas.len() + 5).map(p).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "SELECT {} FROM log_records
+         WHERE customer_id > {} AND customer_id <= {} AND ts_ms >= {} AND ts_ms < {}
+           AND sha256 IN ({list})
+         ORDER BY customer_id, ts_ms, sha256, line",
+        COLUMNS.join(", "),
+        p(1),
+        p(2),
+        p(3),
+        p(4)
+    );
+    let mut q = sqlx::query(&sql)
+        .bind(after)
+        .bind(upto)
+        .bind(from_ms)
+        .bind(to_ms);
+    for s in shas {
+        q = q.bind(s.as_str());
+    }
+    q.fetch_all(&mut *conn).await?.iter().map(record).collect()
+}

@@ -257,6 +257,15 @@ pub struct BalanceRow {
     pub credit_minor: i64,
 }
 
+fn balance_row(row: &sqlx::any::AnyRow, account: &str) -> Result<BalanceRow, StoreError> {
+    Ok(BalanceRow {
+        account: row.try_get(account)?,
+        currency: row.try_get("currency")?,
+        debit_minor: row.try_get("d")?,
+        credit_minor: row.try_get("c")?,
+    })
+}
+
 /// Every account's debits and credits per currency, from the postings.
 pub async fn trial_balance(store: &Store) -> Result<Vec<BalanceRow>, StoreError> {
     sqlx::query(
@@ -266,14 +275,65 @@ pub async fn trial_balance(store: &Store) -> Result<Vec<BalanceRow>, StoreError>
     .fetch_all(store.pool())
     .await?
     .iter()
-    .map(|row| {
-        Ok(BalanceRow {
-            account: row.try_get("account")?,
-            currency: row.try_get("currency")?,
-            debit_minor: row.try_get("d")?,
-            credit_minor: row.try_get("c")?,
-        })
-    })
+    .map(|row| balance_row(row, "account"))
+    .collect()
+}
+
+/// The trial balance as the console shows it: every account but the
+/// customers' in full, the customers' (one per compensated customer, a
+/// million after a big run) as one group per currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BalanceSummary {
+    pub accounts: Vec<BalanceRow>,
+    /// (the group's row, named `customer:*`; how many accounts it holds)
+    pub customers: Vec<(BalanceRow, i64)>,
+}
+
+/// Customer accounts are named `customer:<id>`.
+const CUSTOMER_ACCOUNTS: &str = "customer:%";
+
+pub async fn trial_balance_summary(store: &Store) -> Result<BalanceSummary, StoreError> {
+    let rows = sqlx::query(
+        "SELECT CASE WHEN account LIKE $1 THEN 'customer:*' ELSE account END AS grp, currency,
+                CAST(COUNT(DISTINCT account) AS BIGINT) AS n,
+                CAST(SUM(debit_minor) AS BIGINT) AS d, CAST(SUM(credit_minor) AS BIGINT) AS c
+         FROM ledger_postings GROUP BY grp, currency ORDER BY grp, currency",
+    )
+    .bind(CUSTOMER_ACCOUNTS)
+    .fetch_all(store.pool())
+    .await?;
+    let mut summary = BalanceSummary {
+        accounts: Vec::new(),
+        customers: Vec::new(),
+    };
+    for row in &rows {
+        let balance = balance_row(row, "grp")?;
+        if balance.account == "customer:*" {
+            summary.customers.push((balance, row.try_get("n")?));
+        } else {
+            summary.accounts.push(balance);
+        }
+    }
+    Ok(summary)
+}
+
+/// Customer accounts whose debits and credits differ (owed, not yet paid),
+/// first `limit` by account name.
+pub async fn open_customer_balances(
+    store: &Store,
+    limit: i64,
+) -> Result<Vec<BalanceRow>, StoreError> {
+    sqlx::query(&format!(
+        "SELECT account, currency, CAST(SUM(debit_minor) AS BIGINT) AS d, CAST(SUM(credit_minor) AS BIGINT) AS c
+         FROM ledger_postings WHERE account LIKE $1 GROUP BY account, currency
+         HAVING SUM(debit_minor) <> SUM(credit_minor) ORDER BY account, currency LIMIT {}",
+        limit.max(0)
+    ))
+    .bind(CUSTOMER_ACCOUNTS)
+    .fetch_all(store.pool())
+    .await?
+    .iter()
+    .map(|row| balance_row(row, "account"))
     .collect()
 }
 

@@ -11,6 +11,7 @@ pub mod customers;
 pub mod evidence;
 pub mod executions;
 pub mod fan_out;
+pub mod housekeeping;
 pub mod ledger;
 pub mod mailbox;
 pub mod outbox;

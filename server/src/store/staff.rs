@@ -172,32 +172,68 @@ impl Store {
         Ok(())
     }
 
-    /// Failed sign-ins for `key` since `since_ms`.
-    pub async fn count_login_failures(&self, key: &str, since_ms: i64) -> Result<i64, StoreError> {
-        Ok(
-            sqlx::query("SELECT COUNT(*) FROM login_failures WHERE key = $1 AND failed_at >= $2")
-                .bind(key)
-                .bind(since_ms)
-                .fetch_one(self.pool())
+    /// One sign-in attempt, counted and recorded under each of `keys` in one
+    /// step, so parallel attempts cannot slip past a limit between the
+    /// count and the record. `Ok(Err(i))` when `keys[i]` already had its
+    /// maximum since `since_ms` (nothing is recorded then); `Ok(Ok(ids))`
+    /// are the recorded rows, which a successful attempt takes back.
+    pub async fn take_attempt(
+        &self,
+        keys: &[(&str, i64)],
+        since_ms: i64,
+        now_ms: i64,
+    ) -> Result<Result<Vec<i64>, usize>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        if self.backend() == crate::store::Backend::Postgres {
+            // SQLite's write transaction is exclusive already; PostgreSQL
+            // serialises per key, locked in one order so two never deadlock.
+            let mut sorted: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();
+            sorted.sort_unstable();
+            for key in sorted {
+                sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 1524))")
+                    .bind(key)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        for (i, (key, max)) in keys.iter().enumerate() {
+            let n: i64 = sqlx::query(
+                "SELECT COUNT(*) FROM login_failures WHERE key = $1 AND failed_at >= $2",
+            )
+            .bind(*key)
+            .bind(since_ms)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+            if n >= *max {
+                return Ok(Err(i));
+            }
+        }
+        let mut ids = Vec::with_capacity(keys.len());
+        for (key, _) in keys {
+            ids.push(
+                sqlx::query(
+                    "INSERT INTO login_failures (key, failed_at) VALUES ($1, $2) RETURNING id",
+                )
+                .bind(*key)
+                .bind(now_ms)
+                .fetch_one(&mut *tx)
                 .await?
                 .try_get(0)?,
-        )
+            );
+        }
+        tx.commit().await?;
+        Ok(Ok(ids))
     }
 
-    pub async fn record_login_failure(&self, key: &str, at_ms: i64) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO login_failures (key, failed_at) VALUES ($1, $2)")
-            .bind(key)
-            .bind(at_ms)
-            .execute(self.pool())
-            .await?;
-        Ok(())
-    }
-
-    pub async fn clear_login_failures(&self, key: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM login_failures WHERE key = $1")
-            .bind(key)
-            .execute(self.pool())
-            .await?;
+    /// Takes back attempts recorded by [`Store::take_attempt`].
+    pub async fn forget_attempts(&self, ids: &[i64]) -> Result<(), StoreError> {
+        for id in ids {
+            sqlx::query("DELETE FROM login_failures WHERE id = $1")
+                .bind(*id)
+                .execute(self.pool())
+                .await?;
+        }
         Ok(())
     }
 }

@@ -2,8 +2,11 @@
 //! metrics, the Leptos app and its static files, and the front door.
 
 pub mod front_door;
+pub mod html;
 pub mod page_cache;
 pub mod probes;
+pub mod security_headers;
+pub mod serve;
 pub mod whole_page;
 
 use std::sync::Arc;
@@ -59,6 +62,12 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.snapshot.clone(),
             page_cache::serve,
+        ))
+        .layer(axum::middleware::from_fn(serve::request_timeout))
+        // Outside the page cache, so cached pages get the headers too.
+        .layer(axum::middleware::from_fn_with_state(
+            state.security,
+            security_headers::serve,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.metrics.clone(),

@@ -13,7 +13,7 @@ use app::dto::Lang;
 use app::ports::StatusSource;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::header::{ACCEPT_LANGUAGE, CONTENT_TYPE};
+use axum::http::header::ACCEPT_LANGUAGE;
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -22,8 +22,6 @@ use crate::status::public::Asset;
 use crate::status::rendered_pages::PageKey;
 use crate::status::snapshot::{Snapshot, SnapshotHolder};
 
-/// More than any page needs; a bigger answer is not cached.
-const MAX_PAGE_BYTES: usize = 8 << 20;
 /// History pages beyond this are rendered per request, so odd query strings
 /// cannot grow the cache.
 const MAX_CACHED_HISTORY_PAGE: u32 = 50;
@@ -132,16 +130,12 @@ async fn render(
         return Err(StatusCode::BAD_REQUEST.into_response());
     };
     let response = next.run(plain).await;
-    let is_html = response
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html"));
+    let is_html = crate::web::html::is_html(&response);
     if response.status() != StatusCode::OK || !is_html {
         return Err(response);
     }
     let (head, body) = response.into_parts();
-    let bytes = match axum::body::to_bytes(body, MAX_PAGE_BYTES).await {
+    let bytes = match axum::body::to_bytes(body, crate::web::html::MAX_PAGE_BYTES).await {
         Ok(bytes) => bytes,
         Err(e) => {
             tracing::error!(error = %e, "reading a rendered page failed");

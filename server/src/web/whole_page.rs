@@ -11,13 +11,11 @@
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::header::CONTENT_LENGTH;
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-/// More than any public page needs; a bigger one is passed on untouched.
-const MAX_PAGE_BYTES: usize = 8 << 20;
 const BODY_END: &[u8] = b"</body></html>";
 
 /// Middleware in front of the Leptos routes (not the console, the API or
@@ -30,16 +28,12 @@ pub async fn serve(request: Request, next: Next) -> Response {
         && !path.starts_with("/_sf")
         && !path.starts_with("/pkg");
     let response = next.run(request).await;
-    let is_html = response
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html"));
+    let is_html = crate::web::html::is_html(&response);
     if !leptos_page || !is_html {
         return response;
     }
     let (mut head, body) = response.into_parts();
-    let bytes = match axum::body::to_bytes(body, MAX_PAGE_BYTES).await {
+    let bytes = match axum::body::to_bytes(body, crate::web::html::MAX_PAGE_BYTES).await {
         Ok(bytes) => bytes,
         Err(e) => {
             // The body failed or was too large: nothing sensible to send.

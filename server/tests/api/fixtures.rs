@@ -51,10 +51,22 @@ impl StaffClient {
 
 /// A client that keeps cookies and does not follow redirects.
 pub fn cookie_client() -> Client {
+    browser_like().build().expect("client")
+}
+
+/// Keeps cookies and follows no redirect, as the tests read them.
+fn browser_like() -> reqwest::ClientBuilder {
     Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(60))
+}
+
+/// A client that connects from `ip` (any 127.x address reaches the test
+/// server), as another machine would.
+pub fn client_from(ip: [u8; 4]) -> Client {
+    browser_like()
+        .local_address(std::net::IpAddr::from(ip))
         .build()
         .expect("client")
 }

@@ -5,7 +5,8 @@ on_both_backends!(
     healthz_says_ok,
     readyz_reports_the_database,
     metrics_count_requests_by_route,
-    public_reads_are_answered_from_the_snapshot_at_the_front_door
+    public_reads_are_answered_from_the_snapshot_at_the_front_door,
+    a_client_that_trickles_its_headers_is_dropped,
 );
 
 async fn healthz_says_ok(app: TestApp) {
@@ -97,5 +98,38 @@ async fn public_reads_are_answered_from_the_snapshot_at_the_front_door(app: Test
     assert!(
         text.contains(r#"route="/api/v2/summary.json",method="HEAD",status="200""#),
         "{text}"
+    );
+}
+
+/// #15.7 (slow-loris): a connection whose request never finishes its
+/// headers is closed after the header-read timeout, while a normal client
+/// is served meanwhile.
+async fn a_client_that_trickles_its_headers_is_dropped(app: TestApp) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = app.address.trim_start_matches("http://").to_string();
+    let mut slow = tokio::net::TcpStream::connect(&host)
+        .await
+        .expect("connect");
+    slow.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .expect("write");
+    let started = std::time::Instant::now();
+    let (status, _) = app.get_text("/healthz").await;
+    assert_eq!(status, 200, "others are served while the slow one waits");
+    let mut buf = Vec::new();
+    // Ok (an orderly close) or a reset: closed either way, and unanswered.
+    let _closed = tokio::time::timeout(
+        plaster_server::web::serve::HEADER_READ_TIMEOUT * 3,
+        slow.read_to_end(&mut buf),
+    )
+    .await
+    .expect("the server closes the connection");
+    assert!(
+        !String::from_utf8_lossy(&buf).contains(" 200 "),
+        "the unfinished request was not served"
+    );
+    assert!(
+        started.elapsed() >= plaster_server::web::serve::HEADER_READ_TIMEOUT / 2,
+        "closed by the timeout, not at once"
     );
 }

@@ -36,6 +36,15 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// Which database this app runs on, for a second app on the same kind.
+    pub fn backend(&self) -> TestBackend {
+        if self.database_url.starts_with("sqlite") {
+            TestBackend::Sqlite
+        } else {
+            TestBackend::Postgres
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

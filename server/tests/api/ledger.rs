@@ -20,6 +20,7 @@ on_both_backends!(
     an_approved_run_is_posted_once_paid_and_told,
     payouts_reach_a_signed_endpoint_through_failures_and_rejections,
     random_runs_always_balance,
+    two_nodes_race_to_approve_change_and_execute,
 );
 
 const INCIDENT: &str = "atg-2024-08-24-v75";
@@ -111,7 +112,7 @@ async fn approved_example(app: &TestApp) {
     preview_and_approve(app, DRAFTER, APPROVER).await;
 }
 
-async fn preview_and_approve(app: &TestApp, previewer: &str, approver: &str) {
+async fn preview(app: &TestApp, previewer: &str) -> String {
     let report = json(
         &ok(
             app,
@@ -119,7 +120,11 @@ async fn preview_and_approve(app: &TestApp, previewer: &str, approver: &str) {
         )
         .await,
     );
-    let digest = report["digest"].as_str().expect("digest").to_string();
+    report["digest"].as_str().expect("digest").to_string()
+}
+
+async fn preview_and_approve(app: &TestApp, previewer: &str, approver: &str) {
+    let digest = preview(app, previewer).await;
     ok(
         app,
         &[
@@ -271,7 +276,8 @@ async fn an_approved_run_is_posted_once_paid_and_told(app: TestApp) {
     };
     let (_, text) = notice("johan.nilsson@example.se", "Du får kompensation").await;
     for expect in [
-        "Insatsen för spel b-4001, som drogs men aldrig registrerades, tillbaka: **24,00\u{a0}kr**",
+        // The bet's game and time, read back from the logs.
+        "Insatsen för spel b-4001, som drogs men aldrig registrerades, tillbaka (V75, 2024-08-24 16:12 CEST): **24,00\u{a0}kr**",
         "Kompensation för att du inte kunde spela i tid: **50,00\u{a0}kr**",
         "(**74,00\u{a0}kr**)",
         "Jackpotten för omgång 2024-08-31-V75 fylls dessutom på med 48\u{a0}000\u{a0}000,00\u{a0}kr",
@@ -598,6 +604,7 @@ async fn random_runs_always_balance(app: TestApp) {
     let settings = NoticeSettings {
         public_url: app.address.clone(),
         mail_domain: "plaster.test".into(),
+        time_zone: chrono_tz::Europe::Stockholm,
     };
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut next = move |n: u64| {
@@ -757,5 +764,103 @@ async fn random_runs_always_balance(app: TestApp) {
             .collect();
         assert_eq!(posted, wanted, "round {round}");
     }
+    assert_balanced(&app).await;
+}
+
+/// Two nodes (two pools on one database) race an approval against a plan
+/// change, in both orders: the approval is refused or voided, never applied
+/// to inputs the approver did not see. Then both click Execute at once:
+/// one execution does the work, each line is posted once.
+async fn two_nodes_race_to_approve_change_and_execute(app: TestApp) {
+    let [drafter, approver, _] = finance(&app).await;
+    ok(
+        &app,
+        &[
+            "customers",
+            "import",
+            "--customers",
+            &example("customers.csv"),
+        ],
+    )
+    .await;
+    let plan = std::fs::read_to_string(example("plan.toml")).expect("plan");
+    let create = [
+        "compensation",
+        "run",
+        "create",
+        "--incident",
+        INCIDENT,
+        "--plan",
+        &example("plan.toml"),
+        "--by",
+        DRAFTER,
+    ];
+    ok(&app, &create).await;
+    let add = [
+        "compensation",
+        "run",
+        "add-logs",
+        RUN,
+        &example("events.jsonl"),
+        "--by",
+        DRAFTER,
+    ];
+    ok(&app, &add).await;
+    let url = plaster_server::store::DatabaseUrl::parse(&app.database_url).expect("url");
+    let other = plaster_server::store::Store::connect(&url)
+        .await
+        .expect("a second node's pool");
+    let nodes = [&app.store, &other];
+    for round in 0..4 {
+        let digest = preview(&app, DRAFTER).await;
+        // The same rules, other text: an input change all the same.
+        let changed = format!("{plan}\n# round {round}\n");
+        let (a, b) = (nodes[round % 2], nodes[(round + 1) % 2]);
+        let approve = runs::approve(a, &approver, RUN, &digest);
+        let change = runs::change_plan(b, &drafter, RUN, &changed);
+        let (approved, change) = if round < 2 {
+            tokio::join!(approve, change)
+        } else {
+            let (c, a) = tokio::join!(change, approve);
+            (a, c)
+        };
+        let change = change.expect("the plan change is taken");
+        let show = json(&ok(&app, &["compensation", "run", "show", RUN]).await);
+        assert_eq!(show["state"], "draft", "round {round}: {show}");
+        match approved {
+            Ok(r) => assert_eq!(
+                change.voided_approval, r.approved_revision,
+                "round {round}: the approval came first, so the change voided it"
+            ),
+            Err(e) => assert!(
+                change.voided_approval.is_none(),
+                "round {round}: approval refused ({e}) yet something was voided"
+            ),
+        }
+    }
+    let digest = preview(&app, DRAFTER).await;
+    runs::approve(&other, &approver, RUN, &digest)
+        .await
+        .expect("approved");
+    let (x, y) = tokio::join!(
+        runs::execute(&app.store, &approver, RUN),
+        runs::execute(&other, &drafter, RUN)
+    );
+    let (x, y) = (x.expect("first click"), y.expect("second click"));
+    assert_eq!(x, y, "both clicks name the one execution");
+    eventually(60, "the execution done", || async {
+        json(&ok(&app, &["compensation", "run", "show", RUN]).await)["state"] == "executed"
+    })
+    .await;
+    let expected = std::fs::read_to_string(example("expected-lines.csv")).expect("lines");
+    assert_eq!(ok(&app, &["ledger", "lines", "--run", RUN]).await, expected);
+    let executions: i64 =
+        sqlx::query("SELECT COUNT(*) FROM compensation_executions WHERE run_id = $1")
+            .bind(RUN)
+            .fetch_one(app.store.pool())
+            .await
+            .expect("executions")
+            .get(0);
+    assert_eq!(executions, 1);
     assert_balanced(&app).await;
 }

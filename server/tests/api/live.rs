@@ -14,7 +14,9 @@ use plaster_server::status::commands::{
 use serde_json::Value;
 use tokio::time::Instant;
 
-use crate::helpers::{plaster, run, spawn_app, spawn_second_node, TestApp, TestBackend};
+use crate::helpers::{
+    plaster, run, spawn_app, spawn_bare_app_with_env, spawn_second_node, TestApp, TestBackend,
+};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -26,6 +28,7 @@ on_both_backends!(
     the_cli_refuses_bad_input_with_exit_2,
     an_unknown_component_is_refused_and_nothing_written,
     the_polling_fallback_has_the_same_state,
+    live_streams_are_capped_per_client_address,
 );
 
 /// How long a test waits for a change to show before it fails. Tests check
@@ -586,4 +589,31 @@ async fn postgres_a_write_on_one_node_reaches_another_nodes_clients() {
         component_status(&a, "casino").await == "major_outage"
     })
     .await;
+}
+
+/// #15.7: one address holds at most its share of live streams; the next is
+/// a clear 503 that sends it to the poll, and other addresses still connect.
+async fn live_streams_are_capped_per_client_address(app: TestApp) {
+    let capped = spawn_bare_app_with_env(
+        app.backend(),
+        &[("PLASTER_LIVE_MAX_STREAMS_PER_CLIENT", "2")],
+    )
+    .await
+    .expect("app");
+    let from = |ip| crate::fixtures::client_from(ip);
+    let (one, two) = (from([127, 0, 0, 1]), from([127, 0, 0, 2]));
+    let open = |client: &reqwest::Client| client.get(capped.url("/api/live")).send();
+    let a = open(&one).await.expect("first");
+    let b = open(&one).await.expect("second");
+    assert_eq!((a.status().as_u16(), b.status().as_u16()), (200, 200));
+    let refused = open(&one).await.expect("third");
+    assert_eq!(refused.status().as_u16(), 503);
+    assert_eq!(refused.headers()["retry-after"], "30");
+    let why = refused.text().await.expect("text");
+    assert!(why.contains("/api/live/state.json"), "{why}");
+    let other = open(&two).await.expect("another address");
+    assert_eq!(other.status().as_u16(), 200);
+    // The poll is never capped.
+    let (status, _) = capped.get_text("/api/live/state.json").await;
+    assert_eq!(status, 200);
 }

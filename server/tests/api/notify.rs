@@ -687,7 +687,7 @@ async fn open_minor(app: &TestApp, title: &str) {
 /// the old one.
 async fn webhooks_reach_only_allowed_addresses_and_rotate_their_secrets(app: TestApp) {
     let (url, received) = receiver(0).await;
-    let strict = spawn_app_with_env(app_backend(&app), &[("PLASTER_OUTGOING_ALLOW", "")])
+    let strict = spawn_app_with_env(app.backend(), &[("PLASTER_OUTGOING_ALLOW", "")])
         .await
         .expect("app");
     // The demo's notices are delivered first: on SQLite every delivery takes
@@ -780,12 +780,4 @@ async fn webhooks_reach_only_allowed_addresses_and_rotate_their_secrets(app: Tes
         1,
         "{signature}"
     );
-}
-
-fn app_backend(app: &TestApp) -> TestBackend {
-    if app.database_url.starts_with("sqlite") {
-        TestBackend::Sqlite
-    } else {
-        TestBackend::Postgres
-    }
 }

@@ -12,6 +12,7 @@ on_both_backends!(
     uptime_days_name_their_incidents,
     pages_are_served_from_a_compressed_cache_with_etags,
     a_write_replaces_the_cached_pages,
+    every_response_carries_the_security_headers,
 );
 
 async fn get_with_language(app: &TestApp, path: &str, accept: &str) -> reqwest::Response {
@@ -245,4 +246,84 @@ async fn a_write_replaces_the_cached_pages(app: TestApp) {
     let (status, _) = app.get_text("/en/incidents/no-such-thing").await;
     assert_eq!(status, 404);
     assert!(app.snapshot.current().expect("snapshot").pages_html.len() <= 8);
+}
+
+/// #15.6: a script policy on every page that names its inline scripts by
+/// hash and never allows inline script wholesale; no framing of the console
+/// or the customer's page; nosniff everywhere; token URLs neither cached nor
+/// sent on as referrers. (Playwright checks that browsers run the pages
+/// under these policies without a single violation.)
+async fn every_response_carries_the_security_headers(app: TestApp) {
+    let get = |path: &'static str| {
+        let app = &app;
+        async move {
+            let r = app
+                .client
+                .get(app.url(path))
+                .header("Accept-Encoding", "br")
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+            let header = |name: &str| {
+                r.headers()
+                    .get(name)
+                    .map(|v| v.to_str().unwrap_or_default().to_string())
+            };
+            (
+                header("content-security-policy"),
+                header("x-content-type-options"),
+                header("referrer-policy"),
+                header("cache-control"),
+                header("strict-transport-security"),
+            )
+        }
+    };
+    for path in [
+        "/",
+        "/sv",
+        "/en/incidents/atg-2024-08-24-v75",
+        "/en/history",
+        "/me",
+        "/staff/login",
+        "/subscribe",
+    ] {
+        let (csp, nosniff, referrer, _, hsts) = get(path).await;
+        let csp = csp.unwrap_or_else(|| panic!("{path} has no Content-Security-Policy"));
+        let scripts = csp
+            .split(';')
+            .map(str::trim)
+            .find(|d| d.starts_with("script-src "))
+            .unwrap_or_else(|| panic!("{path}: no script-src in {csp}"));
+        assert!(!scripts.contains("unsafe-inline"), "{path}: {scripts}");
+        assert!(scripts.contains("'self'"), "{path}: {scripts}");
+        assert!(csp.contains("object-src 'none'") && csp.contains("base-uri 'none'"));
+        let framed = !csp.contains("frame-ancestors 'none'");
+        assert_eq!(
+            framed,
+            !(path.starts_with("/staff") || path == "/me"),
+            "{path}: {csp}"
+        );
+        assert_eq!(nosniff.as_deref(), Some("nosniff"), "{path}");
+        assert!(referrer.is_some(), "{path} has no Referrer-Policy");
+        assert_eq!(hsts, None, "{path}: no HSTS on a plain-HTTP public URL");
+    }
+    // The Leptos pages name their boot script and data by hash.
+    let (csp, ..) = get("/sv").await;
+    assert!(
+        csp.unwrap_or_default().contains("'sha256-"),
+        "the boot script's hash"
+    );
+    // Not pages, still nosniff.
+    let (csp, nosniff, ..) = get("/api/v2/summary.json").await;
+    assert_eq!(nosniff.as_deref(), Some("nosniff"));
+    assert_eq!(csp, None, "JSON needs no page policy");
+    // A token in the URL: never cached, never sent on.
+    for path in [
+        "/subscriptions?token=not-a-real-token",
+        "/me/link?token=nope",
+    ] {
+        let (_, _, referrer, cache, _) = get(path).await;
+        assert_eq!(referrer.as_deref(), Some("no-referrer"), "{path}");
+        assert!(cache.unwrap_or_default().contains("no-store"), "{path}");
+    }
 }

@@ -3,12 +3,14 @@
 
 use plaster_server::kernel::audit::Actor;
 use plaster_server::staff::accounts::create_account;
+use plaster_server::staff::login::MAX_CLIENT_FAILURES;
 use plaster_server::staff::roles::{Access, Role, Roles};
 use plaster_server::staff::{routes, REFUSED_HEADER};
 use reqwest::Client;
 use serde_json::Value;
+use sqlx::Row;
 
-use crate::fixtures::{cookie_client, eventually, PASSWORD};
+use crate::fixtures::{client_from, cookie_client, eventually, PASSWORD};
 use crate::helpers::TestApp;
 use crate::on_both_backends;
 
@@ -53,36 +55,110 @@ async fn wrong_passwords_and_unknown_accounts_get_the_same_answer(app: TestApp) 
 
 async fn repeated_failures_lock_the_address_for_a_while(app: TestApp) {
     app.staff_member("bo@example.se", &[Role::Support]).await;
-    let client = cookie_client();
-    for _ in 0..5 {
-        let r = app.try_sign_in(&client, "bo@example.se", "guess").await;
-        assert_eq!(r.status(), 401);
-    }
-    // Now even the right password is turned away, with a lockout message...
-    let r = app.try_sign_in(&client, "bo@example.se", PASSWORD).await;
-    assert_eq!(r.status(), 401);
+    let attacker = client_from([127, 0, 0, 1]);
+    // Twelve guesses at once (each with its own form and cookies): the count
+    // and the record are one step, so no more than five are ever checked.
+    let guesses = (0..12).map(|_| {
+        let (app, client) = (&app, client_from([127, 0, 0, 1]));
+        async move { app.try_sign_in(&client, "bo@example.se", "guess").await }
+    });
+    let statuses: Vec<u16> = futures_util::future::join_all(guesses)
+        .await
+        .iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 401).count(),
+        5,
+        "five guesses checked, the rest throttled: {statuses:?}"
+    );
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 7);
+    // Now even the right password is turned away from there, with a lockout message...
+    let r = app.try_sign_in(&attacker, "bo@example.se", PASSWORD).await;
+    assert_eq!(r.status(), 429);
     assert!(r
         .text()
         .await
         .expect("html")
-        .contains("Too many failed sign-ins"));
-    // ...and an unknown address behaves the same, so nothing is revealed.
+        .contains("Too many failed sign-ins for this address"));
+    // ...but Bo, signing in from elsewhere during the attack, gets in.
+    let bo = client_from([127, 0, 0, 2]);
+    let r = app.try_sign_in(&bo, "bo@example.se", PASSWORD).await;
+    assert_eq!(
+        r.status(),
+        303,
+        "the attacker cannot lock a staff member out"
+    );
+    // An unknown address behaves the same, so nothing is revealed.
     for _ in 0..5 {
-        app.try_sign_in(&client, "ghost@example.se", "guess").await;
+        app.try_sign_in(&attacker, "ghost@example.se", "guess")
+            .await;
     }
-    let r = app.try_sign_in(&client, "ghost@example.se", "guess").await;
+    let r = app
+        .try_sign_in(&attacker, "ghost@example.se", "guess")
+        .await;
+    assert_eq!(r.status(), 429);
+    // Password spraying: one address trying many accounts is turned away
+    // after twenty failures, for every account.
+    let sprayer = client_from([127, 0, 0, 3]);
+    for n in 0..20 {
+        let r = app
+            .try_sign_in(&sprayer, &format!("user{n}@example.se"), "Summer2026!")
+            .await;
+        assert_eq!(r.status(), 401, "failure {n} is checked");
+    }
+    let r = app.try_sign_in(&sprayer, "bo@example.se", PASSWORD).await;
+    assert_eq!(r.status(), 429);
     assert!(r
         .text()
         .await
         .expect("html")
-        .contains("Too many failed sign-ins"));
+        .contains("from your network address"));
     // Once the window has passed, the right password works again.
     sqlx::query("UPDATE login_failures SET failed_at = failed_at - 3600000")
         .execute(app.store.pool())
         .await
         .expect("age the failures");
-    let r = app.try_sign_in(&client, "bo@example.se", PASSWORD).await;
+    let r = app.try_sign_in(&attacker, "bo@example.se", PASSWORD).await;
     assert_eq!(r.status(), 303);
+    // A successful sign-in takes its own attempt back: Bo's many sign-ins
+    // from the office never lock the office out.
+    let office = client_from([127, 0, 0, 4]);
+    for _ in 0..(MAX_CLIENT_FAILURES + 2) {
+        let r = app.try_sign_in(&office, "bo@example.se", PASSWORD).await;
+        assert_eq!(r.status(), 303);
+    }
+}
+
+/// The password-change form checks the current password at most five
+/// times in the window, so a stolen session is no guessing oracle.
+async fn the_password_form_limits_wrong_current_passwords(app: TestApp) {
+    app.staff_member("di@example.se", &[Role::Support]).await;
+    let (client, csrf) = app.signed_in("di@example.se").await;
+    let attempt = |current: &'static str| {
+        let (client, csrf) = (&client, csrf.clone());
+        let app = &app;
+        async move {
+            let form = [
+                ("csrf", csrf.as_str()),
+                ("current", current),
+                ("new", "a brand new passphrase"),
+                ("confirm", "a brand new passphrase"),
+            ];
+            post_form(app, client, "/staff/password", &form)
+                .await
+                .text()
+                .await
+                .expect("html")
+        }
+    };
+    for _ in 0..5 {
+        assert!(attempt("wrong guess")
+            .await
+            .contains("not your current password"));
+    }
+    let page = attempt(PASSWORD).await;
+    assert!(page.contains("too many wrong tries"), "{page}");
 }
 
 async fn state_changes_without_a_csrf_token_are_refused(app: TestApp) {
@@ -790,6 +866,8 @@ async fn a_one_time_password_opens_only_the_password_page(app: TestApp) {
 on_both_backends!(
     wrong_passwords_and_unknown_accounts_get_the_same_answer,
     repeated_failures_lock_the_address_for_a_while,
+    the_password_form_limits_wrong_current_passwords,
+    old_sessions_attempts_and_mail_are_purged,
     state_changes_without_a_csrf_token_are_refused,
     expired_and_signed_out_sessions_are_refused,
     every_staff_route_checks_roles,
@@ -946,4 +1024,80 @@ async fn maintenance_is_previewed_then_scheduled(app: TestApp) {
         .await
         .expect("audit");
     assert_eq!(entries.len(), 1);
+}
+
+/// #15.7: expired sessions, old sign-in attempts and long-delivered mail
+/// go; live sessions, fresh attempts and queued mail stay.
+async fn old_sessions_attempts_and_mail_are_purged(app: TestApp) {
+    use plaster_server::store::housekeeping::{purge, ATTEMPTS_KEPT_MS, SENT_MAIL_KEPT_MS};
+    app.staff_member("eo@example.se", &[Role::Support]).await;
+    let (client, _) = app.signed_in("eo@example.se").await;
+    let now = chrono::Utc::now().timestamp_millis();
+    let exec = |sql: String| {
+        let app = &app;
+        async move {
+            sqlx::query(&sql)
+                .execute(app.store.pool())
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+    };
+    exec(format!(
+        "INSERT INTO staff_sessions (token_hash, account_id, csrf_token, created_at, last_seen_at, expires_at)
+         SELECT 'old', id, 'c', 0, 0, {} FROM staff_accounts WHERE email = 'eo@example.se'",
+        now - 1
+    ))
+    .await;
+    exec(format!(
+        "INSERT INTO login_failures (key, failed_at) VALUES ('old', {}), ('new', {now})",
+        now - ATTEMPTS_KEPT_MS - 1
+    ))
+    .await;
+    let old = now - SENT_MAIL_KEPT_MS - 1;
+    for (id, state) in [
+        ("purge-sent", "sent"),
+        ("purge-failed", "failed"),
+        ("purge-queued", "queued"),
+    ] {
+        exec(format!(
+            "INSERT INTO outbox (id, message_id, kind, recipient, subject, body_text, body_html,
+                                 state, attempts, next_attempt_at, created_at)
+             VALUES ('{id}', '<{id}@test>', 'test', 'x@example.se', 's', 't', 'h', '{state}', 0, {old}, {old})"
+        ))
+        .await;
+    }
+    let count = |sql: String| {
+        let app = &app;
+        async move {
+            sqlx::query(&sql)
+                .fetch_one(app.store.pool())
+                .await
+                .expect("count")
+                .get::<i64, _>(0)
+        }
+    };
+    let purged = purge(&app.store, now).await.expect("purge");
+    assert_eq!(purged.staff_sessions, 1, "the expired session");
+    assert_eq!(purged.sign_in_attempts, 1, "the day-old attempt");
+    assert!(
+        purged.mail >= 2,
+        "the old sent and given-up mail: {purged:?}"
+    );
+    let left = |id: &str| count(format!("SELECT COUNT(*) FROM outbox WHERE id = '{id}'"));
+    assert_eq!(
+        (
+            left("purge-sent").await,
+            left("purge-failed").await,
+            left("purge-queued").await
+        ),
+        (0, 0, 1),
+        "queued mail is never purged"
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM login_failures WHERE key = 'new'".into()).await,
+        1
+    );
+    // The live session still opens the console.
+    let page = client.get(app.url("/staff")).send().await.expect("GET");
+    assert_eq!(page.status(), 200);
 }

@@ -13,6 +13,8 @@ on_both_backends!(
     the_form_mails_an_address_once_per_ten_minutes,
     a_confirmed_subscription_is_left_alone_and_its_owner_gets_the_manage_link,
     hidden_components_are_refused_and_stale_pending_subscriptions_forgotten,
+    the_forms_bound_their_lists_and_bodies,
+    one_client_address_is_limited_across_every_address_it_names,
 );
 
 async fn subscribe(app: &TestApp, form: &[(&str, &str)]) -> (u16, String) {
@@ -167,4 +169,63 @@ async fn hidden_components_are_refused_and_stale_pending_subscriptions_forgotten
         .map(|r| r.get(0))
         .collect();
     assert_eq!(left, vec!["fresh@example.se".to_string()]);
+}
+
+/// #15.7: a list of components longer than any page lists is refused before
+/// a single one is looked up, and a body beyond 64 KiB is not read at all.
+async fn the_forms_bound_their_lists_and_bodies(app: TestApp) {
+    let mut form = vec![("email", "list@example.se"), ("lang", "en")];
+    form.extend(std::iter::repeat_n(("component", "login"), 101));
+    let (status, html) = subscribe(&app, &form).await;
+    assert_eq!(status, 422);
+    assert!(
+        html.contains("101 chosen, but a subscription lists at most 100"),
+        "{html}"
+    );
+    assert!(queued_to(&app, "list@example.se").await.is_empty());
+    let big = "x".repeat(plaster_server::notify::PUBLIC_FORM_BYTES + 1);
+    let (status, _) = subscribe(&app, &[("email", "big@example.se"), ("note", &big)]).await;
+    assert_eq!(status, 413, "the body is refused unread");
+    let r = app
+        .client
+        .post(app.url("/subscriptions?token=nope"))
+        .form(&form)
+        .send()
+        .await
+        .expect("POST /subscriptions");
+    assert_eq!(r.status().as_u16(), 422);
+}
+
+/// #15.1: the per-address limits stop one inbox being bombed; one client
+/// working through many addresses is stopped by its own limit, and other
+/// clients are not.
+async fn one_client_address_is_limited_across_every_address_it_names(app: TestApp) {
+    use plaster_server::notify::subscribe_pages::POSTS_PER_CLIENT_PER_HOUR;
+    let post = |client: reqwest::Client, email: String| {
+        let app = &app;
+        async move {
+            let r = client
+                .post(app.url("/subscribe"))
+                .form(&[("email", email.as_str()), ("lang", "en")])
+                .send()
+                .await
+                .expect("POST /subscribe");
+            (r.status().as_u16(), r.text().await.expect("html"))
+        }
+    };
+    let sender = crate::fixtures::client_from([127, 0, 0, 7]);
+    for n in 0..POSTS_PER_CLIENT_PER_HOUR {
+        let (status, _) = post(sender.clone(), format!("victim{n}@example.se")).await;
+        assert_eq!(status, 200, "post {n} is within the limit");
+    }
+    let (status, html) = post(sender, "one-more@example.se".into()).await;
+    assert_eq!(status, 429);
+    assert!(html.contains("from your network"), "{html}");
+    assert!(queued_to(&app, "one-more@example.se").await.is_empty());
+    let (status, _) = post(
+        crate::fixtures::client_from([127, 0, 0, 8]),
+        "neighbour@example.se".into(),
+    )
+    .await;
+    assert_eq!(status, 200, "another client is not affected");
 }

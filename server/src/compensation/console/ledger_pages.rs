@@ -249,15 +249,38 @@ pub(crate) struct BalanceView {
     pub(crate) debit: String,
     pub(crate) credit: String,
     pub(crate) net: String,
+    /// Credit − debit: what a customer account is still owed.
+    pub(crate) owed: String,
     /// The account's name as a query value.
     pub(crate) query: String,
 }
+
+impl BalanceView {
+    fn of(row: BalanceRow) -> Self {
+        BalanceView {
+            debit: charts::money(row.debit_minor, &row.currency),
+            credit: charts::money(row.credit_minor, &row.currency),
+            net: charts::money(row.debit_minor - row.credit_minor, &row.currency),
+            owed: charts::money(row.credit_minor - row.debit_minor, &row.currency),
+            query: url::form_urlencoded::byte_serialize(row.account.as_bytes()).collect(),
+            row,
+        }
+    }
+}
+
+/// Customer accounts still owed that the page lists by name.
+pub(crate) const OPEN_CUSTOMERS_SHOWN: i64 = 100;
 
 #[derive(Template)]
 #[template(path = "staff/ledger.html")]
 pub(crate) struct TrialBalancePage {
     pub(crate) frame: Frame,
     pub(crate) rows: Vec<BalanceView>,
+    /// The customer accounts, one row per currency, with how many.
+    pub(crate) customers: Vec<(BalanceView, i64)>,
+    /// Customer accounts owed and not (yet) paid, the first few.
+    pub(crate) open: Vec<BalanceView>,
+    pub(crate) open_shown: i64,
     /// (currency, debits, credits, balances)
     pub(crate) totals: Vec<(String, String, String, bool)>,
 }
@@ -266,9 +289,14 @@ pub async fn trial_balance(
     State(store): State<Store>,
     Extension(session): Extension<StaffSession>,
 ) -> Result<Response, StaffError> {
-    let rows = ledger::trial_balance(&store).await?;
+    let summary = ledger::trial_balance_summary(&store).await?;
+    let open = ledger::open_customer_balances(&store, OPEN_CUSTOMERS_SHOWN).await?;
     let mut per: std::collections::BTreeMap<String, (i64, i64)> = Default::default();
-    for r in &rows {
+    let every = summary
+        .accounts
+        .iter()
+        .chain(summary.customers.iter().map(|(r, _)| r));
+    for r in every {
         let e = per.entry(r.currency.clone()).or_default();
         e.0 += r.debit_minor;
         e.1 += r.credit_minor;
@@ -286,16 +314,14 @@ pub async fn trial_balance(
                 )
             })
             .collect(),
-        rows: rows
+        rows: summary.accounts.into_iter().map(BalanceView::of).collect(),
+        customers: summary
+            .customers
             .into_iter()
-            .map(|row| BalanceView {
-                debit: charts::money(row.debit_minor, &row.currency),
-                credit: charts::money(row.credit_minor, &row.currency),
-                net: charts::money(row.debit_minor - row.credit_minor, &row.currency),
-                query: url::form_urlencoded::byte_serialize(row.account.as_bytes()).collect(),
-                row,
-            })
+            .map(|(r, n)| (BalanceView::of(r), n))
             .collect(),
+        open: open.into_iter().map(BalanceView::of).collect(),
+        open_shown: OPEN_CUSTOMERS_SHOWN,
     }))
 }
 

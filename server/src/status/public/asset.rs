@@ -7,7 +7,8 @@ use std::io::Write;
 use axum::body::Body;
 use axum::http::header::{
     ACCEPT_ENCODING, ACCESS_CONTROL_ALLOW_ORIGIN, CACHE_CONTROL, CONTENT_ENCODING,
-    CONTENT_LANGUAGE, CONTENT_TYPE, ETAG, IF_NONE_MATCH, LAST_MODIFIED, VARY,
+    CONTENT_LANGUAGE, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG, IF_NONE_MATCH, LAST_MODIFIED,
+    VARY,
 };
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
@@ -96,6 +97,9 @@ pub struct Asset {
     /// For pages: their language, and that the same path may come in
     /// another language for another `Accept-Language`.
     content_language: Option<HeaderValue>,
+    /// For pages: their Content-Security-Policy, naming their inline
+    /// scripts by hash (crate::web::security_headers).
+    csp: Option<HeaderValue>,
 }
 
 impl Asset {
@@ -136,6 +140,7 @@ impl Asset {
             built_at_ms,
             cors: true,
             content_language: None,
+            csp: None,
         })
     }
 
@@ -143,6 +148,9 @@ impl Asset {
     pub fn as_page(mut self, lang: app::dto::Lang) -> Asset {
         self.cors = false;
         self.content_language = Some(HeaderValue::from_static(lang.code()));
+        let mut policy = HeaderMap::new();
+        crate::web::security_headers::insert_policy(&mut policy, &self.body, true);
+        self.csp = policy.remove(CONTENT_SECURITY_POLICY);
         self
     }
 
@@ -187,7 +195,7 @@ impl Asset {
             Response::new(Body::from(body.clone()))
         };
         let headers = response.headers_mut();
-        headers.reserve(9);
+        headers.reserve(11);
         headers.insert(ETAG, etag.clone());
         match &self.content_language {
             Some(lang) => {
@@ -209,6 +217,13 @@ impl Asset {
         );
         if self.cors {
             headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+        }
+        headers.insert(
+            axum::http::header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+        if let Some(csp) = &self.csp {
+            headers.insert(CONTENT_SECURITY_POLICY, csp.clone());
         }
         if !not_modified {
             headers.insert(CONTENT_TYPE, self.content_type.clone());
