@@ -71,6 +71,13 @@ if ! python3 -c "import aiosmtpd" 2>/dev/null; then
     || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages aiosmtpd==1.4.6
 fi
 
+# schemathesis fuzzes the public API from its OpenAPI document (scripts/api-fuzz.sh).
+if ! st --version 2>/dev/null | grep -q "4.32.5"; then
+  say "installing schemathesis (the API fuzzer)"
+  python3 -m pip install --quiet --disable-pip-version-check schemathesis==4.32.5 \
+    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages schemathesis==4.32.5
+fi
+
 if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
   say "installing the end2end node modules (npm ci)"
   (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)

@@ -232,6 +232,9 @@ fn operation(summary: &str, schema: Value, with_lang: bool) -> Value {
             "description": "Language of the texts; a missing translation falls back to English",
             "schema": { "type": "string", "enum": ["sv", "nb", "en"] }
         }]);
+        // Found by schemathesis: a language the page does not speak is a 404.
+        op["responses"]["404"] =
+            json!({ "description": "Not a language of the page (sv, nb, en)" });
     }
     op
 }
