@@ -45,7 +45,7 @@ test("every console page fits a 360 px phone, with 44 px touch targets", async (
   const pages = [
     "/staff", "/staff/incidents", "/staff/incidents/new", incident, `${incident}/apology`,
     "/staff/maintenance", "/staff/templates", "/staff/components", "/staff/accounts",
-    "/staff/audit", "/staff/webhooks", "/staff/mail", "/staff/mail/templates", mail, "/staff/password",
+    "/staff/audit", "/staff/webhooks", "/staff/mail", "/staff/mail/templates", mail, "/staff/password", "/staff/two-factor",
     "/staff/customers", "/staff/customers?q=s-0000001",
     "/staff/compensation", "/staff/compensation/new?incident=atg-2024-08-24-v75",
     "/staff/compensation/runs/sumo-2018-08-20", "/staff/compensation/runs/atg-2023-09-16",

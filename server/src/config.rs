@@ -69,6 +69,9 @@ pub struct SmtpSettings {
 pub struct Settings {
     pub database_url: DatabaseUrl,
     pub listen: SocketAddr,
+    /// `Some`: `/metrics` is served on this address only, and the main
+    /// listener answers 404 for it (`PLASTER_METRICS_LISTEN`).
+    pub metrics_listen: Option<SocketAddr>,
     pub public_url: url::Url,
     pub time_zone: chrono_tz::Tz,
     pub default_lang: Lang,
@@ -92,6 +95,7 @@ pub struct Settings {
 struct FileSettings {
     database_url: Option<String>,
     listen: Option<String>,
+    metrics_listen: Option<String>,
     public_url: Option<String>,
     time_zone: Option<String>,
     default_lang: Option<String>,
@@ -219,6 +223,30 @@ impl Settings {
             None => SocketAddr::from(([127, 0, 0, 1], 3000)),
         };
 
+        let metrics_listen = match src.pick(
+            "PLASTER_METRICS_LISTEN",
+            "metrics_listen",
+            parsed.metrics_listen,
+        ) {
+            Some(raw) => {
+                let addr = raw
+                    .value
+                    .parse::<SocketAddr>()
+                    .map_err(|e| invalid("PLASTER_METRICS_LISTEN", &raw, e))?;
+                // Port 0 picks a free port for each, so only a fixed port
+                // can collide.
+                if addr == listen && addr.port() != 0 {
+                    return Err(invalid(
+                        "PLASTER_METRICS_LISTEN",
+                        &raw,
+                        format!("must differ from PLASTER_LISTEN ({listen})"),
+                    ));
+                }
+                Some(addr)
+            }
+            None => None,
+        };
+
         let public_url = match src.pick("PLASTER_PUBLIC_URL", "public_url", parsed.public_url) {
             Some(raw) => {
                 let url = url::Url::parse(&raw.value)
@@ -314,6 +342,7 @@ impl Settings {
         Ok(Settings {
             database_url,
             listen,
+            metrics_listen,
             public_url,
             time_zone,
             default_lang,
@@ -454,6 +483,44 @@ mod tests {
         let err = Settings::from_sources(&env(&[("DATABASE_URL", "mysql://x")]), None)
             .expect_err("unsupported backend");
         assert!(err.to_string().contains("DATABASE_URL"), "{err}");
+    }
+
+    #[test]
+    fn metrics_may_listen_apart_from_the_pages() {
+        let s = Settings::from_sources(&env(&[]), None).expect("defaults are valid");
+        assert_eq!(
+            s.metrics_listen, None,
+            "by default /metrics is on the main listener"
+        );
+        let s = Settings::from_sources(
+            &env(&[]),
+            Some((
+                Path::new("plaster.toml"),
+                "metrics_listen = \"127.0.0.1:9100\"\n",
+            )),
+        )
+        .expect("valid");
+        assert_eq!(
+            s.metrics_listen,
+            Some(SocketAddr::from(([127, 0, 0, 1], 9100)))
+        );
+        let err = Settings::from_sources(&env(&[("PLASTER_METRICS_LISTEN", "9100")]), None)
+            .expect_err("no host")
+            .to_string();
+        assert!(
+            err.contains("PLASTER_METRICS_LISTEN") && err.contains("environment variable"),
+            "{err}"
+        );
+        let err = Settings::from_sources(
+            &env(&[
+                ("PLASTER_LISTEN", "127.0.0.1:3000"),
+                ("PLASTER_METRICS_LISTEN", "127.0.0.1:3000"),
+            ]),
+            None,
+        )
+        .expect_err("the same address twice")
+        .to_string();
+        assert!(err.contains("must differ from PLASTER_LISTEN"), "{err}");
     }
 
     #[test]

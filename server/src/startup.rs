@@ -44,6 +44,8 @@ pub struct StartOptions {
 
 pub struct Application {
     listener: TcpListener,
+    /// `PLASTER_METRICS_LISTEN`'s: `/metrics` there, and only there.
+    metrics_listener: Option<TcpListener>,
     mailer: Arc<crate::notify::mailer::Mailer>,
     public: crate::status::public::PublicSettings,
     state: AppState,
@@ -164,6 +166,10 @@ impl Application {
             addr: settings.listen,
             source,
         })?;
+        let metrics_listener = match settings.metrics_listen {
+            Some(addr) => Some(listen(addr).map_err(|source| StartupError::Bind { addr, source })?),
+            None => None,
+        };
         let state = AppState {
             store,
             snapshot,
@@ -182,6 +188,7 @@ impl Application {
         };
         Ok(Application {
             listener,
+            metrics_listener,
             mailer,
             public: crate::status::public::PublicSettings::new(
                 settings.public_url.as_str(),
@@ -198,6 +205,14 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// The port `/metrics` is served on when it has a listener of its own.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+            .map(|a| a.port())
     }
 
     /// Set only on the very first start of an empty database.
@@ -240,7 +255,8 @@ impl Application {
             &self.state.live,
         );
         let live = self.state.live.clone();
-        let app = router(self.state.clone());
+        let metrics_listener = self.metrics_listener;
+        let app = router(self.state.clone(), metrics_listener.is_none());
         for task in crate::notify::spawn(
             self.state.store.clone(),
             self.mailer.clone(),
@@ -275,11 +291,33 @@ impl Application {
             app,
             self.state.snapshot.clone(),
         )));
-        crate::web::serve::serve(self.listener, front_door, async move {
+        // The metrics listener stops with the pages, at the same signal.
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let metrics_state = self.state.metrics.clone();
+        let metrics = async move {
+            let Some(listener) = metrics_listener else {
+                return Ok(());
+            };
+            if let Ok(addr) = listener.local_addr() {
+                tracing::info!(%addr, "serving /metrics on its own address");
+            }
+            crate::web::serve::serve(
+                listener,
+                crate::web::probes::metrics_router(metrics_state),
+                async move {
+                    let mut stopped = stopped;
+                    let _ = stopped.changed().await;
+                },
+            )
+            .await
+        };
+        let pages = crate::web::serve::serve(self.listener, front_door, async move {
             shutdown_signal().await;
             live.close();
-        })
-        .await
+            let _ = stop.send(true);
+        });
+        let (pages, metrics) = tokio::join!(pages, metrics);
+        pages.and(metrics)
     }
 }
 

@@ -131,6 +131,13 @@ enum NotifyCommand {
     },
     /// Messages in the outbox by state.
     Status,
+    /// The newest message in Plaster's own mailbox (where mail goes with no
+    /// SMTP server) to an address, in full: how to follow a demo
+    /// customer's sign-in link, whose token Sent mail masks.
+    Read {
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -143,6 +150,17 @@ enum StaffCommand {
         /// communications, support, finance or admin (repeatable, or comma-separated).
         #[arg(long = "role", required = true)]
         roles: Vec<String>,
+    },
+    /// Give an account a new one-time password (valid 72 hours; its
+    /// sessions end), e.g. when the first admin's has expired:
+    /// `plaster staff reset --email ada@example.se [--second-factor]`.
+    Reset {
+        #[arg(long)]
+        email: String,
+        /// Also remove its two-step sign-in (a lost phone); it is set up
+        /// again at the next sign-in.
+        #[arg(long)]
+        second_factor: bool,
     },
 }
 
@@ -459,6 +477,23 @@ pub fn main() -> ExitCode {
                 Ok(())
             })
         }
+        Command::Notify(NotifyCommand::Read { to }) => with_store(cli.config, |store| async move {
+            let to = to.trim().to_lowercase();
+            match crate::store::mailbox::newest_to(&store, &to).await? {
+                Some((subject, text, at)) => {
+                    println!("To: {to}");
+                    println!("Subject: {subject}");
+                    println!("Delivered: {}", crate::staff::page::utc(at));
+                    println!();
+                    println!("{text}");
+                    Ok(())
+                }
+                None => Err(CliError::Write(WriteError::Invalid {
+                    field: "to",
+                    message: format!("Plaster's mailbox has no message to {to}"),
+                })),
+            }
+        }),
         Command::Notify(NotifyCommand::Status) => with_store(cli.config, |store| async move {
             let c = crate::store::outbox::counts(&store).await?;
             println!("queued {} sent {} failed {}", c.queued, c.sent, c.failed);
@@ -492,10 +527,47 @@ pub fn main() -> ExitCode {
                     roles.to_stored()
                 );
                 println!("one-time password, shown only now: {password}");
-                println!("sign in at /staff/login; the first sign-in must choose a new password");
+                println!("sign in at /staff/login within 72 hours; the first sign-in must choose a new password");
                 Ok(())
             })
         }
+        Command::Staff(StaffCommand::Reset {
+            email,
+            second_factor,
+        }) => with_store(cli.config, |store| async move {
+            use crate::staff::accounts::{parse_email, reset_password, AccountError};
+            let invalid = |e: &AccountError| {
+                CliError::Write(WriteError::Invalid {
+                    field: "email",
+                    message: e.to_string(),
+                })
+            };
+            let email = parse_email(&email).map_err(|e| invalid(&e))?;
+            let account = store
+                .staff_accounts()
+                .await?
+                .into_iter()
+                .find(|a| a.email == email)
+                .ok_or_else(|| {
+                    CliError::Write(WriteError::Invalid {
+                        field: "email",
+                        message: format!("no staff account has the address {email}"),
+                    })
+                })?;
+            let password = reset_password(&store, &Actor::Cli, &account, second_factor)
+                .await
+                .map_err(|e| match e {
+                    AccountError::Store(e) => CliError::Store(e),
+                    other => CliError::Hash(other.to_string()),
+                })?;
+            println!("reset {email}");
+            println!("one-time password, shown only now: {password}");
+            if second_factor {
+                println!("two-step sign-in removed; it is set up again at the next sign-in");
+            }
+            println!("sign in at /staff/login within 72 hours; the first sign-in must choose a new password");
+            Ok(())
+        }),
         Command::Incident(IncidentCommand::Open(o)) => with_store(cli.config, |store| async move {
             let cmd = commands::OpenIncident {
                 impact: commands::parse_value("impact", &o.impact)?,
@@ -708,13 +780,20 @@ fn print_welcome(settings: &Settings, app: &Application) {
             println!("    sign in at  {url}/staff/login");
             println!("    e-mail      {}", admin.email);
             println!("    one-time password  {}", admin.one_time_password);
-            println!("  You will be asked to choose your own password after signing in.");
+            println!(
+                "  It works for 72 hours (`plaster staff reset --email ...` makes a new one)."
+            );
+            println!("  After signing in you choose your own password, then set up two-step");
+            println!("  sign-in with an authenticator app (required for admins and finance).");
         }
         None => println!("  Staff sign in at {url}/staff/login"),
     }
     if !app.demo_staff().is_empty() {
         println!();
-        println!("  Demo staff (finance: one drafts runs, the other approves; support: the claims queue):");
+        println!("  Demo staff (finance: one drafts runs, the other approves; support: the claims queue;");
+        println!(
+            "  finance set up two-step sign-in with an authenticator app at their first sign-in):"
+        );
         for member in app.demo_staff() {
             println!(
                 "    {:<24} one-time password  {}",
@@ -725,9 +804,8 @@ fn print_welcome(settings: &Settings, app: &Application) {
     if !app.demo_customers().is_empty() {
         println!();
         println!("  Demo customers: enter one at {url}/me; the sign-in link lands in Plaster's");
-        println!(
-            "  own mailbox (console → Sent mail, as the first admin; open the message's link):"
-        );
+        println!("  own mailbox: `plaster notify read --to ADDRESS` prints it, link included");
+        println!("  (Sent mail in the console masks the link's token):");
         for (case, email) in app.demo_customers() {
             println!("    {case:<20} {email}");
         }

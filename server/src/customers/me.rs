@@ -18,7 +18,6 @@ use crate::customers::evidence::{self, RunEvidence};
 use crate::customers::sign_in::{self, CustomerSession, COOKIE};
 use crate::kernel::money::{Currency, Money};
 use crate::kernel::texts::lang_for_locale;
-use crate::staff::session::cookie_value;
 use crate::status::snapshot::SnapshotHolder;
 use crate::status::view::format_time;
 use crate::store::compensation::{self as runs_table, LineFilter, StoredLine};
@@ -33,6 +32,8 @@ use crate::store::{claims, Store, StoreError};
 pub struct CustomerPages {
     pub store: Store,
     pub snapshot: Arc<SnapshotHolder>,
+    /// Served over HTTPS: the session cookie is `__Host-` prefixed.
+    pub secure_cookies: bool,
 }
 
 fn money(minor: i64, currency: &str) -> Option<Money> {
@@ -342,8 +343,9 @@ pub async fn compensation(
 pub async fn signed_in(
     store: &Store,
     headers: &axum::http::HeaderMap,
+    secure_cookies: bool,
 ) -> Result<Option<(CustomerSession, CustomerRecord)>, StoreError> {
-    let Some(token) = cookie_value(headers, COOKIE) else {
+    let Some(token) = crate::kernel::cookies::value(headers, COOKIE, secure_cookies) else {
         return Ok(None);
     };
     let Some(session) = sign_in::session(store, &token).await? else {
@@ -360,7 +362,7 @@ impl CustomerPages {
         headers: axum::http::HeaderMap,
         lang: Option<Lang>,
     ) -> Result<MyPageView, String> {
-        let me = signed_in(&self.store, &headers)
+        let me = signed_in(&self.store, &headers, self.secure_cookies)
             .await
             .map_err(|e| e.to_string())?;
         let negotiated = headers

@@ -117,18 +117,6 @@ fn me_path(lang: Lang, notice: &str) -> String {
     format!("/{}/me?notice={notice}", lang.code())
 }
 
-fn cookie(name: &str, value: Option<&str>, secure: bool) -> Option<HeaderValue> {
-    let mut c = cookie::Cookie::build((name, value.unwrap_or("").to_string()))
-        .path("/")
-        .http_only(true)
-        .same_site(cookie::SameSite::Lax)
-        .secure(secure);
-    if value.is_none() {
-        c = c.max_age(cookie::time::Duration::ZERO);
-    }
-    HeaderValue::from_str(&c.build().to_string()).ok()
-}
-
 fn lang_field(body: &[(String, String)], default: Lang) -> Lang {
     field(body, "lang").parse().unwrap_or(default)
 }
@@ -226,7 +214,9 @@ async fn use_link(
     match sign_in::sign_in(&p.store, field(&body, "token")).await {
         Ok(Some(session)) => {
             let mut response = see_other("/me");
-            if let Some(c) = cookie(COOKIE, Some(&session), p.cookies.secure) {
+            if let Some(c) =
+                crate::kernel::cookies::set(COOKIE, Some(&session), p.cookies.secure, "/")
+            {
                 response
                     .headers_mut()
                     .append(axum::http::header::SET_COOKIE, c);
@@ -243,7 +233,7 @@ async fn customer(
     p: &Pages,
     headers: &HeaderMap,
 ) -> Result<(sign_in::CustomerSession, CustomerRecord), Response> {
-    match signed_in(&p.store, headers).await {
+    match signed_in(&p.store, headers, p.cookies.secure).await {
         Ok(Some(me)) => Ok(me),
         Ok(None) => Err(see_other("/me")),
         Err(e) => Err(server_error(e)),
@@ -269,7 +259,7 @@ async fn sign_out(
         return server_error(e);
     }
     let mut response = see_other("/me");
-    if let Some(c) = cookie(COOKIE, None, p.cookies.secure) {
+    if let Some(c) = crate::kernel::cookies::set(COOKIE, None, p.cookies.secure, "/") {
         response
             .headers_mut()
             .append(axum::http::header::SET_COOKIE, c);
@@ -456,7 +446,7 @@ async fn claim_form(
     headers: HeaderMap,
     Query(q): Query<ClaimQuery>,
 ) -> Response {
-    let (session, c) = match signed_in(&p.store, &headers).await {
+    let (session, c) = match signed_in(&p.store, &headers, p.cookies.secure).await {
         Ok(Some(me)) => me,
         // From an incident's "Were you affected?": sign in first.
         Ok(None) => {

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod change;
 pub mod client;
+pub mod cookies;
 pub mod email;
 pub mod forms;
 pub mod ids;

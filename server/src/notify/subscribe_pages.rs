@@ -6,6 +6,10 @@
 //! exception is the one-click POST that RFC 8058 defines for mail clients.
 //! There is no session here, so no CSRF token either: the worst a forged
 //! subscribe can do is send the owner of the address a confirmation.
+//!
+//! A token opens its subscription only while [`link_works`] says so; an
+//! unsubscribed one's links, an expired confirmation link and an unknown
+//! token all get the same "not valid or has expired" page (404).
 
 use std::sync::Arc;
 
@@ -22,7 +26,7 @@ use serde::Deserialize;
 
 use crate::kernel::client::ClientAddr;
 use crate::kernel::forms::field;
-use crate::notify::subscribers::{subscribe, Links, SubscribeError};
+use crate::notify::subscribers::{link_works, retired_token, subscribe, Links, SubscribeError};
 use crate::state::{AppState, MailDomain};
 use crate::status::snapshot::SnapshotHolder;
 use crate::store::subscribers::{self, Subscriber};
@@ -410,15 +414,16 @@ fn unknown(snapshot: &SnapshotHolder, lang: Lang) -> Response {
     )
 }
 
-/// The subscriber a link's token names, or the page to show instead.
+/// The subscriber a link's token opens, or the page to show instead.
 async fn subscriber_for(
     store: &Store,
     snapshot: &SnapshotHolder,
     token: &str,
 ) -> Result<Subscriber, Response> {
+    let now = chrono::Utc::now().timestamp_millis();
     match subscribers::by_token(store, token).await {
-        Ok(Some(s)) => Ok(s),
-        Ok(None) => Err(unknown(snapshot, snapshot.default_lang())),
+        Ok(Some(s)) if link_works(&s, now) => Ok(s),
+        Ok(_) => Err(unknown(snapshot, snapshot.default_lang())),
         Err(e) => {
             tracing::error!(error = %e, "looking up a subscription link");
             Err(StatusCode::SERVICE_UNAVAILABLE.into_response())
@@ -468,9 +473,23 @@ async fn change_state(
         Ok(s) => s,
         Err(response) => return response,
     };
-    if let Err(e) = subscribers::set_state(store, token, action.state()).await {
-        tracing::error!(error = %e, "changing a subscription");
-        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    let changed = match action {
+        Action::Confirm => {
+            subscribers::confirm(store, token, chrono::Utc::now().timestamp_millis()).await
+        }
+        // The token retires with the subscription: no link that went out
+        // opens it again, and subscribing again issues a new one.
+        Action::Unsubscribe => subscribers::unsubscribe(store, token, &retired_token()).await,
+    };
+    match changed {
+        Ok(true) => {}
+        // Unsubscribed in the meantime (a double click, the mail client's
+        // one-click POST beside the page's button).
+        Ok(false) => return unknown(snapshot, s.lang),
+        Err(e) => {
+            tracing::error!(error = %e, "changing a subscription");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
     }
     let b = base(snapshot, s.lang);
     let w = words(s.lang);
@@ -512,13 +531,6 @@ impl Action {
         match self {
             Action::Confirm => w.confirm,
             Action::Unsubscribe => w.unsubscribe,
-        }
-    }
-
-    fn state(self) -> &'static str {
-        match self {
-            Action::Confirm => "confirmed",
-            Action::Unsubscribe => "unsubscribed",
         }
     }
 }
@@ -608,6 +620,9 @@ pub async fn manage(
     let components = chosen_components(&body);
     if let Err(e) = crate::notify::subscribers::check_chosen(&components) {
         return (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response();
+    }
+    if let Err(response) = subscriber_for(&store, &snapshot, &q.token).await {
+        return response;
     }
     match subscribers::update_choices(&store, &q.token, lang, &components).await {
         Ok(true) => {

@@ -1,11 +1,18 @@
 //! E-mail subscribers: double opt-in, a choice of components and language,
 //! one-click unsubscribe and a manage link, all keyed by a random token.
+//!
+//! A token lives as long as the subscription it opens (#15.8): a
+//! confirmation link for a week, a confirmed subscription's links until it
+//! ends (every notification carries them, so they cannot expire sooner
+//! without breaking the unsubscribe link of the last mail), and none at all
+//! once unsubscribed. Subscribing again issues a new one.
 
 use app::dto::Lang;
+use sha2::{Digest, Sha256};
 
 use crate::store::outbox::{self, NewMessage};
 use crate::store::status::component_is_public;
-use crate::store::subscribers;
+use crate::store::subscribers::{self, Subscriber};
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +64,25 @@ const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 pub const UNCONFIRMED_KEPT_MS: i64 = 7 * DAY_MS;
 /// What the form sends: a confirmation, or a confirmed owner's manage link.
 const FORM_MAIL_KINDS: [&str; 2] = ["subscribe_confirm", "subscribe_manage"];
+
+/// Whether a link carrying `s`'s token still opens it at `now`. A pending
+/// subscription's row is forgotten after [`UNCONFIRMED_KEPT_MS`], but only
+/// when the form is next used; its link stops at that age regardless.
+pub fn link_works(s: &Subscriber, now: i64) -> bool {
+    match s.state.as_str() {
+        "confirmed" => true,
+        "pending" => now - s.created_at < UNCONFIRMED_KEPT_MS,
+        // Unsubscribed rows hold a token nobody was given; one unsubscribed
+        // before tokens rotated still holds the mailed one, and opens nothing.
+        _ => false,
+    }
+}
+
+/// A new token for a subscription that ended: stored in place of the one
+/// its links carried, and given to nobody.
+pub fn retired_token() -> String {
+    crate::kernel::ids::random_token()
+}
 
 /// Refuses a mail to an address that had one from the form just now, or
 /// too many today (`sent`: when, oldest first, within the last day).
@@ -142,7 +168,7 @@ pub async fn subscribe(
             return Ok(());
         }
         Some(s) => {
-            subscribers::renew_pending(&mut tx, &s.id, lang, components, &token).await?;
+            subscribers::renew_pending(&mut tx, &s.id, lang, components, &token, now).await?;
             s.id
         }
         None => {
@@ -157,8 +183,9 @@ pub async fn subscribe(
     outbox::enqueue(
         &mut tx,
         &NewMessage {
-            // One confirmation per token: asking twice sends twice, on purpose.
-            id: format!("confirm-{id}-{}", &token[..12]),
+            // One confirmation per token: asking twice sends twice, on
+            // purpose. By the token's hash: the id is shown in Sent mail.
+            id: format!("confirm-{id}-{}", token_tag(&token)),
             kind: "subscribe_confirm".into(),
             recipient: email,
             subject: mail.subject,
@@ -174,11 +201,42 @@ pub async fn subscribe(
     Ok(())
 }
 
+/// Twelve hex digits of the token's SHA-256: tells its messages apart
+/// without telling anything of the token.
+fn token_tag(token: &str) -> String {
+    let mut tag = crate::kernel::ids::hex(&Sha256::digest(token.as_bytes()));
+    tag.truncate(12);
+    tag
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const MINUTE: i64 = 60_000;
+
+    #[test]
+    fn links_live_as_long_as_their_subscription() {
+        let now = 100 * UNCONFIRMED_KEPT_MS;
+        let s = |state: &str, asked: i64| Subscriber {
+            id: "s".into(),
+            email: "a@example.se".into(),
+            lang: Lang::En,
+            components: vec![],
+            state: state.into(),
+            token: "t".into(),
+            created_at: asked,
+        };
+        assert!(link_works(
+            &s("pending", now - UNCONFIRMED_KEPT_MS + 1),
+            now
+        ));
+        assert!(!link_works(&s("pending", now - UNCONFIRMED_KEPT_MS), now));
+        assert!(link_works(&s("confirmed", 0), now));
+        assert!(!link_works(&s("unsubscribed", now), now));
+        assert_ne!(retired_token(), retired_token());
+        assert_eq!(token_tag("abc").len(), 12);
+    }
 
     #[test]
     fn one_mail_per_ten_minutes_and_five_a_day() {

@@ -105,19 +105,64 @@ pub struct AccountRow {
     pub disabled: bool,
     pub must_change_password: bool,
     pub created: String,
+    /// When the one-time password stops working, and whether it has.
+    pub password_expires: Option<String>,
+    pub password_expired: bool,
+    pub two_factor: bool,
 }
 
 impl From<StaffAccountRecord> for AccountRow {
     fn from(a: StaffAccountRecord) -> Self {
+        let now = chrono::Utc::now().timestamp_millis();
+        let expires = a.password_expires_at.filter(|_| a.must_change_password);
         AccountRow {
             roles: Roles::from_stored(&a.roles),
             created: utc(a.created_at),
+            password_expires: expires.map(utc),
+            password_expired: expires.is_some_and(|at| now >= at),
+            two_factor: a.totp_enabled,
             id: a.id,
             email: a.email,
             disabled: a.disabled,
             must_change_password: a.must_change_password,
         }
     }
+}
+
+/// A new one-time password for an account (lost password, expired
+/// one-time password): returned once, valid 72 hours, the account's
+/// sessions end. `plaster staff reset` uses it too.
+pub async fn reset_password(
+    store: &Store,
+    actor: &Actor,
+    account: &StaffAccountRecord,
+    second_factor_too: bool,
+) -> Result<String, AccountError> {
+    let password = Alphanumeric.sample_string(&mut rand::rng(), 20);
+    let hashed = {
+        let password = password.clone();
+        argon2_work(move || hash_password(&password))
+            .await
+            .map_err(|e| AccountError::Hash(e.to_string()))?
+            .map_err(|e| AccountError::Hash(e.to_string()))?
+    };
+    let now = chrono::Utc::now().timestamp_millis();
+    let mut tx = store.begin_write().await.map_err(StoreError::from)?;
+    crate::store::staff::set_password(&mut tx, &account.id, &hashed, true, None, now).await?;
+    audit::append(
+        &mut tx,
+        actor,
+        "account.password-reset",
+        &account.email,
+        None,
+        None,
+    )
+    .await?;
+    if second_factor_too {
+        crate::staff::two_factor::reset_for(&mut tx, actor, account).await?;
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(password)
 }
 
 #[derive(Template)]
@@ -128,6 +173,7 @@ struct AccountsPage {
     all_roles: [crate::staff::roles::Role; 4],
     created: Option<(String, String)>,
     error: Option<String>,
+    back: &'static str,
 }
 
 async fn accounts_page(
@@ -150,6 +196,7 @@ async fn accounts_page(
             all_roles: crate::staff::roles::Role::ALL,
             created,
             error,
+            back: "/staff/accounts",
         },
         failed,
     ))
@@ -238,6 +285,30 @@ pub async fn edit(
             )
             .await?;
         }
+        "reset-password" | "reset-two-factor" => {
+            drop(tx);
+            if account.id == session.account.id {
+                return accounts_page(
+                    &store,
+                    &session,
+                    None,
+                    Some("Change your own password on the Password page, and your two-step sign-in on its own page.".into()),
+                )
+                .await;
+            }
+            if action == "reset-two-factor" {
+                let mut tx = store.begin_write().await.map_err(StoreError::from)?;
+                crate::staff::two_factor::reset_for(&mut tx, &session.actor(), &account).await?;
+                tx.commit().await.map_err(StoreError::from)?;
+                return Ok(see_other("/staff/accounts"));
+            }
+            let password = match reset_password(&store, &session.actor(), &account, false).await {
+                Ok(password) => password,
+                Err(AccountError::Store(e)) => return Err(e.into()),
+                Err(e) => return Err(StaffError::Internal(e.to_string())),
+            };
+            return accounts_page(&store, &session, Some((account.email, password)), None).await;
+        }
         "disable" | "enable" => {
             let disable = action == "disable";
             if disable && account.id == session.account.id {
@@ -266,7 +337,7 @@ pub async fn edit(
         }
         other => {
             return Err(StaffError::BadInput(format!(
-                "action: {other:?} is not one of roles, disable, enable"
+                "action: {other:?} is not one of roles, disable, enable, reset-password, reset-two-factor"
             )))
         }
     }

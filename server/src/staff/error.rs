@@ -37,6 +37,9 @@ pub enum StaffError {
     /// Busy for now (password work queued too long): try again shortly.
     #[error("{0}")]
     Busy(String),
+    /// A dangerous change needs the member's password or code again.
+    #[error("{0}")]
+    StepUp(&'static str),
 }
 
 impl From<crate::staff::password::AuthError> for StaffError {
@@ -71,7 +74,9 @@ impl IntoResponse for StaffError {
     fn into_response(self) -> Response {
         let status = match &self {
             StaffError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            StaffError::Forbidden | StaffError::Csrf => StatusCode::FORBIDDEN,
+            StaffError::Forbidden | StaffError::Csrf | StaffError::StepUp(_) => {
+                StatusCode::FORBIDDEN
+            }
             StaffError::NotFound(_) => StatusCode::NOT_FOUND,
             StaffError::BadInput(_) => StatusCode::UNPROCESSABLE_ENTITY,
             StaffError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,

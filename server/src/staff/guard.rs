@@ -30,7 +30,14 @@ pub struct GuardState {
     /// The route takes file uploads: the body is left for [`crate::staff::upload::Upload`] to
     /// stream, and it checks the CSRF token.
     pub uploads: bool,
+    /// The route hands out access: a step-up comes before the handler.
+    pub step_up: bool,
+    /// Served over HTTPS: cookie names carry the `__Host-` prefix.
+    pub secure_cookies: bool,
 }
+
+/// Pages a member who must still set up two-step sign-in may open.
+const BEFORE_SECOND_FACTOR: [&str; 3] = ["/staff/two-factor", "/staff/password", "/staff/logout"];
 
 /// Runs before every staff handler: finds the session, checks the role,
 /// forces a first password change, and checks CSRF on every POST.
@@ -39,14 +46,20 @@ pub async fn guard(State(guard): State<GuardState>, request: Request, next: Next
         return no_store(next.run(request).await);
     }
     let now = chrono::Utc::now().timestamp_millis();
-    let session = match session::from_headers(&guard.store, request.headers(), now).await {
-        Ok(Some((session, SessionState::Valid))) => session,
-        Ok(Some((_, SessionState::Expired))) => {
-            return refused(sign_in_first(&request, true), "sign-in")
-        }
-        Ok(None) => return refused(sign_in_first(&request, false), "sign-in"),
-        Err(e) => return StaffError::from(e).into_response(),
-    };
+    let session =
+        match session::from_headers(&guard.store, request.headers(), guard.secure_cookies, now)
+            .await
+        {
+            Ok(Some((session, SessionState::Valid))) => session,
+            Ok(Some((_, SessionState::Expired))) => {
+                return refused(sign_in_first(&request, true), "sign-in")
+            }
+            Ok(Some((_, SessionState::AwaitingCode))) => {
+                return refused(code_first(&request), "sign-in")
+            }
+            Ok(None) => return refused(sign_in_first(&request, false), "sign-in"),
+            Err(e) => return StaffError::from(e).into_response(),
+        };
     if !guard.access.allows(&session.roles) {
         tracing::info!(account = %session.account.email, path = %request.uri().path(), "refused: role");
         return refused(StaffError::Forbidden.into_response(), "role");
@@ -62,6 +75,21 @@ pub async fn guard(State(guard): State<GuardState>, request: Request, next: Next
                 .into_response()
         };
     }
+    if session.roles.need_second_factor()
+        && !session.account.totp_enabled
+        && !BEFORE_SECOND_FACTOR.contains(&path)
+    {
+        // Admins and finance reach nothing before their second factor is set up.
+        return if request.method() == Method::GET {
+            see_other("/staff/two-factor")
+        } else {
+            StaffError::BadInput(
+                "Set up two-step sign-in first (Staff → Two-step sign-in); your roles require it."
+                    .into(),
+            )
+            .into_response()
+        };
+    }
     let request = if request.method() == Method::POST && guard.uploads {
         match upload_csrf(request, &session) {
             Ok(request) => request,
@@ -69,7 +97,16 @@ pub async fn guard(State(guard): State<GuardState>, request: Request, next: Next
         }
     } else if request.method() == Method::POST {
         match check_csrf(request, &session).await {
-            Ok(request) => request,
+            Ok((request, step_up)) if guard.step_up => {
+                // Not an access refusal: the member may, once they confirm.
+                if let Err(e) =
+                    crate::staff::step_up::confirm(&guard.store, &session, &step_up, now).await
+                {
+                    return no_store(e.into_response());
+                }
+                request
+            }
+            Ok((request, _)) => request,
             Err(response) => return refused(response, "csrf"),
         }
     } else {
@@ -101,6 +138,16 @@ fn no_store(mut response: Response) -> Response {
     response
 }
 
+/// The password was right; the code page comes next.
+fn code_first(request: &Request) -> Response {
+    if request.method() == Method::GET {
+        let next: String =
+            form_urlencoded::byte_serialize(request.uri().path().as_bytes()).collect();
+        return see_other(&format!("/staff/login/code?next={next}"));
+    }
+    StaffError::Unauthorized("Type the code from your authenticator app first.").into_response()
+}
+
 fn sign_in_first(request: &Request, expired: bool) -> Response {
     if request.method() == Method::GET {
         let next: String =
@@ -118,24 +165,31 @@ fn sign_in_first(request: &Request, expired: bool) -> Response {
 
 /// The token comes in the form field `csrf` or the `X-CSRF-Token` header; a
 /// cross-site `Origin` is refused outright. The body is read here and put
-/// back for the handler.
-async fn check_csrf(request: Request, session: &StaffSession) -> Result<Request, Response> {
+/// back for the handler, with the step-up field it carried (if any).
+async fn check_csrf(
+    request: Request,
+    session: &StaffSession,
+) -> Result<(Request, String), Response> {
     same_origin(&request).map_err(IntoResponse::into_response)?;
     let header_token = header_token(&request);
     let (parts, body) = request.into_parts();
     let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
         .await
         .map_err(|_| StaffError::BadInput("the form is too large".into()).into_response())?;
-    let form_token = form_urlencoded::parse(&bytes)
-        .find(|(k, _)| k == "csrf")
-        .map(|(_, v)| v.into_owned());
+    let field = |name: &str| {
+        form_urlencoded::parse(&bytes)
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    let form_token = field("csrf");
+    let step_up = field(crate::staff::step_up::FIELD).unwrap_or_default();
     let ok = header_token
         .or(form_token)
         .is_some_and(|t| same_secret(&t, &session.csrf_token));
     if !ok {
         return Err(StaffError::Csrf.into_response());
     }
-    Ok(Request::from_parts(parts, Body::from(bytes)))
+    Ok((Request::from_parts(parts, Body::from(bytes)), step_up))
 }
 
 /// On an upload route: the header token, when there is one, is checked

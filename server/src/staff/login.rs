@@ -33,6 +33,9 @@ pub const MIN_PASSWORD_CHARS: usize = 12;
 const WRONG: &str = "Wrong e-mail address or password.";
 const LOCKED: &str =
     "Too many failed sign-ins for this address. Wait 15 minutes, or ask an admin to help.";
+/// Only said when the one-time password itself was right.
+const EXPIRED: &str =
+    "This one-time password has expired (they last 72 hours). Ask an admin for a new one.";
 const CLIENT_LOCKED: &str =
     "Too many failed sign-ins from your network address. Wait 15 minutes, or ask an admin to help.";
 
@@ -57,7 +60,7 @@ pub struct LoginQuery {
 }
 
 /// Only paths inside the console, so `next` cannot send anyone elsewhere.
-fn safe_next(next: &str) -> &str {
+pub fn safe_next(next: &str) -> &str {
     if next.starts_with("/staff") && !next.starts_with("//") && !next.contains("://") {
         next
     } else {
@@ -126,15 +129,24 @@ pub async fn submit(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    let cookie = session::cookie_value(&headers, LOGIN_CSRF_COOKIE);
+    let cookie = crate::kernel::cookies::value(&headers, LOGIN_CSRF_COOKIE, cookies.secure);
     if !cookie
         .is_some_and(|c| !form.csrf.is_empty() && crate::kernel::ids::same_secret(&c, &form.csrf))
     {
         return StaffError::Csrf.into_response();
     }
     match sign_in(&store, &form, &client).await {
-        Ok(Ok(token)) => {
-            let mut response = see_other(safe_next(&form.next));
+        Ok(Ok(SignedIn {
+            token,
+            awaiting_code,
+        })) => {
+            let mut response = if awaiting_code {
+                let next: String =
+                    form_urlencoded::byte_serialize(safe_next(&form.next).as_bytes()).collect();
+                see_other(&format!("/staff/login/code?next={next}"))
+            } else {
+                see_other(safe_next(&form.next))
+            };
             session::append_cookie(
                 response.headers_mut(),
                 session::set_cookie(SESSION_COOKIE, Some(&token), cookies.secure),
@@ -157,6 +169,13 @@ pub async fn submit(
     }
 }
 
+/// A right password: the session's token, and whether it still waits for
+/// the second factor's code.
+struct SignedIn {
+    token: String,
+    awaiting_code: bool,
+}
+
 /// Why a sign-in was turned away, and with what status.
 struct Refusal {
     message: &'static str,
@@ -168,6 +187,10 @@ impl Refusal {
         message: WRONG,
         status: axum::http::StatusCode::UNAUTHORIZED,
     };
+    const EXPIRED: Refusal = Refusal {
+        message: EXPIRED,
+        status: axum::http::StatusCode::UNAUTHORIZED,
+    };
     const fn throttled(message: &'static str) -> Refusal {
         Refusal {
             message,
@@ -176,14 +199,14 @@ impl Refusal {
     }
 }
 
-/// Ok(Ok(token)) signed in; Ok(Err(refusal)) refused. Every attempt is
-/// recorded before the password is checked (one atomic step with the
-/// count), and taken back when it succeeds.
+/// Ok(Ok(signed_in)) the password was right; Ok(Err(refusal)) refused.
+/// Every attempt is recorded before the password is checked (one atomic
+/// step with the count), and taken back when it succeeds.
 async fn sign_in(
     store: &Store,
     form: &LoginForm,
     client: &ClientAddr,
-) -> Result<Result<String, Refusal>, StaffError> {
+) -> Result<Result<SignedIn, Refusal>, StaffError> {
     let email = form.email.trim().to_lowercase();
     let pair = format!("signin:{email}|{}", client.0);
     let from_client = format!("signin-client:{}", client.0);
@@ -216,10 +239,24 @@ async fn sign_in(
     let verified = argon2_work(move || verify_password(&password, &hash)).await?;
     match account {
         Some(account) if verified && !account.disabled => {
+            if account.must_change_password
+                && account.password_expires_at.is_some_and(|at| now >= at)
+            {
+                tracing::warn!(account = %account.email, client = %client.0, "expired one-time password");
+                return Ok(Err(Refusal::EXPIRED));
+            }
             store.forget_attempts(&attempt).await?;
-            let token = session::start(store, &account.id, now).await?;
-            tracing::info!(account = %account.email, client = %client.0, "staff signed in");
-            Ok(Ok(token))
+            let awaiting_code = account.totp_enabled;
+            let token = session::start(store, &account.id, now, awaiting_code).await?;
+            if awaiting_code {
+                tracing::info!(account = %account.email, client = %client.0, "staff password right; code next");
+            } else {
+                tracing::info!(account = %account.email, client = %client.0, "staff signed in");
+            }
+            Ok(Ok(SignedIn {
+                token,
+                awaiting_code,
+            }))
         }
         _ => {
             // The address tried is not a secret; the password never appears.

@@ -11,6 +11,7 @@
 
 pub mod accounts;
 pub mod audit_pages;
+pub mod code_check;
 pub mod error;
 pub mod guard;
 pub mod login;
@@ -19,6 +20,9 @@ pub mod password;
 pub mod roles;
 pub mod route;
 pub mod session;
+pub mod step_up;
+pub mod totp;
+pub mod two_factor;
 pub mod upload;
 
 use axum::http::Method;
@@ -54,8 +58,13 @@ fn shell_routes() -> Vec<StaffRoute> {
         route(M::POST, "/staff/login", Access::Public, post(login::submit)),
         route(M::POST, "/staff/logout", Access::AnyStaff, post(login::logout)),
         route(M::GET, "/staff", Access::AnyStaff, get(login::dashboard)).in_menu("Overview"),
+        route(M::GET, "/staff/login/code", Access::Public, get(two_factor::code_form)),
+        route(M::POST, "/staff/login/code", Access::Public, post(two_factor::code_submit)),
         route(M::GET, "/staff/password", Access::AnyStaff, get(login::password_form)),
         route(M::POST, "/staff/password", Access::AnyStaff, post(login::password_submit)),
+        route(M::GET, "/staff/two-factor", Access::AnyStaff, get(two_factor::form)),
+        route(M::POST, "/staff/two-factor", Access::AnyStaff, post(two_factor::submit)),
+        route(M::POST, "/staff/step-up", Access::AnyStaff, post(step_up::submit)),
     ]
 }
 
@@ -65,8 +74,8 @@ fn admin_routes() -> Vec<StaffRoute> {
     use Method as M;
     vec![
         route(M::GET, "/staff/accounts", ADMIN, get(accounts::list)).in_menu("Accounts"),
-        route(M::POST, "/staff/accounts", ADMIN, post(accounts::add)),
-        route(M::POST, "/staff/accounts/{id}", ADMIN, post(accounts::edit)),
+        route(M::POST, "/staff/accounts", ADMIN, post(accounts::add)).step_up(),
+        route(M::POST, "/staff/accounts/{id}", ADMIN, post(accounts::edit)).step_up(),
         route(M::GET, "/staff/audit", ADMIN, get(audit_pages::list)).in_menu("Audit log"),
         route(M::GET, "/staff/audit.csv", ADMIN, get(audit_pages::csv)),
     ]
@@ -91,6 +100,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
                 access: r.access,
                 menu: menu.clone(),
                 uploads: r.uploads,
+                step_up: r.step_up,
+                secure_cookies: state.cookies.secure,
             },
             guard,
         ));

@@ -15,6 +15,9 @@ pub struct Frame {
     pub csrf: String,
     pub nav: Vec<NavItem>,
     pub flash: Option<String>,
+    /// The session confirmed it was them within the last minutes (see
+    /// `StaffSession::is_confirmed`): dangerous forms need no password now.
+    pub confirmed: bool,
 }
 
 pub struct NavItem {
@@ -38,6 +41,7 @@ impl Frame {
                 })
                 .collect(),
             flash: None,
+            confirmed: session.is_confirmed(chrono::Utc::now().timestamp_millis()),
         }
     }
 

@@ -92,6 +92,12 @@ impl Roles {
         self.0.iter().any(|r| r.as_str() == name)
     }
 
+    /// Admins (accounts, endpoints) and finance (money) must sign in with
+    /// a second factor; the others may.
+    pub fn need_second_factor(&self) -> bool {
+        self.has(Role::Admin) || self.has(Role::Finance)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

@@ -22,6 +22,9 @@ pub struct StaffRoute {
     pub menu: Option<&'static str>,
     /// Takes file uploads (multipart, streamed; see `staff::upload`).
     pub uploads: bool,
+    /// Hands out access: the member confirms it is them again first
+    /// (see `staff::step_up`).
+    pub step_up: bool,
 }
 
 pub fn route(
@@ -37,6 +40,7 @@ pub fn route(
         handler,
         menu: None,
         uploads: false,
+        step_up: false,
     }
 }
 
@@ -45,6 +49,12 @@ impl StaffRoute {
     /// (no size limit of forms) and the CSRF token is its first field.
     pub fn uploads(mut self) -> StaffRoute {
         self.uploads = true;
+        self
+    }
+
+    /// This POST hands out access: the guard asks for a step-up first.
+    pub fn step_up(mut self) -> StaffRoute {
+        self.step_up = true;
         self
     }
 

@@ -1,7 +1,6 @@
 //! Staff sessions: a random token in an HttpOnly cookie, its SHA-256 in the
 //! database with a CSRF token, idle and absolute expiry.
 
-use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue};
 use sha2::{Digest, Sha256};
 
@@ -20,6 +19,8 @@ pub const LOGIN_CSRF_COOKIE: &str = "plaster_login_csrf";
 pub const IDLE_MS: i64 = 2 * 3_600_000;
 /// However active, a session ends after twelve hours (about one shift).
 pub const ABSOLUTE_MS: i64 = 12 * 3_600_000;
+/// How long one step-up confirmation counts.
+pub const STEP_UP_COUNTS_MS: i64 = 10 * 60_000;
 /// `last_seen_at` is written at most this often, not on every request.
 const TOUCH_EVERY_MS: i64 = 60_000;
 
@@ -35,6 +36,8 @@ pub struct StaffSession {
     pub account: StaffAccountRecord,
     pub roles: Roles,
     pub csrf_token: String,
+    /// When the member last confirmed it was them (see `staff::step_up`).
+    pub stepped_up_at: Option<i64>,
     /// The console menu, set by the guard from the route table.
     pub menu: Menu,
 }
@@ -50,59 +53,47 @@ impl StaffSession {
     pub fn token_hash(&self) -> &str {
         &self.token_hash
     }
+
+    /// Whether the member confirmed it was them recently enough for a
+    /// change that hands out access (see `staff::step_up`).
+    pub fn is_confirmed(&self, now: i64) -> bool {
+        self.stepped_up_at
+            .is_some_and(|at| now - at < STEP_UP_COUNTS_MS)
+    }
 }
 
-pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| cookie::Cookie::parse(pair.trim().to_string()).ok())
-        .find(|c| c.name() == name)
-        .map(|c| c.value().to_string())
-}
-
-/// A `Set-Cookie` for a staff cookie: HttpOnly, SameSite=Lax, scoped to
-/// `/staff`, `Secure` when Plaster is served over HTTPS. `None` deletes it.
+/// The staff session cookie: scoped to `/staff` over plain HTTP, `__Host-`
+/// over HTTPS (see [`crate::kernel::cookies`]).
 pub fn set_cookie(name: &str, value: Option<&str>, secure: bool) -> Option<HeaderValue> {
-    let mut c = cookie::Cookie::build((name, value.unwrap_or("").to_string()))
-        .path("/staff")
-        .http_only(true)
-        .same_site(cookie::SameSite::Lax)
-        .secure(secure);
-    if value.is_none() {
-        c = c.max_age(cookie::time::Duration::ZERO);
-    }
-    HeaderValue::from_str(&c.build().to_string()).ok()
+    crate::kernel::cookies::set(name, value, secure, "/staff")
 }
 
-pub fn append_cookie(headers: &mut HeaderMap, cookie: Option<HeaderValue>) {
-    if let Some(cookie) = cookie {
-        headers.append(SET_COOKIE, cookie);
-    }
-}
+pub use crate::kernel::cookies::append as append_cookie;
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum SessionState {
     Valid,
     /// Existed but timed out; the reader is told so rather than just "sign in".
     Expired,
+    /// The password was right; the second factor's code has not come yet.
+    AwaitingCode,
 }
 
 /// Looks up the session a request carries. Expired sessions are deleted.
 pub async fn from_headers(
     store: &Store,
     headers: &HeaderMap,
+    secure: bool,
     now: i64,
 ) -> Result<Option<(StaffSession, SessionState)>, StoreError> {
-    let Some(token) = cookie_value(headers, SESSION_COOKIE) else {
+    let Some(token) = crate::kernel::cookies::value(headers, SESSION_COOKIE, secure) else {
         return Ok(None);
     };
     let token_hash = hash_token(&token);
     let Some(record) = store.session(&token_hash).await? else {
         return Ok(None);
     };
+    let awaiting_code = record.awaiting_code;
     let expired = now >= record.expires_at
         || now - record.last_seen_at >= IDLE_MS
         || now - record.created_at >= ABSOLUTE_MS
@@ -111,6 +102,7 @@ pub async fn from_headers(
         roles: Roles::from_stored(&record.account.roles),
         account: record.account,
         csrf_token: record.csrf_token,
+        stepped_up_at: record.stepped_up_at,
         token_hash,
         menu: Menu::default(),
     };
@@ -118,22 +110,43 @@ pub async fn from_headers(
         store.delete_session(&session.token_hash).await?;
         return Ok(Some((session, SessionState::Expired)));
     }
+    if awaiting_code {
+        return Ok(Some((session, SessionState::AwaitingCode)));
+    }
     if now - record.last_seen_at >= TOUCH_EVERY_MS {
         store.touch_session(&session.token_hash, now).await?;
     }
     Ok(Some((session, SessionState::Valid)))
 }
 
+/// How long a right password waits for its second factor's code.
+pub const CODE_WAIT_MS: i64 = 10 * 60_000;
+
 /// Starts a session; returns the cookie token (shown to the browser only).
-pub async fn start(store: &Store, account_id: &str, now: i64) -> Result<String, StoreError> {
+/// A session `awaiting_code` opens only the code page, for
+/// [`CODE_WAIT_MS`]; the code replaces it with a full one (a new token, so
+/// a token seen before the second factor is worth nothing after it).
+pub async fn start(
+    store: &Store,
+    account_id: &str,
+    now: i64,
+    awaiting_code: bool,
+) -> Result<String, StoreError> {
     let token = random_token();
+    let expires_at = now
+        + if awaiting_code {
+            CODE_WAIT_MS
+        } else {
+            ABSOLUTE_MS
+        };
     store
         .insert_session(
             &hash_token(&token),
             account_id,
             &random_token(),
             now,
-            now + ABSOLUTE_MS,
+            expires_at,
+            awaiting_code,
         )
         .await?;
     Ok(token)
@@ -141,28 +154,8 @@ pub async fn start(store: &Store, account_id: &str, now: i64) -> Result<String, 
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
-    fn cookies_are_http_only_lax_and_secure_on_https() {
-        let c = set_cookie(SESSION_COOKIE, Some("abc"), true).expect("cookie");
-        let c = c.to_str().expect("ascii");
-        assert!(
-            c.contains("HttpOnly") && c.contains("SameSite=Lax") && c.contains("Secure"),
-            "{c}"
-        );
-        let c = set_cookie(SESSION_COOKIE, Some("abc"), false).expect("cookie");
-        assert!(!c.to_str().expect("ascii").contains("Secure"));
-    }
-
-    #[test]
-    fn the_cookie_is_found_among_others() {
-        let mut h = HeaderMap::new();
-        h.insert(
-            COOKIE,
-            HeaderValue::from_static("a=1; plaster_session=tok; b=2"),
-        );
-        assert_eq!(cookie_value(&h, SESSION_COOKIE).as_deref(), Some("tok"));
+    fn secrets_compare_whole() {
         use crate::kernel::ids::same_secret;
         assert!(same_secret("abc", "abc") && !same_secret("abc", "abd") && !same_secret("a", "ab"));
     }

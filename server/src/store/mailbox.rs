@@ -25,3 +25,20 @@ pub async fn deliver(
     .await?;
     Ok(())
 }
+
+/// The newest message delivered to `recipient`: (subject, text, delivered at ms).
+pub async fn newest_to(
+    store: &Store,
+    recipient: &str,
+) -> Result<Option<(String, String, i64)>, StoreError> {
+    use sqlx::Row;
+    let row = sqlx::query(
+        "SELECT subject, body_text, delivered_at FROM mailbox WHERE recipient = $1
+         ORDER BY delivered_at DESC, id DESC LIMIT 1",
+    )
+    .bind(recipient)
+    .fetch_optional(store.pool())
+    .await?;
+    row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .transpose()
+}

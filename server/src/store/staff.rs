@@ -23,6 +23,11 @@ pub struct StaffAccountRecord {
     pub must_change_password: bool,
     pub disabled: bool,
     pub created_at: i64,
+    /// A one-time password stops working at this time (ms); `None` once
+    /// the member chose their own.
+    pub password_expires_at: Option<i64>,
+    /// Signs in with a TOTP code after the password.
+    pub totp_enabled: bool,
 }
 
 /// A live session joined with its account.
@@ -33,10 +38,27 @@ pub struct SessionRecord {
     pub created_at: i64,
     pub last_seen_at: i64,
     pub expires_at: i64,
+    /// The password was right; the second factor has not come yet.
+    pub awaiting_code: bool,
+    pub stepped_up_at: Option<i64>,
 }
 
-const ACCOUNT_COLUMNS: &str =
-    "a.id, a.email, a.roles, a.must_change_password, a.disabled, a.created_at";
+/// A member's TOTP state: the confirmed secret, the newest step used, and
+/// a secret being enrolled.
+#[derive(Debug, Clone, Default)]
+pub struct TotpRecord {
+    pub secret: Option<String>,
+    pub last_step: Option<i64>,
+    pub pending_secret: Option<String>,
+    pub enabled_at: Option<i64>,
+    pub recovery_codes_left: i64,
+}
+
+const ACCOUNT_COLUMNS: &str = "a.id, a.email, a.roles, a.must_change_password, a.disabled, a.created_at,
+     a.password_expires_at, CAST(CASE WHEN a.totp_secret IS NULL THEN 0 ELSE 1 END AS BIGINT) AS totp_on";
+
+/// How long a one-time password opens the password page.
+pub const ONE_TIME_PASSWORD_MS: i64 = 72 * 3_600_000;
 
 fn account(row: &sqlx::any::AnyRow) -> Result<StaffAccountRecord, StoreError> {
     Ok(StaffAccountRecord {
@@ -46,6 +68,8 @@ fn account(row: &sqlx::any::AnyRow) -> Result<StaffAccountRecord, StoreError> {
         must_change_password: row.try_get::<i64, _>("must_change_password")? != 0,
         disabled: row.try_get::<i64, _>("disabled")? != 0,
         created_at: row.try_get("created_at")?,
+        password_expires_at: row.try_get("password_expires_at")?,
+        totp_enabled: row.try_get::<i64, _>("totp_on")? != 0,
     })
 }
 
@@ -114,7 +138,7 @@ impl Store {
     pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {ACCOUNT_COLUMNS}, s.csrf_token, s.created_at AS s_created,
-                    s.last_seen_at, s.expires_at
+                    s.last_seen_at, s.expires_at, s.awaiting_code, s.stepped_up_at
              FROM staff_sessions s JOIN staff_accounts a ON a.id = s.account_id
              WHERE s.token_hash = $1"
         ))
@@ -128,6 +152,8 @@ impl Store {
                 created_at: row.try_get("s_created")?,
                 last_seen_at: row.try_get("last_seen_at")?,
                 expires_at: row.try_get("expires_at")?,
+                awaiting_code: row.try_get::<i64, _>("awaiting_code")? != 0,
+                stepped_up_at: row.try_get("stepped_up_at")?,
             })
         })
         .transpose()
@@ -140,16 +166,18 @@ impl Store {
         csrf_token: &str,
         now: i64,
         expires_at: i64,
+        awaiting_code: bool,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO staff_sessions (token_hash, account_id, csrf_token, created_at, last_seen_at, expires_at)
-             VALUES ($1, $2, $3, $4, $4, $5)",
+            "INSERT INTO staff_sessions (token_hash, account_id, csrf_token, created_at, last_seen_at, expires_at, awaiting_code)
+             VALUES ($1, $2, $3, $4, $4, $5, $6)",
         )
         .bind(token_hash)
         .bind(account_id)
         .bind(csrf_token)
         .bind(now)
         .bind(expires_at)
+        .bind(i64::from(awaiting_code))
         .execute(self.pool())
         .await?;
         Ok(())
@@ -157,6 +185,16 @@ impl Store {
 
     pub async fn touch_session(&self, token_hash: &str, now: i64) -> Result<(), StoreError> {
         sqlx::query("UPDATE staff_sessions SET last_seen_at = $2 WHERE token_hash = $1")
+            .bind(token_hash)
+            .bind(now)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// The member confirmed it was them again, now.
+    pub async fn step_up_session(&self, token_hash: &str, now: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE staff_sessions SET stepped_up_at = $2 WHERE token_hash = $1")
             .bind(token_hash)
             .bind(now)
             .execute(self.pool())
@@ -227,6 +265,77 @@ impl Store {
     }
 
     /// Takes back attempts recorded by [`Store::take_attempt`].
+    pub async fn totp(&self, account_id: &str) -> Result<TotpRecord, StoreError> {
+        let row = sqlx::query(
+            "SELECT a.totp_secret, a.totp_last_step, a.totp_pending_secret, a.totp_enabled_at,
+                    (SELECT COUNT(*) FROM staff_recovery_codes r
+                     WHERE r.account_id = a.id AND r.used_at IS NULL) AS codes_left
+             FROM staff_accounts a WHERE a.id = $1",
+        )
+        .bind(account_id)
+        .fetch_optional(self.pool())
+        .await?;
+        let Some(row) = row else {
+            return Ok(TotpRecord::default());
+        };
+        Ok(TotpRecord {
+            secret: row.try_get("totp_secret")?,
+            last_step: row.try_get("totp_last_step")?,
+            pending_secret: row.try_get("totp_pending_secret")?,
+            enabled_at: row.try_get("totp_enabled_at")?,
+            recovery_codes_left: row.try_get("codes_left")?,
+        })
+    }
+
+    /// Marks a TOTP step used; false when it (or a newer one) already was,
+    /// so two requests with one code cannot both pass.
+    pub async fn use_totp_step(&self, account_id: &str, step: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE staff_accounts SET totp_last_step = $2
+             WHERE id = $1 AND totp_secret IS NOT NULL
+               AND (totp_last_step IS NULL OR totp_last_step < $2)",
+        )
+        .bind(account_id)
+        .bind(step)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Uses up a recovery code; false when it is not one of the account's
+    /// unused codes.
+    pub async fn use_recovery_code(
+        &self,
+        account_id: &str,
+        code_hash: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE staff_recovery_codes SET used_at = $3
+             WHERE account_id = $1 AND code_hash = $2 AND used_at IS NULL",
+        )
+        .bind(account_id)
+        .bind(code_hash)
+        .bind(now)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The secret shown on the enrolment page until a code confirms it.
+    pub async fn set_totp_pending(
+        &self,
+        account_id: &str,
+        secret: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE staff_accounts SET totp_pending_secret = $2 WHERE id = $1")
+            .bind(account_id)
+            .bind(secret)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
     pub async fn forget_attempts(&self, ids: &[i64]) -> Result<(), StoreError> {
         for id in ids {
             sqlx::query("DELETE FROM login_failures WHERE id = $1")
@@ -243,20 +352,23 @@ pub async fn insert_staff(
     account: &NewStaffAccount,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO staff_accounts (id, email, password_hash, roles, must_change_password, created_at)
-         VALUES ($1, $2, $3, $4, 1, $5)",
+        "INSERT INTO staff_accounts (id, email, password_hash, roles, must_change_password, created_at, password_expires_at)
+         VALUES ($1, $2, $3, $4, 1, $5, $6)",
     )
     .bind(&account.id)
     .bind(&account.email)
     .bind(&account.password_hash)
     .bind(account.roles.join(","))
     .bind(account.created_at)
+    .bind(account.created_at + ONE_TIME_PASSWORD_MS)
     .execute(&mut *conn)
     .await?;
     Ok(())
 }
 
 /// Sets a new password hash and ends every session of the account but `keep`.
+/// A password that must be changed (an admin's reset) is a one-time
+/// password and expires like one.
 pub async fn set_password(
     conn: &mut AnyConnection,
     account_id: &str,
@@ -266,13 +378,15 @@ pub async fn set_password(
     now: i64,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "UPDATE staff_accounts SET password_hash = $2, must_change_password = $3, password_changed_at = $4
+        "UPDATE staff_accounts SET password_hash = $2, must_change_password = $3, password_changed_at = $4,
+                password_expires_at = $5
          WHERE id = $1",
     )
     .bind(account_id)
     .bind(password_hash)
     .bind(i64::from(must_change))
     .bind(now)
+    .bind(must_change.then_some(now + ONE_TIME_PASSWORD_MS))
     .execute(&mut *conn)
     .await?;
     sqlx::query("DELETE FROM staff_sessions WHERE account_id = $1 AND token_hash <> $2")
@@ -313,5 +427,73 @@ pub async fn set_disabled(
             .execute(&mut *conn)
             .await?;
     }
+    Ok(())
+}
+
+/// Turns TOTP on with a confirmed secret (its first code's step already
+/// used) and new recovery codes.
+pub async fn enable_totp(
+    conn: &mut AnyConnection,
+    account_id: &str,
+    secret: &str,
+    step: i64,
+    code_hashes: &[String],
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE staff_accounts SET totp_secret = $2, totp_last_step = $3,
+                totp_pending_secret = NULL, totp_enabled_at = $4
+         WHERE id = $1",
+    )
+    .bind(account_id)
+    .bind(secret)
+    .bind(step)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    set_recovery_codes(conn, account_id, code_hashes).await
+}
+
+/// Replaces the account's recovery codes (the old ones stop working).
+pub async fn set_recovery_codes(
+    conn: &mut AnyConnection,
+    account_id: &str,
+    code_hashes: &[String],
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM staff_recovery_codes WHERE account_id = $1")
+        .bind(account_id)
+        .execute(&mut *conn)
+        .await?;
+    for hash in code_hashes {
+        sqlx::query("INSERT INTO staff_recovery_codes (account_id, code_hash) VALUES ($1, $2)")
+            .bind(account_id)
+            .bind(hash)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Turns TOTP off (by the member, or an admin for a lost phone) and ends
+/// the account's other sessions.
+pub async fn disable_totp(
+    conn: &mut AnyConnection,
+    account_id: &str,
+    keep_session: Option<&str>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE staff_accounts SET totp_secret = NULL, totp_last_step = NULL,
+                totp_pending_secret = NULL, totp_enabled_at = NULL
+         WHERE id = $1",
+    )
+    .bind(account_id)
+    .execute(&mut *conn)
+    .await?;
+    set_recovery_codes(conn, account_id, &[]).await?;
+    sqlx::query("DELETE FROM staff_sessions WHERE account_id = $1 AND token_hash <> $2")
+        .bind(account_id)
+        .bind(keep_session.unwrap_or(""))
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }

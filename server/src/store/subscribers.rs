@@ -1,5 +1,7 @@
 //! The `subscribers` table: e-mail subscriptions with their language,
-//! components, state and link token.
+//! components, state and link token. An unsubscribed row keeps a fresh
+//! random token that was never mailed to anyone: the column is NOT NULL
+//! UNIQUE, and a value nobody holds opens nothing, as no token would.
 
 use app::dto::Lang;
 use sqlx::{AnyConnection, Row};
@@ -15,6 +17,9 @@ pub struct Subscriber {
     pub components: Vec<String>,
     pub state: String,
     pub token: String,
+    /// When the subscription now in place was asked for (a pending one's
+    /// confirmation link counts from here).
+    pub created_at: i64,
 }
 
 fn subscriber(row: &sqlx::any::AnyRow) -> Result<Subscriber, StoreError> {
@@ -29,6 +34,7 @@ fn subscriber(row: &sqlx::any::AnyRow) -> Result<Subscriber, StoreError> {
         components: split_list(&components),
         state: row.try_get("state")?,
         token: row.try_get("token")?,
+        created_at: row.try_get("created_at")?,
     })
 }
 
@@ -39,7 +45,7 @@ pub async fn by_email(
     email: &str,
 ) -> Result<Option<Subscriber>, StoreError> {
     sqlx::query(
-        "SELECT id, email, lang, components, state, token FROM subscribers WHERE email = $1",
+        "SELECT id, email, lang, components, state, token, created_at FROM subscribers WHERE email = $1",
     )
     .bind(email)
     .fetch_optional(&mut *conn)
@@ -103,28 +109,37 @@ pub async fn set_choices_by_id(
     Ok(())
 }
 
-/// New choices and a fresh token for a subscriber that is not confirmed,
-/// pending again: the old confirmation link stops working.
+/// New choices and a fresh token for a subscriber that is not confirmed
+/// (pending, or unsubscribed and asking again), pending again as if asked
+/// for `now`: the old links stop working, the new confirmation link gets
+/// its full week, and an earlier confirmation no longer counts (the new
+/// subscription needs its own).
 pub async fn renew_pending(
     conn: &mut AnyConnection,
     id: &str,
     lang: Lang,
     components: &[String],
     token: &str,
+    now: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE subscribers SET lang = $2, components = $3, state = 'pending', token = $4 WHERE id = $1")
-        .bind(id)
-        .bind(lang.code())
-        .bind(components.join(","))
-        .bind(token)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "UPDATE subscribers SET lang = $2, components = $3, state = 'pending', token = $4,
+                created_at = $5, confirmed_at = NULL
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(lang.code())
+    .bind(components.join(","))
+    .bind(token)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
 pub async fn by_token(store: &Store, token: &str) -> Result<Option<Subscriber>, StoreError> {
     sqlx::query(
-        "SELECT id, email, lang, components, state, token FROM subscribers WHERE token = $1",
+        "SELECT id, email, lang, components, state, token, created_at FROM subscribers WHERE token = $1",
     )
     .bind(token)
     .fetch_optional(store.pool())
@@ -133,34 +148,52 @@ pub async fn by_token(store: &Store, token: &str) -> Result<Option<Subscriber>, 
     .transpose()
 }
 
-/// Sets the state of the subscriber with `token`; false for an unknown token.
-pub async fn set_state(store: &Store, token: &str, state: &str) -> Result<bool, StoreError> {
-    let now = chrono::Utc::now().timestamp_millis();
+/// Confirms the subscriber with `token`; false for a token that opens
+/// nothing (unknown, or an unsubscribed row's from before tokens rotated).
+pub async fn confirm(store: &Store, token: &str, now: i64) -> Result<bool, StoreError> {
     let done = sqlx::query(
-        "UPDATE subscribers SET state = $2,
-                confirmed_at = CASE WHEN $2 = 'confirmed' THEN COALESCE(confirmed_at, $3) ELSE confirmed_at END
-         WHERE token = $1",
+        "UPDATE subscribers SET state = 'confirmed', confirmed_at = COALESCE(confirmed_at, $2)
+         WHERE token = $1 AND state <> 'unsubscribed'",
     )
     .bind(token)
-    .bind(state)
     .bind(now)
     .execute(store.pool())
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
+/// Unsubscribes the subscriber with `token` and replaces the token with
+/// `new_token` (never mailed), so no link that went out opens it again;
+/// false for a token that opens nothing.
+pub async fn unsubscribe(store: &Store, token: &str, new_token: &str) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE subscribers SET state = 'unsubscribed', token = $2
+         WHERE token = $1 AND state <> 'unsubscribed'",
+    )
+    .bind(token)
+    .bind(new_token)
+    .execute(store.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// New choices for the subscriber with `token`; false for a token that
+/// opens nothing.
 pub async fn update_choices(
     store: &Store,
     token: &str,
     lang: Lang,
     components: &[String],
 ) -> Result<bool, StoreError> {
-    let done = sqlx::query("UPDATE subscribers SET lang = $2, components = $3 WHERE token = $1")
-        .bind(token)
-        .bind(lang.code())
-        .bind(components.join(","))
-        .execute(store.pool())
-        .await?;
+    let done = sqlx::query(
+        "UPDATE subscribers SET lang = $2, components = $3
+         WHERE token = $1 AND state <> 'unsubscribed'",
+    )
+    .bind(token)
+    .bind(lang.code())
+    .bind(components.join(","))
+    .execute(store.pool())
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -170,7 +203,7 @@ pub async fn audience(
     components: &[String],
 ) -> Result<Vec<Subscriber>, StoreError> {
     let all = sqlx::query(
-        "SELECT id, email, lang, components, state, token FROM subscribers WHERE state = 'confirmed' ORDER BY id",
+        "SELECT id, email, lang, components, state, token, created_at FROM subscribers WHERE state = 'confirmed' ORDER BY id",
     )
     .fetch_all(&mut *conn)
     .await?;

@@ -32,16 +32,19 @@ fn is_public_read<B>(req: &Request<B>) -> bool {
         && !path.starts_with("/_sf")
 }
 
-pub fn router(state: AppState) -> Router {
+/// Every route on the main listener; `/metrics` among them unless it has
+/// a listener of its own (`metrics_here` false), when it answers 404 here.
+pub fn router(state: AppState, metrics_here: bool) -> Router {
     let routes = generate_route_list(App);
     let source: SharedStatusSource = state.snapshot.clone();
     let customers: SharedCustomerSource = Arc::new(crate::customers::me::CustomerPages {
         store: state.store.clone(),
         snapshot: state.snapshot.clone(),
+        secure_cookies: state.cookies.secure,
     });
     let options = state.leptos_options.clone();
     Router::new()
-        .merge(probes::routes())
+        .merge(probes::routes(metrics_here))
         .merge(crate::status::routes())
         .merge(crate::notify::routes())
         .merge(crate::customers::pages::routes())

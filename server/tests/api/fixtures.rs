@@ -17,6 +17,9 @@ use crate::helpers::{get_with, TestApp};
 
 /// Every fixture account's password (its one-time password is replaced).
 pub const PASSWORD: &str = "a long enough password";
+/// The TOTP secret of every fixture member whose roles need a second
+/// factor (admins, finance): 20 bytes in base32, as an app would hold it.
+pub const TOTP_SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 
 /// A signed-in staff member: their cookie client and CSRF token.
 pub struct StaffClient {
@@ -111,7 +114,57 @@ impl TestApp {
         plaster_server::store::staff::set_password(&mut conn, &id, &hash, false, None, 0)
             .await
             .expect("password set");
+        if Roles::new(roles.to_vec()).need_second_factor() {
+            plaster_server::store::staff::enable_totp(&mut conn, &id, TOTP_SECRET, 0, &[], 0)
+                .await
+                .expect("second factor set up");
+        }
         id
+    }
+
+    /// The TOTP code for `account_id` that the server takes next: the
+    /// current step's, or a later one within the allowed skew when this
+    /// account used the current one already (waiting when it must).
+    pub async fn next_code(&self, account_id: &str) -> String {
+        self.next_code_of(account_id, TOTP_SECRET).await
+    }
+
+    /// [`TestApp::next_code`] for a member who enrolled their own `secret`.
+    pub async fn next_code_of(&self, account_id: &str, secret: &str) -> String {
+        use plaster_server::staff::totp::{code_at, step_at};
+        loop {
+            let last = self.store.totp(account_id).await.expect("totp").last_step;
+            let now = step_at(chrono::Utc::now().timestamp());
+            let step = last.map_or(now, |last| (last + 1).max(now - 1));
+            if step <= now + 1 {
+                return code_at(secret, step).expect("code");
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+
+    /// The code page after a right password: types the next code.
+    pub async fn enter_code(&self, client: &Client, email: &str) -> reqwest::Response {
+        let (account, _) = self
+            .store
+            .staff_for_sign_in(email)
+            .await
+            .expect("account")
+            .expect("exists");
+        let page = client
+            .get(self.url("/staff/login/code"))
+            .send()
+            .await
+            .expect("code page");
+        assert_eq!(page.status(), 200, "the code page of {email}");
+        let csrf = csrf_in(&page.text().await.expect("html"));
+        let code = self.next_code(&account.id).await;
+        client
+            .post(self.url("/staff/login/code"))
+            .form(&[("code", code.as_str()), ("csrf", &csrf), ("next", "/staff")])
+            .send()
+            .await
+            .expect("code POST")
     }
 
     /// A new staff member with `roles`, signed in.
@@ -121,6 +174,15 @@ impl TestApp {
         let email = format!("{name}-{n}@example.se");
         let account_id = self.staff_member(&email, roles).await;
         let (client, csrf) = self.signed_in(&email).await;
+        // Confirmed for the dangerous forms, as a member who just typed
+        // their password again (the step-up tests use `signed_in`).
+        let confirmed = client
+            .post(self.url("/staff/step-up"))
+            .form(&[("step_up", PASSWORD), ("csrf", &csrf)])
+            .send()
+            .await
+            .expect("step-up");
+        assert_eq!(confirmed.status(), 303, "step-up of {email}");
         StaffClient {
             email,
             account_id,
@@ -160,8 +222,17 @@ impl TestApp {
     /// session's CSRF token.
     pub async fn signed_in(&self, email: &str) -> (Client, String) {
         let client = cookie_client();
-        let response = self.try_sign_in(&client, email, PASSWORD).await;
+        let mut response = self.try_sign_in(&client, email, PASSWORD).await;
         assert_eq!(response.status(), 303, "sign-in of {email} redirects");
+        let to_code = response
+            .headers()
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+            .is_some_and(|l| l.starts_with("/staff/login/code"));
+        if to_code {
+            response = self.enter_code(&client, email).await;
+            assert_eq!(response.status(), 303, "the code of {email} signs in");
+        }
         let csrf = self.csrf_of(&client).await;
         (client, csrf)
     }

@@ -1,4 +1,6 @@
-use crate::helpers::TestApp;
+use plaster_server::startup::{Application, StartOptions};
+
+use crate::helpers::{fresh_database, get_with, test_settings_with, TestApp, TestBackend};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -132,4 +134,74 @@ async fn a_client_that_trickles_its_headers_is_dropped(app: TestApp) {
         started.elapsed() >= plaster_server::web::serve::HEADER_READ_TIMEOUT / 2,
         "closed by the timeout, not at once"
     );
+}
+
+/// #15.8: with `PLASTER_METRICS_LISTEN`, `/metrics` is served on that
+/// address alone: the main listener answers 404 for it, and the metrics
+/// listener serves nothing else.
+async fn metrics_are_served_only_on_their_own_address(backend: TestBackend) {
+    plaster_server::telemetry::init();
+    let Some((database_url, _database)) = fresh_database(backend).await else {
+        return;
+    };
+    let settings = test_settings_with(&database_url, &[("PLASTER_METRICS_LISTEN", "127.0.0.1:0")]);
+    let app = Application::build(settings, StartOptions { seed_demo: false })
+        .await
+        .expect("the application starts");
+    let pages = format!("http://127.0.0.1:{}", app.port());
+    let metrics = format!(
+        "http://127.0.0.1:{}",
+        app.metrics_port().expect("a listener for /metrics")
+    );
+    assert_ne!(pages, metrics);
+    tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .expect("HTTP client");
+
+    for _ in 0..3 {
+        assert_eq!(get_with(&client, &pages, "/healthz").await.status(), 200);
+    }
+    assert_eq!(get_with(&client, &pages, "/metrics").await.status(), 404);
+    let r = client
+        .post(format!("{pages}/metrics"))
+        .send()
+        .await
+        .expect("POST /metrics");
+    assert_eq!(r.status(), 404, "whatever the method");
+
+    let r = get_with(&client, &metrics, "/metrics").await;
+    assert_eq!(r.status(), 200);
+    assert!(r
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain; version=0.0.4")));
+    let text = r.text().await.expect("metrics text");
+    assert!(
+        text.contains(
+            r#"plaster_http_requests_total{route="/healthz",method="GET",status="200"} 3"#
+        ),
+        "the main listener's requests are counted: {text}"
+    );
+    assert!(
+        text.contains("# TYPE plaster_http_request_duration_seconds histogram"),
+        "{text}"
+    );
+    assert_eq!(get_with(&client, &metrics, "/healthz").await.status(), 404);
+    assert_eq!(
+        get_with(&client, &metrics, "/staff/login").await.status(),
+        404
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_metrics_are_served_only_on_their_own_address() {
+    metrics_are_served_only_on_their_own_address(TestBackend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_metrics_are_served_only_on_their_own_address() {
+    metrics_are_served_only_on_their_own_address(TestBackend::Postgres).await;
 }

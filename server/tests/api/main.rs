@@ -13,6 +13,7 @@ mod ledger;
 mod live;
 mod notify;
 mod pages;
+mod second_factor;
 mod staff;
 mod status_page;
 mod statuspage_api;

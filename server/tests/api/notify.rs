@@ -21,6 +21,9 @@ on_both_backends!(
     webhooks_get_signed_statuspage_json_and_are_retried,
     sequential_subscriptions_never_meet_a_locked_database,
     webhooks_reach_only_allowed_addresses_and_rotate_their_secrets,
+    sent_mail_hides_link_tokens_and_webhook_urls_from_all_but_admins,
+    unsubscribing_retires_the_token_and_subscribing_again_issues_a_new_one,
+    a_confirmation_link_expires_after_a_week,
 );
 
 /// One client, thirty subscriptions in a row, while the delivery worker
@@ -780,4 +783,242 @@ async fn webhooks_reach_only_allowed_addresses_and_rotate_their_secrets(app: Tes
         1,
         "{signature}"
     );
+}
+
+/// The token of the first `token=` link in `text`.
+fn token_in(text: &str) -> String {
+    let at = text
+        .find("token=")
+        .unwrap_or_else(|| panic!("no token= link in:\n{text}"))
+        + "token=".len();
+    text[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+        .collect()
+}
+
+/// POSTs the subscription form for `email` in English.
+async fn subscribe_form(app: &TestApp, email: &str) {
+    let r = app
+        .client
+        .post(app.url("/subscribe"))
+        .form(&[("email", email), ("lang", "en")])
+        .send()
+        .await
+        .expect("POST /subscribe");
+    assert_eq!(r.status(), 200, "subscribing {email}");
+}
+
+/// #15.8: a confirmation mail in Sent mail shows communications staff no
+/// token, and admins only its first characters; a webhook delivery's URL
+/// is hidden from them, and shown to admins as its host alone.
+async fn sent_mail_hides_link_tokens_and_webhook_urls_from_all_but_admins(app: TestApp) {
+    use plaster_server::staff::roles::Role;
+    let email = "masked@example.se";
+    subscribe_form(&app, email).await;
+    eventually(60, "the confirmation mail", || async {
+        !app.sent_mail(email).await.is_empty()
+    })
+    .await;
+    let token = token_in(&app.sent_mail(email).await[0].1);
+    let stored: String = sqlx::query("SELECT token FROM subscribers WHERE email = $1")
+        .bind(email)
+        .fetch_one(app.store.pool())
+        .await
+        .expect("subscriber")
+        .get(0);
+    assert_eq!(token, stored, "the mailed token is the subscription's");
+    assert!(token.len() > 16, "{token}");
+    let id: String =
+        sqlx::query("SELECT id FROM outbox WHERE recipient = $1 AND kind = 'subscribe_confirm'")
+            .bind(email)
+            .fetch_one(app.store.pool())
+            .await
+            .expect("outbox row")
+            .get(0);
+    assert!(
+        !id.contains(&token[..8]),
+        "the message's id tells nothing of the token: {id}"
+    );
+
+    // A webhook whose URL carries its key, and a delivery to it.
+    let (hook, _received) = receiver(0).await;
+    let hook = format!("{hook}?key=hook-secret-1234");
+    let host = hook
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .expect("host and port")
+        .to_string();
+    let policy = plaster_server::kernel::outgoing::OutgoingPolicy::allowing(vec!["127.0.0.0/8"
+        .parse()
+        .expect("range")]);
+    let mut tx = app.store.pool().begin().await.expect("tx");
+    plaster_server::notify::webhooks::add(&mut tx, &policy, &hook, &[])
+        .await
+        .expect("added");
+    tx.commit().await.expect("commit");
+    open_minor(&app, "Slow odds").await;
+    eventually(30, "the webhook delivery queued", || async {
+        app.run_jobs().await;
+        sqlx::query("SELECT COUNT(*) FROM outbox WHERE kind = 'webhook'")
+            .fetch_one(app.store.pool())
+            .await
+            .expect("count")
+            .get::<i64, _>(0)
+            > 0
+    })
+    .await;
+
+    let comms = app.staff(&[Role::Communications]).await;
+    let r = comms.get(&format!("/staff/mail/{id}")).await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.expect("html");
+    assert!(!html.contains(&token[..8]), "{html}");
+    assert!(html.contains("token=[token hidden]"), "{html}");
+    let r = comms.get("/staff/mail").await;
+    assert_eq!(r.status(), 200);
+    let list = r.text().await.expect("html");
+    assert!(!list.contains(&token[..8]), "{list}");
+    assert!(
+        !list.contains("hook-secret") && !list.contains(&host),
+        "no part of the webhook's URL: {list}"
+    );
+    assert!(list.contains("[webhook URL hidden]"), "{list}");
+
+    let admin = app.staff(&[Role::Admin]).await;
+    let r = admin.get(&format!("/staff/mail/{id}")).await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.expect("html");
+    assert!(html.contains(&format!("token={}…", &token[..4])), "{html}");
+    assert!(!html.contains(&token[..8]), "{html}");
+    let list = admin.get("/staff/mail").await.text().await.expect("html");
+    assert!(list.contains(&format!("http://{host}/…")), "{list}");
+    assert!(!list.contains("hook-secret"), "{list}");
+}
+
+/// #15.8: unsubscribing retires the token, so no link that went out opens
+/// the subscription again (the same clear page as an unknown token, never
+/// a 500), and subscribing again mails a new one.
+async fn unsubscribing_retires_the_token_and_subscribing_again_issues_a_new_one(app: TestApp) {
+    let email = "rotate@example.se";
+    subscribe_form(&app, email).await;
+    eventually(60, "the confirmation mail", || async {
+        app.sent_mail(email).await.len() == 1
+    })
+    .await;
+    let first = token_in(&app.sent_mail(email).await[0].1);
+    let post = |path: String| {
+        let app = &app;
+        async move {
+            let r = app
+                .client
+                .post(app.url(&path))
+                .form(&[("lang", "en")])
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("POST {path}: {e}"));
+            (r.status().as_u16(), r.text().await.expect("html"))
+        }
+    };
+    assert_eq!(
+        post(format!("/subscribe/confirm?token={first}")).await.0,
+        200
+    );
+    let (status, _) = app.get_text(&format!("/subscriptions?token={first}")).await;
+    assert_eq!(status, 200, "the manage link works while subscribed");
+    let (status, html) = post(format!("/unsubscribe?token={first}")).await;
+    assert_eq!(status, 200, "{html}");
+    let row = sqlx::query("SELECT state, token FROM subscribers WHERE email = $1")
+        .bind(email)
+        .fetch_one(app.store.pool())
+        .await
+        .expect("subscriber");
+    assert_eq!(row.get::<String, _>(0), "unsubscribed");
+    assert_ne!(row.get::<String, _>(1), first, "the token was replaced");
+
+    for path in ["/subscriptions", "/unsubscribe", "/subscribe/confirm"] {
+        let link = format!("{path}?token={first}");
+        let (status, html) = app.get_text(&link).await;
+        assert_eq!(status, 404, "GET {link}: {html}");
+        assert!(
+            html.contains("Länken är ogiltig eller för gammal."),
+            "{html}"
+        );
+        let (status, html) = post(link.clone()).await;
+        assert_eq!(status, 404, "POST {link}: {html}");
+        assert!(
+            html.contains("Länken är ogiltig eller för gammal."),
+            "{html}"
+        );
+    }
+    let state: String = sqlx::query("SELECT state FROM subscribers WHERE email = $1")
+        .bind(email)
+        .fetch_one(app.store.pool())
+        .await
+        .expect("subscriber")
+        .get(0);
+    assert_eq!(
+        state, "unsubscribed",
+        "the old confirmation link subscribes nobody"
+    );
+
+    // Past the form's ten minutes, the address subscribes again.
+    sqlx::query("UPDATE outbox SET created_at = created_at - $1 WHERE recipient = $2")
+        .bind(11 * 60_000_i64)
+        .bind(email)
+        .execute(app.store.pool())
+        .await
+        .expect("age the outbox");
+    subscribe_form(&app, email).await;
+    eventually(60, "the second confirmation mail", || async {
+        app.sent_mail(email).await.len() == 2
+    })
+    .await;
+    let second = token_in(&app.sent_mail(email).await[1].1);
+    assert_ne!(second, first, "a new subscription, a new token");
+    let (status, _) = app
+        .get_text(&format!("/subscribe/confirm?token={second}"))
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = app
+        .get_text(&format!("/subscribe/confirm?token={first}"))
+        .await;
+    assert_eq!(status, 404);
+}
+
+/// #15.8: a confirmation link older than a week opens nothing, even before
+/// the stale subscription is purged (which waits for the form's next use).
+async fn a_confirmation_link_expires_after_a_week(app: TestApp) {
+    let email = "late@example.se";
+    subscribe_form(&app, email).await;
+    let token: String = sqlx::query("SELECT token FROM subscribers WHERE email = $1")
+        .bind(email)
+        .fetch_one(app.store.pool())
+        .await
+        .expect("subscriber")
+        .get(0);
+    let link = format!("/subscribe/confirm?token={token}");
+    assert_eq!(app.get_text(&link).await.0, 200, "valid within the week");
+    sqlx::query("UPDATE subscribers SET created_at = created_at - $1 WHERE email = $2")
+        .bind(plaster_server::notify::subscribers::UNCONFIRMED_KEPT_MS + 60_000)
+        .bind(email)
+        .execute(app.store.pool())
+        .await
+        .expect("age the subscription");
+    let (status, html) = app.get_text(&link).await;
+    assert_eq!(status, 404, "{html}");
+    assert!(
+        html.contains("Länken är ogiltig eller för gammal."),
+        "{html}"
+    );
+    let r = app.client.post(app.url(&link)).send().await.expect("POST");
+    assert_eq!(r.status(), 404);
+    let state: String = sqlx::query("SELECT state FROM subscribers WHERE email = $1")
+        .bind(email)
+        .fetch_one(app.store.pool())
+        .await
+        .expect("subscriber")
+        .get(0);
+    assert_eq!(state, "pending");
 }

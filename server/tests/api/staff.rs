@@ -266,13 +266,21 @@ async fn expired_and_signed_out_sessions_are_refused(app: TestApp) {
 /// Who may use what, written out here independently of the code's rules:
 /// path prefix → roles. Public and any-staff routes are listed by path.
 fn expected_allowed(path: &str, method: &str, role: Option<Role>) -> bool {
-    if path == "/staff/login" {
+    if path == "/staff/login" || path == "/staff/login/code" {
         return true;
     }
     let Some(role) = role else {
         return false;
     };
-    if ["/staff", "/staff/password", "/staff/logout"].contains(&path) {
+    if [
+        "/staff",
+        "/staff/password",
+        "/staff/logout",
+        "/staff/two-factor",
+        "/staff/step-up",
+    ]
+    .contains(&path)
+    {
         return true;
     }
     if path.starts_with("/staff/mail") {
@@ -628,6 +636,7 @@ async fn every_kind_of_action_leaves_an_audit_entry(app: TestApp) {
             ("csrf", csrf),
             ("email", "new@example.se"),
             ("role", "support"),
+            ("step_up", PASSWORD),
         ],
     )
     .await;

@@ -59,7 +59,7 @@ pub fn routes() -> Vec<StaffRoute> {
         route(M::GET, "/staff/ledger/account", RUNS_EDIT, get(statement)),
         route(M::GET, "/staff/payouts", RUNS_EDIT, get(payout_pages::show)).in_menu("Payouts"),
         route(M::POST, "/staff/payouts/{id}/send-again", RUNS_APPROVE, post(payout_pages::send_again)),
-        route(M::POST, "/staff/payouts/endpoint", ADMIN, post(payout_pages::set_endpoint)),
+        route(M::POST, "/staff/payouts/endpoint", ADMIN, post(payout_pages::set_endpoint)).step_up(),
         route(M::POST, "/staff/payouts/endpoint/clear", ADMIN, post(payout_pages::clear_endpoint)),
     ]
 }

@@ -1,6 +1,7 @@
 //! "Sent mail": what the outbox holds and what happened to it, including
-//! messages given up on; with no SMTP server this is where the demo's
-//! mail is read.
+//! messages given up on. The tokens in its links and webhooks' URLs are
+//! masked on the way out ([`Reader`]): reading a message here must not let
+//! anyone act as its recipient.
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -8,6 +9,8 @@ use axum::response::Response;
 use axum::Extension;
 use serde::Deserialize;
 
+use crate::notify::console::masking::Reader;
+use crate::notify::webhooks;
 use crate::staff::error::StaffError;
 use crate::staff::page::{page, utc, Frame};
 use crate::staff::session::StaffSession;
@@ -48,13 +51,22 @@ pub async fn list(
             )))
         }
     };
+    let reader = Reader::of(&session.roles);
     let rows = outbox::list(&store, &filter, 200)
         .await?
         .into_iter()
-        .map(|m| Row {
-            created: utc(m.created_at),
-            sent: m.sent_at.map(utc).unwrap_or_default(),
-            m,
+        .map(|mut m| {
+            // A webhook delivery's recipient is the receiver's URL.
+            if m.kind == webhooks::KIND {
+                m.recipient = reader.webhook_url(&m.recipient);
+            }
+            m.subject = reader.text(&m.subject);
+            m.last_reply = m.last_reply.map(|reply| reader.text(&reply));
+            Row {
+                created: utc(m.created_at),
+                sent: m.sent_at.map(utc).unwrap_or_default(),
+                m,
+            }
         })
         .collect();
     Ok(page(&MailPage {
@@ -72,6 +84,8 @@ struct MessagePage {
     subject: String,
     text: String,
     html: String,
+    /// Says how much of the links' tokens is shown.
+    admin: bool,
 }
 
 pub async fn show(
@@ -82,11 +96,13 @@ pub async fn show(
     let (subject, text, html) = outbox::bodies(&store, &id)
         .await?
         .ok_or_else(|| StaffError::NotFound(format!("message {id}")))?;
+    let reader = Reader::of(&session.roles);
     Ok(page(&MessagePage {
         frame: Frame::new(&session, "/staff/mail"),
-        subject,
-        text,
-        html,
+        subject: reader.text(&subject),
+        text: reader.text(&text),
+        html: reader.text(&html),
+        admin: reader == Reader::Admin,
     }))
 }
 

@@ -1,6 +1,7 @@
 //! The notification side of the staff console: Sent mail and webhooks.
 
 pub mod mail;
+pub mod masking;
 pub mod webhooks;
 
 use axum::http::Method;
@@ -19,7 +20,7 @@ pub fn routes() -> Vec<StaffRoute> {
         route(M::GET, "/staff/mail/{id}", COMPONENTS_VIEW, get(mail::show)),
         // Webhooks: admins.
         route(M::GET, "/staff/webhooks", ADMIN, get(webhooks::list)).in_menu("Webhooks"),
-        route(M::POST, "/staff/webhooks", ADMIN, post(webhooks::add)),
+        route(M::POST, "/staff/webhooks", ADMIN, post(webhooks::add)).step_up(),
         route(M::POST, "/staff/webhooks/{id}", ADMIN, post(webhooks::edit)),
     ]
 }
