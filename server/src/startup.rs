@@ -285,6 +285,7 @@ impl Application {
         let front_door = crate::web::front_door::FrontDoor::new(
             self.state.snapshot.clone(),
             self.state.metrics.clone(),
+            self.state.security,
             app.clone(),
         );
         background.also(tokio::spawn(crate::web::page_cache::warm(

@@ -31,19 +31,29 @@ use tower::Service;
 use crate::metrics::Metrics;
 use crate::status::snapshot::SnapshotHolder;
 use crate::web::page_cache;
+use crate::web::security_headers::{insert_common, SecurityPolicy};
 
 #[derive(Clone)]
 pub struct FrontDoor {
     snapshot: Arc<SnapshotHolder>,
     metrics: Metrics,
+    /// The headers every response gets (the router's middleware never sees
+    /// the answers given here).
+    security: SecurityPolicy,
     router: Router,
 }
 
 impl FrontDoor {
-    pub fn new(snapshot: Arc<SnapshotHolder>, metrics: Metrics, router: Router) -> Self {
+    pub fn new(
+        snapshot: Arc<SnapshotHolder>,
+        metrics: Metrics,
+        security: SecurityPolicy,
+        router: Router,
+    ) -> Self {
         FrontDoor {
             snapshot,
             metrics,
+            security,
             router,
         }
     }
@@ -80,7 +90,8 @@ impl Service<Request> for FrontDoor {
 
     fn call(&mut self, request: Request) -> Self::Future {
         match self.answer_from_snapshot(&request) {
-            Some(response) => {
+            Some(mut response) => {
+                insert_common(response.headers_mut(), self.security);
                 self.metrics.count_snapshot_response(response.status());
                 Either::Left(ready(Ok(response)))
             }

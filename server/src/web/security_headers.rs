@@ -121,19 +121,28 @@ pub async fn serve(State(policy): State<SecurityPolicy>, request: Request, next:
         response
     };
     let h = response.headers_mut();
-    h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     if token {
         h.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
         h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    } else if !h.contains_key(REFERRER_POLICY) {
-        h.insert(
-            REFERRER_POLICY,
-            HeaderValue::from_static("strict-origin-when-cross-origin"),
-        );
     }
     if never_framed(&path) {
         // For browsers that predate frame-ancestors.
         h.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    insert_common(h, policy);
+    response
+}
+
+/// The headers every response gets, whichever path answered it: this
+/// middleware, or the front door's answers from the snapshot, which never
+/// reach it.
+pub fn insert_common(h: &mut HeaderMap, policy: SecurityPolicy) {
+    h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if !h.contains_key(REFERRER_POLICY) {
+        h.insert(
+            REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        );
     }
     if policy.hsts {
         h.insert(
@@ -141,7 +150,6 @@ pub async fn serve(State(policy): State<SecurityPolicy>, request: Request, next:
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         );
     }
-    response
 }
 
 /// Sets the policy of a page not cached with one, read from its body.

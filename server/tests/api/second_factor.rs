@@ -13,7 +13,7 @@ on_both_backends!(
     finance_sets_up_a_code_then_signs_in_with_it_or_a_recovery_code,
     dangerous_changes_need_the_password_or_a_code_again,
     one_time_passwords_expire_after_72_hours_and_an_admin_issues_new_ones,
-    over_https_session_cookies_carry_the_host_prefix,
+    over_https_cookies_carry_the_host_prefix_and_every_answer_hsts,
 );
 
 fn location(r: &reqwest::Response) -> String {
@@ -437,7 +437,7 @@ async fn one_time_passwords_expire_after_72_hours_and_an_admin_issues_new_ones(a
     assert_eq!(r.status(), 401);
 }
 
-async fn over_https_session_cookies_carry_the_host_prefix(app: TestApp) {
+async fn over_https_cookies_carry_the_host_prefix_and_every_answer_hsts(app: TestApp) {
     let https = spawn_app_with_env(
         app.backend(),
         &[("PLASTER_PUBLIC_URL", "https://status.example.se")],
@@ -463,6 +463,32 @@ async fn over_https_session_cookies_carry_the_host_prefix(app: TestApp) {
             "{c}"
         );
         assert!(!c.contains("Domain"), "{c}");
+    }
+    // Every answer names HSTS, the snapshot's too (the front door answers
+    // those before any middleware), with the other headers of every response.
+    for path in ["/sv", "/api/v2/summary.json", "/staff/login", "/healthz"] {
+        for encoding in ["gzip", "identity"] {
+            let r = Client::new()
+                .get(https.url(path))
+                .header("Accept-Encoding", encoding)
+                .send()
+                .await
+                .expect("GET");
+            let h = r.headers();
+            assert!(
+                h.contains_key("strict-transport-security"),
+                "{path} ({encoding}): {h:?}"
+            );
+            assert_eq!(
+                h.get("x-content-type-options").map(|v| v.as_bytes()),
+                Some(&b"nosniff"[..]),
+                "{path}"
+            );
+            assert!(
+                h.contains_key("referrer-policy"),
+                "{path} ({encoding}): {h:?}"
+            );
+        }
     }
     // Plain HTTP (the test app): the unprefixed names, scoped to the console.
     let r = Client::new()
