@@ -31,7 +31,14 @@ export function addStaff(email: string, ...roles: string[]): string {
 export async function signInAsNew(page: Page, name: string, ...roles: string[]): Promise<string> {
   const email = `${name}-${Date.now()}@example.se`;
   const oneTime = addStaff(email, ...roles);
-  const password = `${name} chose this password`;
+  await firstSignIn(page, email, oneTime, `${name} chose this password`);
+  if (roles.includes("admin") || roles.includes("finance")) await setUpTwoStep(page);
+  await expect(page.getByRole("heading", { name: "Overview" })).toBeVisible();
+  return email;
+}
+
+/** The first sign-in with a one-time password, through choosing `password`. */
+export async function firstSignIn(page: Page, email: string, oneTime: string, password: string): Promise<void> {
   await page.goto("/staff/login");
   await page.getByLabel("E-mail").fill(email);
   await page.getByLabel("Password").fill(oneTime);
@@ -40,9 +47,6 @@ export async function signInAsNew(page: Page, name: string, ...roles: string[]):
   await page.getByLabel("New password (at least 12 characters)").fill(password);
   await page.getByLabel("New password again").fill(password);
   await page.getByRole("button", { name: "Change password" }).click();
-  if (roles.includes("admin") || roles.includes("finance")) await setUpTwoStep(page);
-  await expect(page.getByRole("heading", { name: "Overview" })).toBeVisible();
-  return email;
 }
 
 /** On the two-step page that admins and finance meet first: reads the key as a person would type it into an app, confirms with the app's code, and goes on. */

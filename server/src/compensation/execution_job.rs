@@ -234,6 +234,7 @@ async fn post_batch(
 ) -> Result<Step, StoreError> {
     let lines = table::lines_from(tx, &job.run_id, job.revision, job.next_seq, BATCH).await?;
     let Some(last_seq) = lines.last().map(|(seq, _)| *seq) else {
+        ledger::refresh_statistics(tx).await?;
         table::settled_up_to(tx, &job.id, "", 0, 0).await?;
         return Ok(Step::More);
     };

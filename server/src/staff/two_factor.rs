@@ -144,15 +144,7 @@ pub async fn code_submit(
     let token = session::start(&store, &session.account.id, now, false).await?;
     if used == Used::RecoveryCode {
         let mut tx = store.begin_write().await.map_err(StoreError::from)?;
-        audit::append(
-            &mut tx,
-            &session.actor(),
-            "account.recovery-code",
-            &session.account.email,
-            None,
-            None,
-        )
-        .await?;
+        audit_own(&mut tx, &session, "account.recovery-code").await?;
         tx.commit().await.map_err(StoreError::from)?;
     }
     tracing::info!(account = %session.account.email, client = %client.0, ?used, "staff signed in");
@@ -167,6 +159,30 @@ pub async fn code_submit(
         session::set_cookie(SESSION_COOKIE, Some(&token), cookies.secure),
     );
     Ok(response)
+}
+
+/// New recovery codes (shown once) and what is stored of them.
+fn recovery_codes() -> (Vec<String>, Vec<String>) {
+    let codes = totp::new_recovery_codes();
+    let hashes = codes.iter().map(|c| totp::recovery_code_hash(c)).collect();
+    (codes, hashes)
+}
+
+/// The audit entry of a change a member made to their own second factor.
+async fn audit_own(
+    tx: &mut sqlx::AnyConnection,
+    session: &StaffSession,
+    action: &str,
+) -> Result<(), StoreError> {
+    audit::append(
+        tx,
+        &session.actor(),
+        action,
+        &session.account.email,
+        None,
+        None,
+    )
+    .await
 }
 
 // --- the enrolment page ------------------------------------------------------
@@ -288,19 +304,10 @@ pub async fn submit(
                 ))
                 .await;
             };
-            let codes = totp::new_recovery_codes();
-            let hashes: Vec<String> = codes.iter().map(|c| totp::recovery_code_hash(c)).collect();
+            let (codes, hashes) = recovery_codes();
             let mut tx = store.begin_write().await.map_err(StoreError::from)?;
             crate::store::staff::enable_totp(&mut tx, &id, &pending, step, &hashes, now).await?;
-            audit::append(
-                &mut tx,
-                &session.actor(),
-                "account.second-factor.on",
-                &session.account.email,
-                None,
-                None,
-            )
-            .await?;
+            audit_own(&mut tx, &session, "account.second-factor.on").await?;
             tx.commit().await.map_err(StoreError::from)?;
             two_factor_page(&store, &session, codes, false, None).await
         }
@@ -311,19 +318,10 @@ pub async fn submit(
                     "Two-step sign-in is off: turn it on first.".into(),
                 ));
             }
-            let codes = totp::new_recovery_codes();
-            let hashes: Vec<String> = codes.iter().map(|c| totp::recovery_code_hash(c)).collect();
+            let (codes, hashes) = recovery_codes();
             let mut tx = store.begin_write().await.map_err(StoreError::from)?;
             crate::store::staff::set_recovery_codes(&mut tx, &id, &hashes).await?;
-            audit::append(
-                &mut tx,
-                &session.actor(),
-                "account.recovery-codes",
-                &session.account.email,
-                None,
-                None,
-            )
-            .await?;
+            audit_own(&mut tx, &session, "account.recovery-codes").await?;
             tx.commit().await.map_err(StoreError::from)?;
             two_factor_page(&store, &session, codes, false, None).await
         }
@@ -336,15 +334,7 @@ pub async fn submit(
             crate::staff::step_up::confirm(&store, &session, &form.step_up, now).await?;
             let mut tx = store.begin_write().await.map_err(StoreError::from)?;
             crate::store::staff::disable_totp(&mut tx, &id, Some(session.token_hash())).await?;
-            audit::append(
-                &mut tx,
-                &session.actor(),
-                "account.second-factor.off",
-                &session.account.email,
-                None,
-                None,
-            )
-            .await?;
+            audit_own(&mut tx, &session, "account.second-factor.off").await?;
             tx.commit().await.map_err(StoreError::from)?;
             Ok(see_other("/staff/two-factor"))
         }

@@ -52,6 +52,21 @@ impl StaffClient {
     }
 }
 
+/// A form POST from `client` as it is (the caller adds any CSRF field).
+pub async fn post_form(
+    app: &TestApp,
+    client: &Client,
+    path: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    client
+        .post(app.url(path))
+        .form(form)
+        .send()
+        .await
+        .expect("POST")
+}
+
 /// A client that keeps cookies and does not follow redirects.
 pub fn cookie_client() -> Client {
     browser_like().build().expect("client")

@@ -5,7 +5,7 @@ use plaster_server::staff::roles::Role;
 use plaster_server::staff::totp::{code_at, step_at};
 use reqwest::Client;
 
-use crate::fixtures::{cookie_client, csrf_in, PASSWORD};
+use crate::fixtures::{cookie_client, csrf_in, post_form, PASSWORD};
 use crate::helpers::{spawn_app_with_env, TestApp};
 use crate::on_both_backends;
 
@@ -32,20 +32,6 @@ fn code_in(html: &str, testid: &str) -> String {
         .unwrap_or_else(|| panic!("{testid} in {html}"))
         + marker.len();
     html[at..html[at..].find('<').map(|e| at + e).expect("closing tag")].to_string()
-}
-
-async fn post(
-    app: &TestApp,
-    client: &Client,
-    path: &str,
-    form: &[(&str, &str)],
-) -> reqwest::Response {
-    client
-        .post(app.url(path))
-        .form(form)
-        .send()
-        .await
-        .expect("POST")
 }
 
 async fn finance_sets_up_a_code_then_signs_in_with_it_or_a_recovery_code(app: TestApp) {
@@ -87,7 +73,7 @@ async fn finance_sets_up_a_code_then_signs_in_with_it_or_a_recovery_code(app: Te
     } else {
         "000000"
     };
-    let r = post(
+    let r = post_form(
         &app,
         &client,
         "/staff/two-factor",
@@ -101,7 +87,7 @@ async fn finance_sets_up_a_code_then_signs_in_with_it_or_a_recovery_code(app: Te
         .expect("html")
         .contains("not the code your app shows"));
     let code = code_at(&secret, step_at(now)).expect("code");
-    let r = post(
+    let r = post_form(
         &app,
         &client,
         "/staff/two-factor",
@@ -130,7 +116,7 @@ async fn finance_sets_up_a_code_then_signs_in_with_it_or_a_recovery_code(app: Te
     .expect("audit");
     assert_eq!(audit, 1);
     // Finance cannot turn it off.
-    let r = post(
+    let r = post_form(
         &app,
         &client,
         "/staff/two-factor",
@@ -164,7 +150,7 @@ async fn finance_sets_up_a_code_then_signs_in_with_it_or_a_recovery_code(app: Te
         .expect("GET");
     let csrf = csrf_in(&page.text().await.expect("html"));
     // The code used to turn it on was used: it does not work twice.
-    let r = post(
+    let r = post_form(
         &app,
         &client,
         "/staff/login/code",
@@ -174,7 +160,7 @@ async fn finance_sets_up_a_code_then_signs_in_with_it_or_a_recovery_code(app: Te
     assert_eq!(r.status(), 401, "a used code");
     // A recovery code works once, typed however.
     let typed = codes[3].to_uppercase().replace('-', " ");
-    let r = post(
+    let r = post_form(
         &app,
         &client,
         "/staff/login/code",
@@ -208,7 +194,7 @@ async fn finance_sets_up_a_code_then_signs_in_with_it_or_a_recovery_code(app: Te
         .await
         .expect("GET");
     let csrf = csrf_in(&page.text().await.expect("html"));
-    let r = post(
+    let r = post_form(
         &app,
         &again,
         "/staff/login/code",
@@ -218,7 +204,7 @@ async fn finance_sets_up_a_code_then_signs_in_with_it_or_a_recovery_code(app: Te
     assert_eq!(r.status(), 401, "a recovery code works once");
     // The app's next code does.
     let code = app.next_code_of(&id, &secret).await;
-    let r = post(
+    let r = post_form(
         &app,
         &again,
         "/staff/login/code",
@@ -240,7 +226,7 @@ async fn finance_sets_up_a_code_then_signs_in_with_it_or_a_recovery_code(app: Te
     let csrf = csrf_in(&page.text().await.expect("html"));
     let mut statuses = Vec::new();
     for _ in 0..6 {
-        let r = post(
+        let r = post_form(
             &app,
             &third,
             "/staff/login/code",

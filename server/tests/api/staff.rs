@@ -10,23 +10,9 @@ use reqwest::Client;
 use serde_json::Value;
 use sqlx::Row;
 
-use crate::fixtures::{client_from, cookie_client, eventually, PASSWORD};
+use crate::fixtures::{client_from, cookie_client, eventually, post_form, PASSWORD};
 use crate::helpers::TestApp;
 use crate::on_both_backends;
-
-async fn post_form(
-    app: &TestApp,
-    client: &Client,
-    path: &str,
-    form: &[(&str, &str)],
-) -> reqwest::Response {
-    client
-        .post(app.url(path))
-        .form(form)
-        .send()
-        .await
-        .expect("POST")
-}
 
 async fn wrong_passwords_and_unknown_accounts_get_the_same_answer(app: TestApp) {
     app.staff_member("ada@example.se", &[Role::Communications])
