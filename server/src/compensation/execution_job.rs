@@ -234,7 +234,7 @@ async fn post_batch(
 ) -> Result<Step, StoreError> {
     let lines = table::lines_from(tx, &job.run_id, job.revision, job.next_seq, BATCH).await?;
     let Some(last_seq) = lines.last().map(|(seq, _)| *seq) else {
-        ledger::refresh_statistics(tx).await?;
+        ledger::refresh_statistics(tx, ledger::Analysed::LedgerTransactions).await?;
         table::settled_up_to(tx, &job.id, "", 0, 0).await?;
         return Ok(Step::More);
     };
@@ -533,6 +533,7 @@ async fn finish(
         });
     }
     table::upsert_discrepancies(tx, &found).await?;
+    ledger::refresh_statistics(tx, ledger::Analysed::Payouts).await?;
     table::finish(tx, &job.id, "done", None, found.len() as i64, now).await?;
     runs_table::set_state(tx, &job.run_id, RunState::Executed.as_str(), now).await?;
     append(
