@@ -83,12 +83,14 @@ pub async fn unbatched(
     backend: Backend,
     limit: i64,
 ) -> Result<Vec<Payout>, StoreError> {
-    let lock = match backend {
-        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-        Backend::Sqlite => "",
+    // SQLite, with no statistics, prefers the equality index and sorts every
+    // pending payout; it is told which index hands them over in order.
+    let (index, lock) = match backend {
+        Backend::Postgres => ("", " FOR UPDATE SKIP LOCKED"),
+        Backend::Sqlite => (" INDEXED BY payouts_queue", ""),
     };
     sqlx::query(&format!(
-        "SELECT * FROM payouts WHERE state = 'pending' AND batch_id IS NULL
+        "SELECT * FROM payouts{index} WHERE state = 'pending' AND batch_id IS NULL
          ORDER BY created_at, id LIMIT {}{lock}",
         limit.max(1)
     ))
