@@ -2,16 +2,25 @@
 //!
 //! The server implements the [`ports`] and provides them as Leptos context;
 //! components reach data only through server functions that read those ports.
+//!
+//! Pages are rendered on the server only. The browser hydrates the
+//! [`islands`] alone (Leptos' islands mode): folding a group, following
+//! live changes, local times. See docs/architecture.md, "The browser bundle".
 
 // Leptos' typed views nest deeply; the wasm build needs more room than the default.
 #![recursion_limit = "256"]
 
 pub mod dto;
+#[cfg(feature = "hydrate")]
+mod hydration;
 pub mod i18n;
+pub mod islands;
 #[cfg(feature = "hydrate")]
 pub(crate) mod live;
 #[cfg(feature = "hydrate")]
 mod local_time;
+#[cfg(feature = "hydrate")]
+mod page_refresh;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod ports;
@@ -51,8 +60,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The preloads and the module script that start hydration, in place of
-/// Leptos' `HydrationScripts`: in 0.8.23 that one writes the CSP nonce into
+/// The preloads and the module script that hydrate the islands, in place of
+/// Leptos' `HydrationScripts`. The script hands the module's exports to
+/// [`hydrate`], which finds the islands itself (see `hydration`), so a live
+/// refresh can hydrate the islands it brings. And in 0.8.23 Leptos' one writes the CSP nonce into
 /// the preloads' `crossorigin` attribute, which is invalid HTML and asks for
 /// a credentials mode that the later fetch of the same wasm does not use,
 /// so the preload is wasted (leptos-rs/leptos#4843). Here the module preload
@@ -70,9 +81,15 @@ fn BootScripts(options: LeptosOptions) -> impl IntoView {
         format!("{pkg}/{}_bg.wasm", options.output_name)
     };
     let start = format!(
-        "import({js:?}).then((m) => m.default({{ module_or_path: {wasm:?} }}).then(() => m.hydrate()));"
+        "import({js:?}).then((m) => m.default({{ module_or_path: {wasm:?} }}).then(() => m.hydrate(m)));"
     );
     let nonce = leptos::nonce::use_nonce();
+    // Islands mode: from here on, only islands are rendered for hydration
+    // (what Leptos' own script component does too); resources outside them
+    // send no data to the browser.
+    if let Some(context) = Owner::current_shared_context() {
+        context.set_is_hydrating(false);
+    }
     view! {
         <link rel="modulepreload" href=js/>
         <link rel="preload" href=wasm r#as="fetch" r#type="application/wasm" crossorigin="anonymous"/>
@@ -111,16 +128,11 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// The boot script's call, with the module's own exports (the islands'
+/// hydrate functions among them).
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
-pub fn hydrate() {
+pub fn hydrate(exports: wasm_bindgen::JsValue) {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(App);
-    // Lets tests (and curious readers) see that the page is live now.
-    if let Some(root) = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.document_element())
-    {
-        let _ = root.set_attribute("data-hydrated", "true");
-    }
+    hydration::start(exports);
 }

@@ -7,6 +7,7 @@ use leptos_router::hooks::use_location;
 
 use crate::dto::{Lang, LocalText, Versioned};
 use crate::i18n::{path_in_lang, ui};
+use crate::islands::{Freshness, PageLive};
 
 /// The path prefix of a route: `/sv` for a route with a language in its
 /// path, nothing for the unprefixed routes, whose language is negotiated.
@@ -146,7 +147,6 @@ pub fn PageFooter(
                     {t.subscribe}
                 </a>
             </p>
-            <LocalTimes/>
         </footer>
     }
 }
@@ -186,7 +186,7 @@ pub fn LocalizedHtml(text: LocalText, lang: Lang) -> impl IntoView {
 }
 
 /// A point in time: the page's zone from the server, the reader's own zone
-/// once the page has hydrated (see [`LocalTimes`]).
+/// once the page has hydrated (see [`PageLive`](crate::islands::PageLive)).
 #[component]
 pub fn Time(ms: i64, display: String) -> impl IntoView {
     view! { <time datetime=iso_utc(ms) data-ms=ms.to_string()>{display}</time> }
@@ -215,55 +215,44 @@ pub fn iso_utc(ms: i64) -> String {
     )
 }
 
-/// After hydration, rewrites every `<time data-ms>` in the reader's own
-/// time zone with the zone named. It runs in an effect, so the server's
-/// HTML and the first client render stay identical.
-#[component]
-pub fn LocalTimes() -> impl IntoView {
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| crate::local_time::rewrite_times());
-}
-
 /// Shows a page once its data has arrived from the server function, or says
 /// plainly that the status page is unavailable. Every public page loads this way.
 ///
-/// Once hydrated, the page follows live changes and reloads its data when
-/// one arrives; a transition keeps the old content on screen meanwhile.
+/// The page follows live changes once hydrated: it carries the
+/// [`PageLive`](crate::islands::PageLive) island with the version it shows.
 pub fn loaded<T, F>(page: Resource<Result<T, ServerFnError>>, render: F) -> impl IntoView
 where
     T: Versioned + serde::Serialize + serde::de::DeserializeOwned + Clone + Send + Sync + 'static,
     F: Fn(T) -> AnyView + Clone + Send + Sync + 'static,
 {
-    // Reads nothing reactively, so it runs once per mounted page.
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        let rendered = page
-            .get_untracked()
-            .and_then(Result::ok)
-            .map_or(0, |p| p.version());
-        let follower = crate::live::follow(rendered, move || page.refetch());
-        let follower = send_wrapper::SendWrapper::new(follower);
-        on_cleanup(move || drop(follower));
-    });
     view! {
-        <Transition fallback=|| view! { <p class="loading">"…"</p> }>
+        <Suspense fallback=|| view! { <p class="loading">"…"</p> }>
             {move || {
                 let render = render.clone();
                 Suspend::new(async move {
                     match page.await {
-                        Ok(data) => render(data),
+                        Ok(data) => {
+                            let freshness = Freshness::Follow { version: data.version() };
+                            view! {
+                                {render(data)}
+                                <PageLive freshness/>
+                            }
+                            .into_any()
+                        }
+                        // Followed too: the page loads itself once the status is back.
                         Err(e) => {
                             view! {
                                 <p class="error" role="alert">
                                     {format!("The status page is unavailable: {e}")}
                                 </p>
+                                <PageLive freshness=Freshness::Follow { version: 0 }/>
                             }
                                 .into_any()
                         }
                     }
                 })
             }}
-        </Transition>
+        </Suspense>
     }
 }
 

@@ -9,13 +9,10 @@ use leptos::prelude::*;
 use leptos_meta::{Html, Title};
 use leptos_router::hooks::use_query_map;
 
+use crate::islands::{Freshness, PageLive};
 use crate::dto::{Lang, MyClaim, MyCompensation, MyIncident, MyPageView, MyStage};
 use crate::pages::common::{document_title, set_language_headers, PageFooter, PageHeader, Time};
 use crate::server_fns::my_page;
-
-/// How often an open page asks for news.
-#[cfg(feature = "hydrate")]
-const RELOAD_EVERY_MS: i32 = 5_000;
 
 struct Words {
     title: &'static str,
@@ -150,14 +147,8 @@ fn words(lang: Lang) -> &'static Words {
 #[component]
 pub fn MyPage(lang: Option<Lang>) -> impl IntoView {
     let page = Resource::new(move || lang, my_page);
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        let ticker = crate::live::every(RELOAD_EVERY_MS, move || page.refetch());
-        let ticker = send_wrapper::SendWrapper::new(ticker);
-        on_cleanup(move || drop(ticker));
-    });
     view! {
-        <Transition fallback=|| view! { <p class="loading">"…"</p> }>
+        <Suspense fallback=|| view! { <p class="loading">"…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
                     Ok(view) => view! { <MyBody page=view route_lang=lang/> }.into_any(),
@@ -167,7 +158,8 @@ pub fn MyPage(lang: Option<Lang>) -> impl IntoView {
                     .into_any(),
                 }
             })}
-        </Transition>
+        </Suspense>
+        <PageLive freshness=Freshness::Poll/>
     }
 }
 

@@ -6,6 +6,7 @@ use leptos_meta::{Html, Title};
 
 use crate::dto::{ComponentView, GroupView, IncidentView, Lang, StatusPageView, UptimeSpan};
 use crate::i18n::{format_percent, overall_label, stage_label, status_label, ui};
+use crate::islands::FoldToggle;
 use crate::pages::common::{
     document_title, loaded, prefix, set_language_headers, Localized, LocalizedHtml, PageFooter,
     PageHeader, Time,
@@ -85,12 +86,11 @@ fn StatusBody(page: StatusPageView, route_lang: Option<Lang>) -> impl IntoView {
     .into_any()
 }
 
-/// A group of components that the reader can fold away; folding is a
-/// client-side interaction, so it also shows that the page has hydrated.
+/// A group of components that the reader can fold away; folding is the
+/// [`FoldToggle`] island, so it also shows that the page has hydrated.
 #[component]
 fn Group(group: GroupView, lang: Lang) -> impl IntoView {
     let t = ui(lang);
-    let (open, set_open) = signal(true);
     let list_id = format!(
         "group-{}",
         group.id.clone().unwrap_or_else(|| "ungrouped".into())
@@ -104,19 +104,11 @@ fn Group(group: GroupView, lang: Lang) -> impl IntoView {
                     view! {
                         <div class="group-head">
                             <h3><Localized text=name lang=lang/></h3>
-                            <button
-                                type="button"
-                                class="toggle"
-                                aria-controls=list_id
-                                aria-expanded=move || open.get().to_string()
-                                on:click=move |_| set_open.update(|o| *o = !*o)
-                            >
-                                {move || if open.get() { t.hide } else { t.show }}
-                            </button>
+                            <FoldToggle list_id hide=t.hide.to_string() show=t.show.to_string()/>
                         </div>
                     }
                 })}
-            <ul class="component-list" id=list_id hidden=move || !open.get()>
+            <ul class="component-list" id=list_id>
                 {group
                     .components
                     .into_iter()
