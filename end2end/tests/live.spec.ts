@@ -53,3 +53,40 @@ test("without the event stream the page polls and still updates", async ({ page 
   expect(refused).toBeGreaterThan(0);
   expect(await page.evaluate(() => (window as any).__notReloaded)).toBe(true);
 });
+
+test("a live change keeps what the reader did: a folded group, the announced banner, working toggles", async ({ page }) => {
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto("/en");
+  await hydrated(page);
+  const betting = page.getByTestId("component-group").filter({ hasText: "Betting" });
+  const list = betting.locator("ul.component-list");
+  await betting.getByRole("button", { name: "Hide" }).click();
+  await expect(list).toBeHidden();
+  // The banner is an aria-live region: a new element would not be announced.
+  await page.evaluate(() => ((document.querySelector("[data-testid=overall]") as any).__same = true));
+  const row = await casino(page);
+
+  setStatus("casino", "major_outage");
+  await expect(row).toHaveAttribute("data-status", "major_outage");
+  await expect(page.getByTestId("overall")).not.toContainText("All systems operational");
+  expect(await page.evaluate(() => (document.querySelector("[data-testid=overall]") as any).__same)).toBe(true);
+  // Still folded, and the new content's toggle is hydrated.
+  await expect(list).toBeHidden();
+  await betting.getByRole("button", { name: "Show" }).click();
+  await expect(list).toBeVisible();
+  await expect(betting.getByRole("button", { name: "Hide" })).toHaveAttribute("aria-expanded", "true");
+  expect(errors).toEqual([]);
+});
+
+test("a customer's page polls, and leaves a half-typed form alone when nothing changed", async ({ page }) => {
+  await page.goto("/en/me");
+  await hydrated(page);
+  await page.getByLabel("E-mail address").fill("half-typed@exa");
+  // The page asks again every 5 s; wait for one answer.
+  await page.waitForResponse((r) => new URL(r.url()).pathname === "/en/me" && r.request().resourceType() === "fetch", {
+    timeout: 15_000,
+  });
+  await page.waitForTimeout(200);
+  await expect(page.getByLabel("E-mail address")).toHaveValue("half-typed@exa");
+});
