@@ -181,9 +181,10 @@ fn keep_live_regions(main: &Element, fresh: &Element) {
 
 fn replace_footer(document: &Document, fresh: &Document) {
     const FOOTER: &str = "footer.page-footer";
-    if let (Ok(Some(footer)), Ok(Some(new))) =
-        (document.query_selector(FOOTER), fresh.query_selector(FOOTER))
-    {
+    if let (Ok(Some(footer)), Ok(Some(new))) = (
+        document.query_selector(FOOTER),
+        fresh.query_selector(FOOTER),
+    ) {
         footer.set_inner_html(&new.inner_html());
     }
 }

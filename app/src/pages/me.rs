@@ -9,8 +9,8 @@ use leptos::prelude::*;
 use leptos_meta::{Html, Title};
 use leptos_router::hooks::use_query_map;
 
-use crate::islands::{Freshness, PageLive};
 use crate::dto::{Lang, MyClaim, MyCompensation, MyIncident, MyPageView, MyStage};
+use crate::islands::{Freshness, PageLive};
 use crate::pages::common::{document_title, set_language_headers, PageFooter, PageHeader, Time};
 use crate::server_fns::my_page;
 
