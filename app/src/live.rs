@@ -1,7 +1,8 @@
-//! Keeps an open page current in the browser. It follows the server's event
-//! stream (`/api/live`) and asks the page to reload its data when a change
-//! arrives; where the stream cannot be held open (no `EventSource`, or a
-//! proxy that refuses it), it polls `/api/live/state.json` instead.
+//! Tells an open page when its data changed. It follows the server's event
+//! stream (`/api/live`) and calls the page back (which then fetches itself
+//! again, see `page_refresh`) when a change arrives; where the stream cannot
+//! be held open (no `EventSource`, or a proxy that refuses it), it polls
+//! `/api/live/state.json` instead.
 //!
 //! The browser's `EventSource` reconnects by itself and sends
 //! `Last-Event-ID`; the server answers every connection with its current
@@ -197,8 +198,8 @@ async fn poll_once(inner: Rc<Inner>) {
 }
 
 /// Calls `tick` every `ms` milliseconds until dropped. Pages whose data
-/// has no event stream of its own (a customer's page) poll their server
-/// function this way.
+/// has no event stream of its own (a customer's page) poll themselves this
+/// way.
 pub struct Ticker {
     timer: i32,
     _closure: Closure<dyn FnMut()>,
