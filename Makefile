@@ -39,5 +39,7 @@ test-api-fuzz:
 fmt:
 	cargo fmt --all
 
+# The browser half of app/ (the islands) only compiles for wasm: lint it there too.
 lint:
 	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy -p app --no-default-features --features hydrate --target wasm32-unknown-unknown -- -D warnings
