@@ -61,10 +61,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 }
 
 /// The preloads and the module script that hydrate the islands, in place of
-/// Leptos' `HydrationScripts`. The script hands the module's exports to
+/// Leptos' `HydrationScripts`. Ours hands the module's exports to
 /// [`hydrate`], which finds the islands itself (see `hydration`), so a live
-/// refresh can hydrate the islands it brings. And in 0.8.23 Leptos' one writes the CSP nonce into
-/// the preloads' `crossorigin` attribute, which is invalid HTML and asks for
+/// refresh can hydrate the islands it brings. And in 0.8.23 Leptos' script
+/// component writes the CSP nonce into the preloads' `crossorigin` attribute, which is invalid HTML and asks for
 /// a credentials mode that the later fetch of the same wasm does not use,
 /// so the preload is wasted (leptos-rs/leptos#4843). Here the module preload
 /// has no `crossorigin` and the wasm one is `anonymous`, which is what
