@@ -40,6 +40,18 @@ pub fn parse_email(raw: &str) -> Result<String, AccountError> {
     crate::notify::email::parse_address(raw).ok_or_else(|| AccountError::Email(raw.to_string()))
 }
 
+/// A random one-time password and its argon2id hash: the password is shown
+/// once, only the hash is stored.
+async fn one_time_password() -> Result<(String, String), AccountError> {
+    let password = Alphanumeric.sample_string(&mut rand::rng(), 20);
+    let to_hash = password.clone();
+    let hashed = argon2_work(move || hash_password(&to_hash))
+        .await
+        .map_err(|e| AccountError::Hash(e.to_string()))?
+        .map_err(|e| AccountError::Hash(e.to_string()))?;
+    Ok((password, hashed))
+}
+
 /// Creates an account with a random one-time password (returned once; only
 /// its argon2id hash is stored). The first sign-in must replace it.
 pub async fn create_account(
@@ -57,14 +69,7 @@ pub async fn create_account(
     if store.staff_for_sign_in(&email).await?.is_some() {
         return Err(AccountError::Exists(email));
     }
-    let password = Alphanumeric.sample_string(&mut rand::rng(), 20);
-    let hashed = {
-        let password = password.clone();
-        argon2_work(move || hash_password(&password))
-            .await
-            .map_err(|e| AccountError::Hash(e.to_string()))?
-            .map_err(|e| AccountError::Hash(e.to_string()))?
-    };
+    let (password, hashed) = one_time_password().await?;
     let id = new_id();
     let mut tx = store.begin_write().await.map_err(StoreError::from)?;
     insert_staff(
@@ -138,14 +143,7 @@ pub async fn reset_password(
     account: &StaffAccountRecord,
     second_factor_too: bool,
 ) -> Result<String, AccountError> {
-    let password = Alphanumeric.sample_string(&mut rand::rng(), 20);
-    let hashed = {
-        let password = password.clone();
-        argon2_work(move || hash_password(&password))
-            .await
-            .map_err(|e| AccountError::Hash(e.to_string()))?
-            .map_err(|e| AccountError::Hash(e.to_string()))?
-    };
+    let (password, hashed) = one_time_password().await?;
     let now = chrono::Utc::now().timestamp_millis();
     let mut tx = store.begin_write().await.map_err(StoreError::from)?;
     crate::store::staff::set_password(&mut tx, &account.id, &hashed, true, None, now).await?;
