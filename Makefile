@@ -1,5 +1,5 @@
 # The two commands: `make run` and `make test`. Both install what is missing first.
-.PHONY: run test bootstrap bootstrap-test build-release check-layout test-rust test-e2e test-api-fuzz fmt lint
+.PHONY: run test test-steps test-faults bootstrap bootstrap-test build-release check-layout test-rust test-e2e test-api-fuzz fmt lint
 
 SHELL := /bin/bash
 # binaryen's wasm-opt from npm (see scripts/bootstrap.sh) comes before any other on PATH.
@@ -8,7 +8,18 @@ export PATH := $(CURDIR)/tools/node_modules/.bin:$(PATH)
 run: bootstrap build-release
 	./target/release/plaster serve
 
-test: bootstrap-test check-layout test-rust build-release test-e2e test-api-fuzz
+test: bootstrap-test
+	scripts/lib/private-postgres.sh run $(MAKE) --no-print-directory test-steps
+
+# With PostgreSQL reachable (PLASTER_TEST_PG_URL, 127.0.0.1:5432, or the
+# private server `make test` starts when neither answers).
+test-steps: check-layout test-rust build-release test-faults test-e2e test-api-fuzz
+
+# Exactly once through SIGKILL, short and deterministic: kills at fixed points
+# of progress in posting and in payout delivery, on both backends (the long
+# random version is bench/ledger/faults.py).
+test-faults:
+	scripts/faults-short.sh
 
 bootstrap:
 	scripts/bootstrap.sh build

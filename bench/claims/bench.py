@@ -232,6 +232,13 @@ def main():
             if m:
                 who = m.group(1)
                 break
+    # Same machine state as plaster's side, whose database pages are warm by
+    # the time it is asked: the files are read once, untimed, so the grep
+    # does not pay for cold reads.
+    for path in events:
+        with open(path, "rb") as f:
+            while f.read(1 << 24):
+                pass
     start = time.monotonic()
     subprocess.run(["grep", "-F", who, events[0], events[2]], stdout=subprocess.DEVNULL)
     subprocess.run(f"zcat {events[1]} | grep -F {who}", shell=True, stdout=subprocess.DEVNULL)

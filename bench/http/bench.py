@@ -365,6 +365,10 @@ def main():
                 "rounds_rps": [r["rps"] for r in rs],
             }
         row["ratio_rps"] = row["plaster"]["rps"] / row["nginx"]["rps"]
+        # Each round's own ratio (the two servers' wrk runs of that round, back
+        # to back): the spread a reader needs beside the mean, worst included.
+        row["ratio_rps_rounds"] = [p / n for p, n in zip(row["plaster"]["rounds_rps"],
+                                                           row["nginx"]["rounds_rps"])]
         row["ratio_p99"] = row["plaster"]["p99_ms"] / row["nginx"]["p99_ms"]
         summary.append(row)
 
@@ -386,7 +390,10 @@ def main():
     print()
     for row in summary:
         verdict = "reached" if row["ratio_rps"] >= 0.9 else "did NOT reach"
-        print(f"{row['path']}: plaster {verdict} 0.9x nginx's req/s ({row['ratio_rps']:.2f}x)")
+        rounds = row["ratio_rps_rounds"]
+        print(f"{row['path']}: plaster {verdict} 0.9x nginx's req/s ({row['ratio_rps']:.2f}x; "
+              f"rounds {min(rounds):.2f}x–{max(rounds):.2f}x: "
+              + ", ".join(f"{r:.2f}x" for r in rounds) + ")")
     disturbed = [r for r in runs if r["other_cpu_pct"] > 15]
     if disturbed:
         print(f"WARNING: {len(disturbed)} run(s) shared the machine with other work "

@@ -54,14 +54,16 @@ def run_timed(cmd, env):
 
 
 def python_reference(count, path):
-    """Same rows, f-strings and stdlib sqlite3, 10,000 per transaction."""
+    """Same rows, f-strings and stdlib sqlite3, 10,000 per transaction. Run
+    in its own process (`--reference-queue PATH`) and timed from outside,
+    like plaster's command: interpreter start, the database and its table
+    included on both sides."""
     con = sqlite3.connect(path)
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("""CREATE TABLE outbox (id TEXT PRIMARY KEY, message_id TEXT UNIQUE, kind TEXT,
         recipient TEXT, subject TEXT, body_text TEXT, body_html TEXT, state TEXT,
         next_attempt_at INTEGER, created_at INTEGER)""")
     now = int(time.time() * 1000)
-    start = time.perf_counter()
     batch = []
     for i in range(count):
         amount = 2500 + (i % 400) * 25
@@ -78,7 +80,7 @@ def python_reference(count, path):
     if batch:
         con.executemany("INSERT INTO outbox VALUES (?,?,?,?,?,?,?,?,?,?)", batch)
         con.commit()
-    return time.perf_counter() - start
+    con.close()
 
 
 def start_sink(port):
@@ -150,7 +152,11 @@ def main():
     ap.add_argument("--count", type=int, default=1_000_000)
     ap.add_argument("--deliver", type=int, default=20_000)
     ap.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
+    ap.add_argument("--reference-queue", metavar="PATH", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.reference_queue:
+        python_reference(args.count, args.reference_queue)
+        return
     if not os.path.exists(BIN):
         sys.exit(f"{BIN} is missing: run `make build-release` first")
     work = tempfile.mkdtemp(prefix="plaster-notify-bench-")
@@ -160,7 +166,9 @@ def main():
         seconds, peak, out = run_timed([BIN, "notify", "bench-queue", "--count", str(args.count)],
                                        dict(env, DATABASE_URL=f"sqlite://{work}/queue.db"))
         print(f"plaster       {seconds:8.2f} s  {args.count / seconds:10,.0f}/s  peak RSS {peak:,.0f} MiB   ({out})")
-        ref = python_reference(args.count, f"{work}/python.db")
+        # The reference on the same clock as plaster: the whole process.
+        ref, _, _ = run_timed([sys.executable, os.path.abspath(__file__), "--count", str(args.count),
+                               "--reference-queue", f"{work}/python.db"], env)
         print(f"python+sqlite3 {ref:7.2f} s  {args.count / ref:10,.0f}/s  (f-strings, no template engine, no escaping)")
 
         print(f"\n== deliver {args.deliver:,} messages to a local SMTP server (aiosmtpd Sink) ==")

@@ -1,6 +1,14 @@
 import { test, expect } from "@playwright/test";
 
 const V75 = "/en/incidents/atg-2024-08-24-v75";
+/** The incidents the demo seeds (server/src/status/demo.rs). */
+const DEMO_INCIDENTS = [
+  "atg-2024-08-24-v75",
+  "atg-2023-09-16-v75",
+  "tv2-2018-08-20-sumo",
+  "recent-slow-withdrawals",
+  "recent-casino-loading",
+];
 
 test("an incident page shows its full timeline", async ({ page }) => {
   await page.goto(V75);
@@ -29,7 +37,10 @@ test("the history lists the demo incidents by month, and the links work", async 
   await expect(months.getByRole("heading", { level: 2 }).filter({ hasText: "August 2024" })).toBeVisible();
   await expect(months.getByRole("heading", { level: 2 }).filter({ hasText: "September 2023" })).toBeVisible();
   await expect(months.getByRole("heading", { level: 2 }).filter({ hasText: "August 2018" })).toBeVisible();
-  await expect(page.getByTestId("history-item")).toHaveCount(5);
+  // Each demo incident once; other specs may add incidents of their own.
+  for (const id of DEMO_INCIDENTS) {
+    await expect(page.getByTestId("history-item").locator(`a[href="/en/incidents/${id}"]`), id).toHaveCount(1);
+  }
   await page.getByRole("link", { name: "Sumo: sign-in failing at kick-off of Crystal Palace – Liverpool" }).click();
   await expect(page).toHaveURL(/\/en\/incidents\/tv2-2018-08-20-sumo$/);
   await expect(page.getByTestId("timeline")).toContainText("Many viewers cannot sign in");
@@ -106,6 +117,7 @@ test.describe("without JavaScript", () => {
   test("the history is readable and paginated", async ({ page }) => {
     await page.goto("/sv/history?page=1");
     await expect(page.getByText("augusti 2024")).toBeVisible();
-    await expect(page.getByText("Sida 1 av 1")).toBeVisible();
+    // Other specs may have added incidents: the count of pages is theirs.
+    await expect(page.getByText(/^Sida 1 av \d+$/)).toBeVisible();
   });
 });

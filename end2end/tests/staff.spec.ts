@@ -13,7 +13,10 @@ async function publicPage(browser: Browser) {
 }
 
 test("a communications user runs an incident and readers see it live", async ({ page, browser }) => {
-  const email = `comms-${Date.now()}@example.se`;
+  const stamp = Date.now();
+  const email = `comms-${stamp}@example.se`;
+  // This run's own incident: another run or spec may have one with a similar name.
+  const title = `Sign-in failures for some users (${stamp})`;
   const oneTime = addStaff(email, "communications");
   const reader = await publicPage(browser);
 
@@ -35,7 +38,7 @@ test("a communications user runs an incident and readers see it live", async ({ 
   const axe = await new AxeBuilder({ page }).analyze();
   expect(axe.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)).toEqual([]);
   await page.getByLabel("Impact").selectOption("major");
-  await page.locator("#title_en").fill("Sign-in failures for some users");
+  await page.locator("#title_en").fill(title);
   await page.locator("#title_sv").fill("Inloggningen fallerar för vissa");
   await page.locator("#body_en").fill("We are **investigating** failed sign-ins.");
   await page.locator("#body_sv").fill("Vi **undersöker** misslyckade inloggningar.");
@@ -50,18 +53,18 @@ test("a communications user runs an incident and readers see it live", async ({ 
   await reader.page.evaluate(() => ((window as any).__notReloaded = true));
   const incidentId = new URL(page.url()).pathname.split("/").pop()!;
   try {
-  await expect(reader.page.getByRole("link", { name: "Sign-in failures for some users" })).toBeVisible();
+  await expect(reader.page.getByRole("link", { name: title })).toBeVisible();
 
   // Post an update in two languages.
   await page.getByLabel("Stage").selectOption("identified");
-  await page.locator("#body_en").fill("The cause is a failing certificate; a fix is rolling out.");
+  await page.locator("#body_en").fill(`The cause is a failing certificate (${stamp}); a fix is rolling out.`);
   await page.locator("#body_sv").fill("Orsaken är ett trasigt certifikat; en rättning rullas ut.");
   await page.getByRole("button", { name: "Preview" }).click();
   await expect(page.getByTestId("preview-sv")).toContainText("trasigt certifikat");
   await page.getByRole("button", { name: "Publish" }).click();
   await expect(page.getByText("Missing translations: nb")).toBeVisible();
 
-  await expect(reader.page.getByText("The cause is a failing certificate").first()).toBeVisible();
+  await expect(reader.page.getByText(`The cause is a failing certificate (${stamp})`).first()).toBeVisible();
   expect(await reader.page.evaluate(() => (window as any).__notReloaded)).toBe(true);
 
   // Close it again so the other specs see a calm page.

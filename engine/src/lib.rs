@@ -1,4 +1,4 @@
-//! Plaster's compensation engine (spec: `shared/spec/compensation.md`).
+//! Plaster's compensation engine (spec: `docs/spec/compensation.md`).
 //!
 //! Event logs + customers + a plan → the report and the exact lines. The engine
 //! does no file or network I/O of its own: callers hand it readers, so the CLI

@@ -1,4 +1,4 @@
-//! The shared worked examples: output must equal expected-report.json (as data;
+//! The worked examples (docs/examples): output must equal expected-report.json (as data;
 //! malformed examples by file and line) and expected-lines.csv (exactly).
 
 use std::fs::File;
@@ -9,11 +9,8 @@ use plaster_engine::{Customers, Engine, EventSource, Format, Options, Plan, Subs
 use serde_json::Value;
 
 fn examples() -> PathBuf {
-    Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/examples"
-    ))
-    .to_path_buf()
+    // The worked examples of docs/spec/compensation.md, kept in the repository.
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/examples")).to_path_buf()
 }
 
 fn run(name: &str, options: &Options) -> (String, String) {

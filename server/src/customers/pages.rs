@@ -3,7 +3,8 @@
 //! out, the data download, and the claim form.
 //!
 //! Customer forms carry the session's CSRF token, and every POST must come
-//! from Plaster's own pages (`Origin`, where the browser sends it): a
+//! from Plaster's own pages (`Sec-Fetch-Site` or `Origin`, where the browser
+//! sends them; [`crate::kernel::origin`], a layer over every route here): a
 //! forged sign-in could otherwise sign a victim into someone else's account.
 
 use std::sync::Arc;
@@ -12,7 +13,7 @@ use app::dto::Lang;
 use app::ports::StatusSource;
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, FromRef, Multipart, Query, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, HOST, ORIGIN, REFERRER_POLICY};
+use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, REFERRER_POLICY};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -26,6 +27,7 @@ use crate::customers::sign_in::{self, LinkSettings, LinkState, SignInError, COOK
 use crate::kernel::client::ClientAddr;
 use crate::kernel::forms::field;
 use crate::kernel::ids::same_secret;
+use crate::kernel::origin::{forbidden, refuse_cross_site};
 use crate::kernel::texts::lang_for_locale;
 use crate::staff::page::see_other;
 use crate::state::{AppState, CookiePolicy, MailDomain};
@@ -45,6 +47,8 @@ pub fn routes() -> Router<AppState> {
             // The screenshot plus the form's few fields.
             post(submit_claim).layer(DefaultBodyLimit::max(MAX_SCREENSHOT_BYTES + (64 << 10))),
         )
+        // Every POST above, before its handler reads a byte.
+        .route_layer(axum::middleware::from_fn(refuse_cross_site))
 }
 
 /// What the customer pages read.
@@ -75,35 +79,6 @@ impl Pages {
     }
 }
 
-/// Refuses a POST that a browser says came from another site: by
-/// `Sec-Fetch-Site` where it is sent, else by `Origin` (a page with
-/// `Referrer-Policy: no-referrer`, like the sign-in link's, sends
-/// `Origin: null` for its own forms, so `null` decides nothing).
-fn cross_site(headers: &HeaderMap) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        return !matches!(site, "same-origin" | "none");
-    }
-    let (Some(origin), Some(host)) = (
-        headers.get(ORIGIN).and_then(|v| v.to_str().ok()),
-        headers.get(HOST).and_then(|v| v.to_str().ok()),
-    ) else {
-        return false;
-    };
-    if origin == "null" {
-        return false;
-    }
-    let origin_host = origin.split("://").nth(1).unwrap_or(origin);
-    !origin_host.eq_ignore_ascii_case(host)
-}
-
-fn forbidden() -> Response {
-    (
-        StatusCode::FORBIDDEN,
-        "This form must be sent from this site's own page.",
-    )
-        .into_response()
-}
-
 fn server_error(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "a customer page failed");
     (
@@ -124,12 +99,8 @@ fn lang_field(body: &[(String, String)], default: Lang) -> Lang {
 async fn request_link(
     State(p): State<Pages>,
     ClientAddr(client): ClientAddr,
-    headers: HeaderMap,
     Form(body): Form<Vec<(String, String)>>,
 ) -> Response {
-    if cross_site(&headers) {
-        return forbidden();
-    }
     let lang = lang_field(&body, p.snapshot.default_lang());
     let page_name = p.page_name(lang);
     let settings = LinkSettings {
@@ -202,14 +173,7 @@ async fn link_page(State(p): State<Pages>, Query(q): Query<TokenQuery>) -> Respo
     }
 }
 
-async fn use_link(
-    State(p): State<Pages>,
-    headers: HeaderMap,
-    Form(body): Form<Vec<(String, String)>>,
-) -> Response {
-    if cross_site(&headers) {
-        return forbidden();
-    }
+async fn use_link(State(p): State<Pages>, Form(body): Form<Vec<(String, String)>>) -> Response {
     let lang = lang_field(&body, p.snapshot.default_lang());
     match sign_in::sign_in(&p.store, field(&body, "token")).await {
         Ok(Some(session)) => {
@@ -245,9 +209,6 @@ async fn sign_out(
     headers: HeaderMap,
     Form(body): Form<Vec<(String, String)>>,
 ) -> Response {
-    if cross_site(&headers) {
-        return forbidden();
-    }
     let (session, _) = match customer(&p, &headers).await {
         Ok(me) => me,
         Err(r) => return r,
@@ -479,9 +440,6 @@ async fn submit_claim(
     headers: HeaderMap,
     mut multipart: Multipart,
 ) -> Response {
-    if cross_site(&headers) {
-        return forbidden();
-    }
     let (session, c) = match customer(&p, &headers).await {
         Ok(me) => me,
         Err(r) => return r,

@@ -93,6 +93,14 @@ pub async fn request_link(
         .ok_or_else(|| SignInError::Email(email.to_string()))?;
     let now = chrono::Utc::now().timestamp_millis();
     let mut tx = store.begin_write().await.map_err(StoreError::from)?;
+    // Requests for one address or from one client wait for each other, so
+    // requests sent at once cannot all pass the limits counted below.
+    store
+        .lock_keys(
+            &mut tx,
+            &[&format!("link-to:{email}"), &format!("link-from:{client}")],
+        )
+        .await?;
     table::purge(&mut tx, now - 24 * HOUR_MS, now).await?;
     let sent = table::requests_for_email(&mut tx, &email, now - HOUR_MS).await?;
     let from_client = table::requests_from_client(&mut tx, client, now - HOUR_MS).await?;

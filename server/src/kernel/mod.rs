@@ -1,5 +1,6 @@
 //! Leaves every domain may use: ids and tokens, texts per language, money,
-//! form fields, Markdown, the audit entry's shape, the outgoing HTTP client. Nothing here imports a
+//! form fields, Markdown, the audit entry's shape, the outgoing HTTP client, the budget for
+//! heavy work (password hashing), the cross-site check of forms. Nothing here imports a
 //! domain, the store or the web layer.
 
 pub mod audit;
@@ -11,5 +12,7 @@ pub mod forms;
 pub mod ids;
 pub mod markdown;
 pub mod money;
+pub mod origin;
 pub mod outgoing;
+pub mod slots;
 pub mod texts;

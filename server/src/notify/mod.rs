@@ -40,12 +40,21 @@ pub fn routes() -> Router<AppState> {
             get(subscribe_pages::confirm_page).post(subscribe_pages::confirm),
         )
         .route(
-            "/unsubscribe",
-            get(subscribe_pages::unsubscribe_page).post(subscribe_pages::unsubscribe),
-        )
-        .route(
             "/subscriptions",
             get(subscribe_pages::manage_page).post(subscribe_pages::manage),
+        )
+        // Every form above must come from this site's own page.
+        .route_layer(axum::middleware::from_fn(
+            crate::kernel::origin::refuse_cross_site,
+        ))
+        // Added after the layer, so not behind it: RFC 8058's one-click
+        // unsubscribe (the same POST as the page's button) comes from the
+        // mail provider, its server or its web mail on its own site, not
+        // from our page. The token in the URL is the authority, and a forged
+        // request could only stop mail, never start it.
+        .route(
+            "/unsubscribe",
+            get(subscribe_pages::unsubscribe_page).post(subscribe_pages::unsubscribe),
         )
         // A form of an address, a language and a few components: 64 KiB is
         // far more than it needs, and far less than the 2 MiB default.

@@ -5,7 +5,10 @@
 //! follow links, and a GET must not confirm or cancel anything. The one
 //! exception is the one-click POST that RFC 8058 defines for mail clients.
 //! There is no session here, so no CSRF token either: the worst a forged
-//! subscribe can do is send the owner of the address a confirmation.
+//! subscribe can do is send the owner of the address a confirmation. A
+//! form from another site is refused all the same (the router's layer,
+//! [`crate::kernel::origin`]), except the one-click unsubscribe, which
+//! comes from the mail provider by design (see [`crate::notify::routes`]).
 //!
 //! A token opens its subscription only while [`link_works`] says so; an
 //! unsubscribed one's links, an expired confirmation link and an unknown

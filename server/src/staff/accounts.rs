@@ -42,10 +42,10 @@ pub fn parse_email(raw: &str) -> Result<String, AccountError> {
 
 /// A random one-time password and its argon2id hash: the password is shown
 /// once, only the hash is stored.
-async fn one_time_password() -> Result<(String, String), AccountError> {
+async fn one_time_password(store: &Store) -> Result<(String, String), AccountError> {
     let password = Alphanumeric.sample_string(&mut rand::rng(), 20);
     let to_hash = password.clone();
-    let hashed = argon2_work(move || hash_password(&to_hash))
+    let hashed = argon2_work(store.password_work(), move || hash_password(&to_hash))
         .await
         .map_err(|e| AccountError::Hash(e.to_string()))?
         .map_err(|e| AccountError::Hash(e.to_string()))?;
@@ -69,7 +69,7 @@ pub async fn create_account(
     if store.staff_for_sign_in(&email).await?.is_some() {
         return Err(AccountError::Exists(email));
     }
-    let (password, hashed) = one_time_password().await?;
+    let (password, hashed) = one_time_password(store).await?;
     let id = new_id();
     let mut tx = store.begin_write().await.map_err(StoreError::from)?;
     insert_staff(
@@ -143,7 +143,7 @@ pub async fn reset_password(
     account: &StaffAccountRecord,
     second_factor_too: bool,
 ) -> Result<String, AccountError> {
-    let (password, hashed) = one_time_password().await?;
+    let (password, hashed) = one_time_password(store).await?;
     let now = chrono::Utc::now().timestamp_millis();
     let mut tx = store.begin_write().await.map_err(StoreError::from)?;
     crate::store::staff::set_password(&mut tx, &account.id, &hashed, true, None, now).await?;

@@ -3,8 +3,8 @@
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::header::{CACHE_CONTROL, HOST, ORIGIN};
-use axum::http::{HeaderValue, Method};
+use axum::http::header::CACHE_CONTROL;
+use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -170,7 +170,7 @@ async fn check_csrf(
     request: Request,
     session: &StaffSession,
 ) -> Result<(Request, String), Response> {
-    same_origin(&request).map_err(IntoResponse::into_response)?;
+    same_origin(request.headers()).map_err(IntoResponse::into_response)?;
     let header_token = header_token(&request);
     let (parts, body) = request.into_parts();
     let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
@@ -195,7 +195,7 @@ async fn check_csrf(
 /// On an upload route: the header token, when there is one, is checked
 /// here; otherwise [`crate::staff::upload::Upload`] checks the body's first field.
 fn upload_csrf(mut request: Request, session: &StaffSession) -> Result<Request, StaffError> {
-    same_origin(&request)?;
+    same_origin(request.headers())?;
     let checked_by_header = match header_token(&request) {
         Some(t) if same_secret(&t, &session.csrf_token) => true,
         Some(_) => return Err(StaffError::Csrf),
@@ -216,18 +216,19 @@ fn header_token(request: &Request) -> Option<String> {
         .map(str::to_string)
 }
 
-/// A cross-site `Origin` is refused outright.
-fn same_origin(request: &Request) -> Result<(), StaffError> {
-    if let Some(origin) = request.headers().get(ORIGIN).and_then(|v| v.to_str().ok()) {
-        let host = request.headers().get(HOST).and_then(|v| v.to_str().ok());
-        let same = host.is_some_and(|host| {
-            origin
-                .split_once("://")
-                .is_some_and(|(_, rest)| rest.trim_end_matches('/') == host)
-        });
-        if !same {
-            return Err(StaffError::Csrf);
-        }
+/// A request from another site is refused outright, token or not (the
+/// rule is [`crate::kernel::origin::cross_site`], the same for every form).
+fn same_origin(headers: &HeaderMap) -> Result<(), StaffError> {
+    if crate::kernel::origin::cross_site(headers) {
+        return Err(StaffError::Csrf);
     }
     Ok(())
+}
+
+/// The same refusal for the sign-in forms, which are public and so not
+/// behind the guard: 403 marked `csrf`, as the guard marks it.
+pub(crate) fn refuse_cross_site(headers: &HeaderMap) -> Option<Response> {
+    same_origin(headers)
+        .err()
+        .map(|e| refused(e.into_response(), "csrf"))
 }

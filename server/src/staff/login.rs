@@ -10,7 +10,7 @@ use serde::Deserialize;
 use crate::kernel::client::ClientAddr;
 use crate::staff::error::StaffError;
 use crate::staff::page::Words as _;
-use crate::staff::page::{form_page, page, see_other, Frame};
+use crate::staff::page::{form_page, page, safe_next, see_other, Frame};
 use crate::staff::password::{argon2_work, hash_password, verify_password};
 use crate::staff::session::{self, StaffSession, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
 use crate::state::CookiePolicy;
@@ -57,15 +57,6 @@ pub struct LoginQuery {
     expired: Option<String>,
     #[serde(default)]
     signed_out: Option<String>,
-}
-
-/// Only paths inside the console, so `next` cannot send anyone elsewhere.
-pub fn safe_next(next: &str) -> &str {
-    if next.starts_with("/staff") && !next.starts_with("//") && !next.contains("://") {
-        next
-    } else {
-        "/staff"
-    }
 }
 
 fn login_page(
@@ -129,6 +120,11 @@ pub async fn submit(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
+    // Public, so not behind the guard: the same cross-site rule here (a
+    // forged sign-in would sign the victim in as the attacker).
+    if let Some(refusal) = crate::staff::guard::refuse_cross_site(&headers) {
+        return refusal;
+    }
     let cookie = crate::kernel::cookies::value(&headers, LOGIN_CSRF_COOKIE, cookies.secure);
     if !cookie
         .is_some_and(|c| !form.csrf.is_empty() && crate::kernel::ids::same_secret(&c, &form.csrf))
@@ -236,7 +232,10 @@ async fn sign_in(
         Some((account, hash)) => (Some(account), hash),
         None => (None, DUMMY_HASH.to_string()),
     };
-    let verified = argon2_work(move || verify_password(&password, &hash)).await?;
+    let verified = argon2_work(store.password_work(), move || {
+        verify_password(&password, &hash)
+    })
+    .await?;
     match account {
         Some(account) if verified && !account.disabled => {
             if account.must_change_password
@@ -393,9 +392,10 @@ pub async fn password_submit(
         .map(|(_, hash)| hash)
         .unwrap_or_else(|| DUMMY_HASH.to_string());
     let (current, new) = (form.current.clone(), form.new.clone());
-    let hashed =
-        argon2_work(move || verify_password(&current, &stored).then(|| hash_password(&new)))
-            .await?;
+    let hashed = argon2_work(store.password_work(), move || {
+        verify_password(&current, &stored).then(|| hash_password(&new))
+    })
+    .await?;
     let Some(hashed) = hashed else {
         tracing::warn!(account = %session.account.email, "wrong current password on a password change");
         return Ok(refuse(

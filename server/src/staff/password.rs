@@ -1,12 +1,11 @@
 //! Password hashing (argon2id) and the first admin account.
 
-use std::time::Duration;
-
 use argon2::password_hash::{PasswordHasher, SaltString};
 use argon2::{Argon2, PasswordHash, PasswordVerifier};
 use rand::distr::{Alphanumeric, SampleString};
 
 use crate::kernel::ids::new_id;
+use crate::kernel::slots::WorkSlots;
 use crate::store::staff::NewStaffAccount;
 use crate::store::{Store, StoreError};
 
@@ -20,26 +19,22 @@ pub enum AuthError {
     Store(#[from] StoreError),
 }
 
-/// Password work (argon2id: 19 MiB and a core for a good fraction of a
-/// second) runs at most this many at once, so a flood of sign-ins queues
-/// instead of exhausting memory and starving the status page.
-pub const ARGON2_SLOTS: usize = 2;
-/// How long password work waits for a slot before the request is refused.
-const ARGON2_WAIT: Duration = Duration::from_secs(10);
-static ARGON2: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(ARGON2_SLOTS);
-
-/// Runs password work (hashing, verifying) on the blocking pool, at most
-/// [`ARGON2_SLOTS`] at a time; `Busy` when no slot came free in time.
+/// Runs password work (hashing, verifying) on the blocking pool, in
+/// `slots` (the store's [`crate::store::Store::password_work`]: a couple at
+/// once, a few dozen in line); `Busy` at once when the line is full.
 pub async fn argon2_work<T: Send + 'static>(
+    slots: &WorkSlots,
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, AuthError> {
-    let _slot = tokio::time::timeout(ARGON2_WAIT, ARGON2.acquire())
-        .await
-        .map_err(|_| AuthError::Busy)?
-        .map_err(|_| AuthError::Busy)?;
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| AuthError::Hash(e.to_string()))
+    let slot = slots.enter().await.ok_or(AuthError::Busy)?;
+    // The slot goes with the work: a request abandoned mid-way (timed out)
+    // frees it only when the hashing really ends.
+    tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        work()
+    })
+    .await
+    .map_err(|e| AuthError::Hash(e.to_string()))
 }
 
 pub fn hash_password(password: &str) -> Result<String, AuthError> {
@@ -110,24 +105,29 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn password_work_runs_at_most_its_slots_at_once() {
+        use crate::kernel::slots::{PASSWORD_RUNNING, PASSWORD_WAITING};
         use std::sync::atomic::{AtomicUsize, Ordering};
         use std::sync::Arc;
         let (now, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-        let tasks: Vec<_> = (0..8)
+        let slots = WorkSlots::for_passwords();
+        let tasks: Vec<_> = (0..PASSWORD_RUNNING + PASSWORD_WAITING)
             .map(|_| {
-                let (now, most) = (now.clone(), most.clone());
-                tokio::spawn(argon2_work(move || {
-                    let n = now.fetch_add(1, Ordering::SeqCst) + 1;
-                    most.fetch_max(n, Ordering::SeqCst);
-                    std::thread::sleep(std::time::Duration::from_millis(30));
-                    now.fetch_sub(1, Ordering::SeqCst);
-                }))
+                let (now, most, slots) = (now.clone(), most.clone(), slots.clone());
+                tokio::spawn(async move {
+                    argon2_work(&slots, move || {
+                        let n = now.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(n, Ordering::SeqCst);
+                        std::thread::sleep(std::time::Duration::from_millis(30));
+                        now.fetch_sub(1, Ordering::SeqCst);
+                    })
+                    .await
+                })
             })
             .collect();
         for t in tasks {
-            t.await.expect("joined").expect("a slot in time");
+            t.await.expect("joined").expect("a place in line");
         }
-        assert_eq!(most.load(Ordering::SeqCst), ARGON2_SLOTS);
+        assert_eq!(most.load(Ordering::SeqCst), PASSWORD_RUNNING);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::staff::code_check::{verify_code, CodeKind};
 use crate::staff::error::StaffError;
-use crate::staff::login::safe_next;
+use crate::staff::page::safe_next;
 use crate::staff::page::see_other;
 use crate::staff::password::{argon2_work, verify_password};
 use crate::staff::session::StaffSession;
@@ -65,7 +65,10 @@ pub async fn confirm(
         match hash {
             Some(hash) => {
                 let typed = typed.to_string();
-                argon2_work(move || verify_password(&typed, &hash)).await?
+                argon2_work(store.password_work(), move || {
+                    verify_password(&typed, &hash)
+                })
+                .await?
             }
             None => false,
         }

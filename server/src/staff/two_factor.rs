@@ -15,7 +15,7 @@ use serde_json::json;
 use crate::kernel::client::ClientAddr;
 use crate::staff::code_check::{verify_code, CodeKind, Used};
 use crate::staff::error::StaffError;
-use crate::staff::login::safe_next;
+use crate::staff::page::safe_next;
 use crate::staff::page::{form_page, page, see_other, utc, Frame};
 use crate::staff::session::{self, SessionState, StaffSession, SESSION_COOKIE};
 use crate::staff::totp;
@@ -94,6 +94,10 @@ pub async fn code_submit(
     headers: HeaderMap,
     Form(form): Form<CodeForm>,
 ) -> Result<Response, StaffError> {
+    // Public (the session is not yet a full one): the guard's cross-site rule here.
+    if let Some(refusal) = crate::staff::guard::refuse_cross_site(&headers) {
+        return Ok(refusal);
+    }
     let now = chrono::Utc::now().timestamp_millis();
     let Some(session) = awaiting(&store, &headers, cookies, now).await? else {
         return Err(StaffError::Unauthorized(

@@ -29,6 +29,8 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::AnyPool;
 
+use crate::kernel::slots::WorkSlots;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("cannot open the database at {url}: {source}")]
@@ -159,6 +161,12 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrati
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The budget for password hashing. It lives here because every
+    /// password check has the store at hand, and per store (one per
+    /// application or command) rather than in a static, so that several
+    /// applications in one process (the integration tests) never queue
+    /// behind each other's hashing.
+    password_work: WorkSlots,
 }
 
 impl Store {
@@ -199,7 +207,11 @@ impl Store {
                 .execute(&pool)
                 .await?;
         }
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            password_work: WorkSlots::for_passwords(),
+        })
     }
 
     pub async fn migrate(&self) -> Result<(), StoreError> {
@@ -224,6 +236,12 @@ impl Store {
         &self.pool
     }
 
+    /// Where password hashing and checking waits its turn (see
+    /// [`crate::staff::password::argon2_work`]).
+    pub fn password_work(&self) -> &WorkSlots {
+        &self.password_work
+    }
+
     /// A transaction that is going to write. On SQLite it takes the write
     /// lock at BEGIN (`BEGIN IMMEDIATE`): a deferred transaction that reads
     /// first and writes later cannot wait for another writer (SQLite fails
@@ -240,6 +258,31 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+
+    /// Serialises, for the rest of `conn`'s transaction, every writer that
+    /// locks one of `keys`, so a limit that counts rows and then inserts one
+    /// holds when requests arrive at once. SQLite's write transaction
+    /// (`begin_write`) is exclusive already; PostgreSQL takes an advisory
+    /// lock per key, in one order, so two writers never deadlock.
+    pub async fn lock_keys(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        keys: &[&str],
+    ) -> Result<(), StoreError> {
+        if self.backend != Backend::Postgres {
+            return Ok(());
+        }
+        let mut sorted = keys.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        for key in sorted {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 1524))")
+                .bind(key)
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(())
     }
 }
 

@@ -222,18 +222,8 @@ impl Store {
         now_ms: i64,
     ) -> Result<Result<Vec<i64>, usize>, StoreError> {
         let mut tx = self.begin_write().await?;
-        if self.backend() == crate::store::Backend::Postgres {
-            // SQLite's write transaction is exclusive already; PostgreSQL
-            // serialises per key, locked in one order so two never deadlock.
-            let mut sorted: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();
-            sorted.sort_unstable();
-            for key in sorted {
-                sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 1524))")
-                    .bind(key)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-        }
+        let names: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();
+        self.lock_keys(&mut tx, &names).await?;
         for (i, (key, max)) in keys.iter().enumerate() {
             let n: i64 = sqlx::query(
                 "SELECT COUNT(*) FROM login_failures WHERE key = $1 AND failed_at >= $2",

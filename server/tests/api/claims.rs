@@ -8,7 +8,7 @@ use plaster_server::staff::roles::Role;
 use reqwest::Client;
 use sqlx::Row;
 
-use crate::fixtures::cookie_client;
+use crate::fixtures::{ask_link, cookie_client, link_token, until};
 use crate::helpers::{plaster, run, TestApp};
 use crate::on_both_backends;
 
@@ -31,8 +31,7 @@ const OLE: &str = "ole.nilsen@example.no";
 const LIISA: &str = "liisa.virtanen@example.fi";
 
 fn example(file: &str) -> String {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/examples/v75")
+    crate::helpers::examples_dir("v75")
         .join(file)
         .display()
         .to_string()
@@ -122,59 +121,6 @@ async fn approve_and_execute(app: &TestApp) {
         &["compensation", "run", "execute", RUN, "--by", APPROVER],
     )
     .await;
-}
-
-/// Asks for a link for `email` from `client`; the redirect's notice.
-async fn ask_link(app: &TestApp, client: &Client, email: &str) -> String {
-    let r = client
-        .post(app.url("/me/sign-in"))
-        .form(&[("email", email), ("lang", "sv")])
-        .send()
-        .await
-        .expect("sign-in POST");
-    assert_eq!(r.status(), 303);
-    let to = r.headers()["location"]
-        .to_str()
-        .expect("location")
-        .to_string();
-    to.split("notice=").nth(1).unwrap_or_default().to_string()
-}
-
-/// Waits up to `secs` for `f` to give something.
-async fn until<T, F, Fut>(secs: u64, what: &str, f: F) -> T
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(secs);
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-}
-
-/// The token of the newest sign-in link mailed to `email` that is not `old`.
-async fn link_token(app: &TestApp, email: &str, old: &str) -> String {
-    until(20, "the sign-in mail", || async {
-        let mail = app.sent_mail(email).await;
-        let (_, text) = mail
-            .iter()
-            .rev()
-            .find(|(_, t)| t.contains("/me/link?token="))?;
-        let at = text.find("/me/link?token=")? + "/me/link?token=".len();
-        let token: String = text[at..]
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-            .collect();
-        (token != old).then_some(token)
-    })
-    .await
 }
 
 /// Everything mailed to `to`, subjects and texts, once it holds `expect`.

@@ -2,6 +2,8 @@
 
 use std::process::Command;
 
+use crate::helpers::examples_dir;
+
 fn plaster() -> Command {
     Command::new(env!("CARGO_BIN_EXE_plaster"))
 }
@@ -70,12 +72,6 @@ fn assert_success(out: &std::process::Output) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-fn examples_dir(name: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/examples")
-        .join(name)
 }
 
 /// The malformed examples are compared by file and line only: the reason's

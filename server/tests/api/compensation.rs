@@ -22,9 +22,7 @@ const INCIDENT: &str = "atg-2024-08-24-v75";
 const RUN: &str = "atg-2024-08-24";
 
 fn example(file: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/examples/v75")
-        .join(file)
+    crate::helpers::examples_dir("v75").join(file)
 }
 
 fn example_text(file: &str) -> String {

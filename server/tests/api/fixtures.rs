@@ -98,6 +98,35 @@ pub fn csrf_in(html: &str) -> String {
     rest[..rest.find('"').expect("closing quote")].to_string()
 }
 
+/// A staff route's path (axum syntax) with a sample value in each
+/// parameter, for the tests generated from the route table (the role
+/// matrix, the CSRF refusals): the demo's incident and component,
+/// `account_id`'s account, and ids that name nothing elsewhere (an
+/// allowed request then gets a 404 or a form error, never a change).
+pub fn concrete_path(route_path: &str, account_id: &str) -> String {
+    let path = route_path
+        .replace(
+            "/staff/incidents/{id}",
+            "/staff/incidents/atg-2024-08-24-v75",
+        )
+        .replace("/staff/components/{id}", "/staff/components/casino")
+        .replace(
+            "/staff/accounts/{id}",
+            &format!("/staff/accounts/{account_id}"),
+        )
+        .replace("/staff/mail/{id}", "/staff/mail/no-such-message")
+        .replace("/staff/webhooks/{id}", "/staff/webhooks/no-such-hook")
+        .replace("/staff/payouts/{id}", "/staff/payouts/no-such-payout")
+        .replace("/staff/claims/{id}", "/staff/claims/no-such-claim")
+        .replace(
+            "/staff/compensation/runs/{id}",
+            "/staff/compensation/runs/no-such-run",
+        )
+        .replace("{n}", "1");
+    assert!(!path.contains('{'), "no sample value for {route_path}");
+    path
+}
+
 /// Waits until `f` is true, failing after `secs`.
 pub async fn eventually<F, Fut>(secs: u64, what: &str, mut f: F)
 where
@@ -112,6 +141,60 @@ where
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// Waits up to `secs` for `f` to give something.
+pub async fn until<T, F, Fut>(secs: u64, what: &str, f: F) -> T
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Asks for a customer sign-in link for `email` from `client`; the
+/// redirect's notice (`sent`, `too_soon`, `too_many`, `email`).
+pub async fn ask_link(app: &TestApp, client: &Client, email: &str) -> String {
+    let r = client
+        .post(app.url("/me/sign-in"))
+        .form(&[("email", email), ("lang", "sv")])
+        .send()
+        .await
+        .expect("sign-in POST");
+    assert_eq!(r.status(), 303);
+    let to = r.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_string();
+    to.split("notice=").nth(1).unwrap_or_default().to_string()
+}
+
+/// The token of the newest sign-in link mailed to `email` that is not `old`.
+pub async fn link_token(app: &TestApp, email: &str, old: &str) -> String {
+    until(20, "the sign-in mail", || async {
+        let mail = app.sent_mail(email).await;
+        let (_, text) = mail
+            .iter()
+            .rev()
+            .find(|(_, t)| t.contains("/me/link?token="))?;
+        let at = text.find("/me/link?token=")? + "/me/link?token=".len();
+        let token: String = text[at..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect();
+        (token != old).then_some(token)
+    })
+    .await
 }
 
 static NEXT_MEMBER: AtomicUsize = AtomicUsize::new(1);

@@ -2,11 +2,10 @@
 //!
 //! SQLite: a file in a temporary folder. PostgreSQL: a new database on
 //! 127.0.0.1:5432 (or `PLASTER_TEST_PG_URL`), dropped when the test ends.
-//! Without a reachable PostgreSQL the PostgreSQL variants are skipped loudly,
-//! unless `CI` is set, where that is a failure.
+//! An unreachable PostgreSQL fails the test: nothing is skipped.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Once};
+use std::sync::Arc;
 
 use plaster_server::config::Settings;
 use plaster_server::staff::password::FirstAdmin;
@@ -105,15 +104,20 @@ impl Drop for TestDatabase {
     }
 }
 
+/// The worked examples of `docs/spec/compensation.md`, kept in the repository
+/// (`docs/examples/NAME`), so a clone alone runs every test.
+pub fn examples_dir(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../docs/examples")
+        .join(name)
+}
+
 pub fn pg_base_url() -> String {
     std::env::var("PLASTER_TEST_PG_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
-static SKIP_NOTICE: Once = Once::new();
-
-/// A fresh database URL for `backend`, or `None` when PostgreSQL is not
-/// reachable outside CI.
+/// A fresh database URL for `backend`.
 pub async fn fresh_database(backend: TestBackend) -> Option<(String, TestDatabase)> {
     match backend {
         TestBackend::Sqlite => {
@@ -124,24 +128,15 @@ pub async fn fresh_database(backend: TestBackend) -> Option<(String, TestDatabas
         TestBackend::Postgres => {
             let base = pg_base_url();
             let admin_url = format!("{base}/postgres");
-            let mut conn = match PgConnection::connect(&admin_url).await {
-                Ok(c) => c,
-                Err(e) if std::env::var_os("CI").is_some() => {
-                    panic!("CI is set but PostgreSQL at {base} is unreachable: {e}")
-                }
-                Err(e) => {
-                    SKIP_NOTICE.call_once(|| {
-                        eprintln!(
-                            "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
-                             !! PostgreSQL at {base} is unreachable ({e}).\n\
-                             !! SKIPPING every PostgreSQL variant of the integration tests.\n\
-                             !! Set CI=1 to make this a failure.\n\
-                             !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
-                        );
-                    });
-                    return None;
-                }
-            };
+            // `make test` always provides a server (a private one when none
+            // answers), so an unreachable one is a failure, never a skip.
+            let mut conn = PgConnection::connect(&admin_url).await.unwrap_or_else(|e| {
+                panic!(
+                    "PostgreSQL at {base} is unreachable ({e}). Run the tests with `make test` \
+                     (it starts a private server when none answers), or set \
+                     PLASTER_TEST_PG_URL=postgres://user@host:port"
+                )
+            });
             let name = format!("plaster_test_{}", plaster_server::kernel::ids::new_id());
             conn.execute(format!(r#"CREATE DATABASE "{name}""#).as_str())
                 .await
@@ -212,6 +207,68 @@ pub async fn spawn_bare_app_with_env(
         StartOptions { seed_demo: false },
     )
     .await
+}
+
+/// A server with the demo on a database the test made itself (a private
+/// PostgreSQL server, say); the test drops it.
+pub async fn spawn_app_on(database_url: &str) -> TestApp {
+    plaster_server::telemetry::init();
+    start(
+        database_url.to_string(),
+        TestDatabase::Shared,
+        StartOptions { seed_demo: true },
+    )
+    .await
+    .expect("the application starts")
+}
+
+/// A PostgreSQL server of the test's own (`scripts/lib/private-postgres.sh`):
+/// its own data directory and port, so stopping it takes no other test's
+/// database away. Stopped when dropped.
+pub struct PrivatePostgres {
+    dir: tempfile::TempDir,
+    pub url: String,
+}
+
+impl PrivatePostgres {
+    fn script(action: &str, dir: &std::path::Path) -> String {
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../scripts/lib/private-postgres.sh");
+        let out = std::process::Command::new("bash")
+            .arg(script)
+            .arg(action)
+            .arg(dir)
+            .output()
+            .expect("run private-postgres.sh");
+        assert!(
+            out.status.success(),
+            "private-postgres.sh {action} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    pub fn start() -> Self {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let url = Self::script("start", dir.path());
+        PrivatePostgres { dir, url }
+    }
+
+    pub fn stop(&self) {
+        Self::script("stop", self.dir.path());
+    }
+
+    /// Starts the same server again, on the same port and data.
+    pub fn restart(&self) {
+        let url = Self::script("start", self.dir.path());
+        assert_eq!(url, self.url, "the server comes back on its port");
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        self.stop();
+    }
 }
 
 /// A second server on the same database as `app`, as another node would be.

@@ -30,8 +30,7 @@ const APPROVER: &str = "approver@example.se";
 const THIRD: &str = "third@example.se";
 
 fn example(file: &str) -> String {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/examples/v75")
+    crate::helpers::examples_dir("v75")
         .join(file)
         .display()
         .to_string()

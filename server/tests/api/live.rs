@@ -15,7 +15,8 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use crate::helpers::{
-    plaster, run, spawn_app, spawn_bare_app_with_env, spawn_second_node, TestApp, TestBackend,
+    plaster, run, spawn_app, spawn_app_on, spawn_bare_app_with_env, spawn_second_node,
+    PrivatePostgres, TestApp, TestBackend,
 };
 use crate::on_both_backends;
 
@@ -280,6 +281,106 @@ impl SseClient {
             }
         }
     }
+}
+
+/// The public path with PostgreSQL really stopped, not a closed pool: a
+/// private server of this test's own goes down while a live stream is open,
+/// pages, incident, history, feeds and a new live stream are still served,
+/// and once it is back a write reaches the stream that stayed open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_stopped_and_back_the_public_path_never_notices() {
+    use sqlx::{Connection, Executor};
+    let server = PrivatePostgres::start();
+    let mut admin = sqlx::PgConnection::connect(&format!("{}/postgres", server.url))
+        .await
+        .expect("connect the private server");
+    admin
+        .execute("CREATE DATABASE plaster")
+        .await
+        .expect("create the database");
+    drop(admin);
+    let app = spawn_app_on(&format!("{}/plaster", server.url)).await;
+    // Every page once while the database answers: the stored copies exist.
+    let pages = [
+        "/sv",
+        "/nb",
+        "/en",
+        "/en/incidents/atg-2024-08-24-v75",
+        "/sv/incidents/atg-2024-08-24-v75",
+        "/en/history",
+        "/sv/history",
+        "/history.rss",
+        "/en/history.atom",
+        "/api/v2/summary.json",
+        "/api/live/state.json",
+        "/badge.svg",
+    ];
+    let mut open = SseClient::connect(&app, None).await;
+    let first = open
+        .next_event(Instant::now() + within())
+        .await
+        .expect("the current state on connect");
+
+    server.stop();
+    eventually("/readyz says the database is gone", || async {
+        app.get("/readyz").await.status().as_u16() == 503
+    })
+    .await;
+    for path in pages {
+        let (status, body) = app.get_text(path).await;
+        assert_eq!(status, 200, "{path} with the database stopped: {body}");
+    }
+    let (_, sv) = app.get_text("/sv").await;
+    assert!(sv.contains("Inloggning"), "the Swedish page's components");
+    let mut during = SseClient::connect(&app, None).await;
+    let current = during
+        .next_event(Instant::now() + within())
+        .await
+        .expect("a new live stream gets the current state with the database stopped");
+    assert_eq!(current.id, first.id);
+
+    server.restart();
+    eventually("/readyz says the database is back", || async {
+        app.get("/readyz").await.status().as_u16() == 200
+    })
+    .await;
+    // The pool may hold connections the stop broke: the first write after the
+    // restart may fail; one within the wait must succeed.
+    let deadline = Instant::now() + within();
+    let written = loop {
+        match commands::set_component_status(
+            &app.store,
+            &Actor::Cli,
+            &"login".into(),
+            ComponentStatus::MajorOutage,
+        )
+        .await
+        {
+            Ok(written) => break written,
+            Err(e) if Instant::now() < deadline => {
+                tracing::debug!(error = %e, "write after the restart; retrying");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("no write succeeded after the database came back: {e}"),
+        }
+    };
+    app.live.changed();
+    open.wait_for(
+        "a write after the restart reaches the stream opened before the stop",
+        written.change_id,
+        login_is("major_outage"),
+    )
+    .await;
+    let summary: Value = app
+        .get("/api/v2/summary.json")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        summary["status"]["indicator"], "critical",
+        "the API shows the write"
+    );
 }
 
 fn login_is(status: &'static str) -> impl Fn(&Value) -> bool {

@@ -637,7 +637,17 @@ async fn a_killed_process_finishes_after_a_restart(backend: TestBackend) {
     }
     let _ = second.kill();
     let _ = second.wait();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The receiver writes each file after it answered: wait for every
+    // Message-ID on disk rather than for a fixed while.
+    eventually(30, "the receiver to have written every message", || async {
+        let messages = delivered(&maildir);
+        let ids: BTreeSet<&str> = messages
+            .iter()
+            .filter_map(|m| header(m, "Message-ID"))
+            .collect();
+        ids.len() >= N
+    })
+    .await;
     let messages = delivered(&maildir);
     let ids: BTreeSet<&str> = messages
         .iter()

@@ -339,7 +339,13 @@ async fn dangerous_changes_need_the_password_or_a_code_again(app: TestApp) {
         .send()
         .await
         .expect("POST");
-    assert_ne!(r.status(), 403, "confirmed by code");
+    // Added: the page shows the new webhook's secret once.
+    assert_eq!(r.status(), 200, "confirmed by code");
+    assert!(r
+        .text()
+        .await
+        .expect("html")
+        .contains("data-testid=\"webhook-secret\""));
 
     // Wrong confirmations are limited.
     let (third, third_csrf) = app.signed_in(email).await;
