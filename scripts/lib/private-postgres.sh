@@ -101,16 +101,17 @@ run() {
     say "PostgreSQL for the tests: $default"
     exec "$@"
   fi
-  local dir status=0
-  dir=$(mktemp -d "${TMPDIR:-/tmp}/plaster-test-pg.XXXXXX")
-  trap 'stop "$dir"; rm -rf "$dir"' EXIT
+  local status=0
+  # Global, not local: the EXIT trap runs after this function has returned.
+  private_dir=$(mktemp -d "${TMPDIR:-/tmp}/plaster-test-pg.XXXXXX")
+  trap 'stop "$private_dir"; rm -rf "$private_dir"' EXIT
   trap 'exit 130' INT TERM
-  say "no PostgreSQL on 127.0.0.1:5432: starting a private server in $dir"
-  PLASTER_TEST_PG_URL=$(start "$dir")
+  say "no PostgreSQL on 127.0.0.1:5432: starting a private server in $private_dir"
+  PLASTER_TEST_PG_URL=$(start "$private_dir")
   export PLASTER_TEST_PG_URL
   say "PostgreSQL for the tests: $PLASTER_TEST_PG_URL (private, stopped after the run)"
   "$@" || status=$?
-  return $status
+  exit $status
 }
 
 case "${1:-}" in
