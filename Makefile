@@ -6,7 +6,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/tools/node_modules/.bin:$(PATH)
 
 run: bootstrap build-release
-	./target/release/plaster serve
+	./target/release/plaster serve --demo
 
 test: bootstrap-test
 	scripts/lib/private-postgres.sh run $(MAKE) --no-print-directory test-steps

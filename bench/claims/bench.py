@@ -148,7 +148,7 @@ def bench_backend(a, name, url, scen, events, rows):
     rows.append((name, f"run add-logs: store and index {int(indexed):,} records", wall))
 
     port = a.port
-    server = subprocess.Popen([a.plaster, "serve", "--no-demo"], env=dict(env, PLASTER_LISTEN=f"127.0.0.1:{port}",
+    server = subprocess.Popen([a.plaster, "serve"], env=dict(env, PLASTER_LISTEN=f"127.0.0.1:{port}",
                               LEPTOS_SITE_ROOT="target/site", PLASTER_PUBLIC_URL=f"http://127.0.0.1:{port}"),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"

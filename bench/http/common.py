@@ -85,8 +85,8 @@ def plaster_env(db_path, port, rust_log="warn", site_root=DEFAULT_SITE):
 
 
 def start_plaster(binary, workdir, port, nofile=None, site_root=DEFAULT_SITE, timeout=60):
-    """Starts `plaster serve` on workdir/plaster.db (seeded with the demo on
-    first start) and waits for /healthz. Returns the Popen; its output goes to
+    """Starts `plaster serve --demo` on workdir/plaster.db (seeded with the
+    demo on first start) and waits for /healthz. Returns the Popen; its output goes to
     workdir/plaster.log."""
     for path, what in ((binary, "plaster binary"), (site_root, "site root")):
         if not os.path.exists(path):
@@ -99,7 +99,7 @@ def start_plaster(binary, workdir, port, nofile=None, site_root=DEFAULT_SITE, ti
             raise_nofile(nofile)
 
     log = open(os.path.join(workdir, "plaster.log"), "ab")
-    proc = track(subprocess.Popen([binary, "serve"], env=env, cwd=workdir, stdout=log,
+    proc = track(subprocess.Popen([binary, "serve", "--demo"], env=env, cwd=workdir, stdout=log,
                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                   preexec_fn=preexec, start_new_session=True))
     deadline = time.monotonic() + timeout

@@ -165,7 +165,7 @@ def bench(name, database_url, inputs, n, reference):
     port = 20000 + os.getpid() % 20000
     serve_env = dict(env, PLASTER_LISTEN=f"127.0.0.1:{port}")
     start = time.perf_counter()
-    proc = subprocess.Popen([BIN, "serve", "--no-demo"], env=serve_env,
+    proc = subprocess.Popen([BIN, "serve"], env=serve_env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         while Receiver.payouts < n and time.perf_counter() - start < 1800:

@@ -188,7 +188,7 @@ def scenario(name, database_url, nodes, folder, n, kills, rng, points=None):
         if i == nodes:  # the command line is a node too
             cmd, cmd_env = [BIN, "compensation", "run", "execute", RUN, "--by", "approver@faults.local"], env
         else:
-            cmd, cmd_env = [BIN, "serve", "--no-demo"], dict(env, PLASTER_LISTEN=f"127.0.0.1:{free_port()}")
+            cmd, cmd_env = [BIN, "serve"], dict(env, PLASTER_LISTEN=f"127.0.0.1:{free_port()}")
         with open(log_of[i], "w") as err:
             p = subprocess.Popen(cmd, env=cmd_env, stdout=subprocess.DEVNULL, stderr=err)
         with REGISTRY:

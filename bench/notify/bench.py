@@ -103,7 +103,7 @@ def plaster_delivery(db_url, count, port, env):
                      PLASTER_SMTP_PORT=str(port), PLASTER_SMTP_TLS="none",
                      PLASTER_SMTP_FROM="Bench <bench@plaster.bench>", RUST_LOG="warn")
     start = time.perf_counter()
-    server = subprocess.Popen([BIN, "serve", "--no-demo"], env=serve_env,
+    server = subprocess.Popen([BIN, "serve"], env=serve_env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         while True:

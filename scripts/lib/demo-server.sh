@@ -1,5 +1,6 @@
-# Sourced by scripts that test a release build: starts `plaster serve` on a
-# fresh SQLite database in a temporary directory, waits until it answers,
+# Sourced by scripts that test a release build: starts `plaster serve --demo`
+# on a fresh SQLite database in a temporary directory (seeded with the demo,
+# which the Playwright and API-fuzz runs read), waits until it answers,
 # and stops it (and removes the directory) however the sourcing script ends:
 # normally, on an error, or on Ctrl-C, SIGTERM or SIGHUP. Neither the start
 # nor the stop can hang `make test`: each has a deadline.
@@ -30,7 +31,7 @@ demo_server() {
   fi
   DATABASE_URL="sqlite://$work/plaster.db" PLASTER_LISTEN="127.0.0.1:$port" \
     LEPTOS_SITE_ROOT=target/site RUST_LOG=warn \
-    ./target/release/plaster serve >"$demo_server_log" 2>&1 &
+    ./target/release/plaster serve --demo >"$demo_server_log" 2>&1 &
   demo_server_pid=$!
   local deadline=$((SECONDS + DEMO_SERVER_START_TIMEOUT))
   until curl -fs --max-time 2 "$base_url/healthz" >/dev/null 2>&1; do

@@ -1,5 +1,6 @@
 //! Building and running the application: open and migrate the database,
-//! seed the demo, build the first snapshot, bind, serve.
+//! create the first admin, seed the demo when asked (`plaster serve --demo`),
+//! build the first snapshot, bind, serve.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -38,7 +39,9 @@ pub enum StartupError {
 
 #[derive(Debug, Clone, Copy)]
 pub struct StartOptions {
-    /// Seed the demo content when the database has no components.
+    /// Seed the demo content (with its demo staff and customers) when the
+    /// database has no components. Off unless `plaster serve --demo`: a plain
+    /// start creates only the first admin.
     pub seed_demo: bool,
 }
 

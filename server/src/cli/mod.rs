@@ -44,11 +44,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Migrate the database, seed the demo on first start, and serve HTTP.
+    /// Migrate the database, create the first admin on first start, and serve HTTP.
     Serve {
-        /// Do not seed demo content into an empty database.
+        /// Seed the demo into an empty database: status content, customers,
+        /// compensation runs, claims, and demo staff accounts whose one-time
+        /// passwords are printed. Without it only the first admin is created.
         #[arg(long)]
-        no_demo: bool,
+        demo: bool,
     },
     /// Apply pending database migrations and exit.
     Migrate,
@@ -426,15 +428,10 @@ pub fn main() -> ExitCode {
                 csv_share_percent: g.csv_percent,
             })
         }
-        Command::Serve { no_demo } => with_settings(cli.config, |settings| async move {
-            let app = Application::build(
-                settings.clone(),
-                StartOptions {
-                    seed_demo: !no_demo,
-                },
-            )
-            .await
-            .map_err(|e| e.to_string())?;
+        Command::Serve { demo: seed_demo } => with_settings(cli.config, |settings| async move {
+            let app = Application::build(settings.clone(), StartOptions { seed_demo })
+                .await
+                .map_err(|e| e.to_string())?;
             print_welcome(&settings, &app);
             app.run_until_stopped().await.map_err(|e| e.to_string())
         }),

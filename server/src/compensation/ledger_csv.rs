@@ -1,12 +1,14 @@
 //! The finance CSVs of runs.md §4, shared by the command line and the
 //! console's downloads: a run's posted lines, its discrepancies, the trial
-//! balance and a run's payouts.
+//! balance and a run's payouts. Every text cell is made inert
+//! ([`crate::kernel::csv_cell`]): customer ids and bet ids come from
+//! customers and their claims, and finance opens these in a spreadsheet.
+//! Amounts are numbers and are written as they are.
 
 use std::io::{self, Write};
 
-use plaster_engine::report::write_cell;
-
-use crate::compensation::revision::write_lines_csv;
+use crate::compensation::revision::write_lines_download;
+use crate::kernel::csv_cell::write_inert_cell;
 use crate::store::compensation::StoredLine;
 use crate::store::executions::Discrepancy;
 use crate::store::ledger::{BalanceRow, PostedKey};
@@ -25,7 +27,7 @@ pub fn posted_lines(keys: &[PostedKey], out: impl Write) -> io::Result<()> {
             currency: k.currency.clone(),
         })
         .collect();
-    write_lines_csv(&lines, out)
+    write_lines_download(&lines, out)
 }
 
 /// `rule,customer_id,reference,posted_minor,newest_minor,currency`; a
@@ -33,13 +35,15 @@ pub fn posted_lines(keys: &[PostedKey], out: impl Write) -> io::Result<()> {
 pub fn discrepancies(found: &[Discrepancy], mut out: impl Write) -> io::Result<()> {
     out.write_all(b"rule,customer_id,reference,posted_minor,newest_minor,currency\n")?;
     for d in found.iter().filter(|d| d.settled_at.is_none()) {
-        write_cell(&mut out, &d.rule)?;
+        write_inert_cell(&mut out, &d.rule)?;
         out.write_all(b",")?;
-        write_cell(&mut out, &d.customer_id)?;
+        write_inert_cell(&mut out, &d.customer_id)?;
         out.write_all(b",")?;
-        write_cell(&mut out, &d.reference)?;
+        write_inert_cell(&mut out, &d.reference)?;
         let newest = d.newest_minor.map(|n| n.to_string()).unwrap_or_default();
-        writeln!(out, ",{},{newest},{}", d.posted_minor, d.currency)?;
+        write!(out, ",{},{newest},", d.posted_minor)?;
+        write_inert_cell(&mut out, &d.currency)?;
+        out.write_all(b"\n")?;
     }
     out.flush()
 }
@@ -48,8 +52,10 @@ pub fn discrepancies(found: &[Discrepancy], mut out: impl Write) -> io::Result<(
 pub fn balance(rows: &[BalanceRow], mut out: impl Write) -> io::Result<()> {
     out.write_all(b"account,currency,debit_minor,credit_minor\n")?;
     for r in rows {
-        write_cell(&mut out, &r.account)?;
-        writeln!(out, ",{},{},{}", r.currency, r.debit_minor, r.credit_minor)?;
+        write_inert_cell(&mut out, &r.account)?;
+        out.write_all(b",")?;
+        write_inert_cell(&mut out, &r.currency)?;
+        writeln!(out, ",{},{}", r.debit_minor, r.credit_minor)?;
     }
     out.flush()
 }
@@ -59,19 +65,19 @@ pub fn balance(rows: &[BalanceRow], mut out: impl Write) -> io::Result<()> {
 pub fn payouts(list: &[Payout], mut out: impl Write) -> io::Result<()> {
     out.write_all(b"payout_id,customer_id,currency,amount_minor,status,settled_at\n")?;
     for p in list {
-        write_cell(&mut out, &p.id)?;
+        write_inert_cell(&mut out, &p.id)?;
         out.write_all(b",")?;
-        write_cell(&mut out, &p.customer_id)?;
+        write_inert_cell(&mut out, &p.customer_id)?;
         let settled = p
             .settled_at
             .and_then(chrono::DateTime::from_timestamp_millis)
             .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
             .unwrap_or_default();
-        writeln!(
-            out,
-            ",{},{},{},{settled}",
-            p.currency, p.amount_minor, p.state
-        )?;
+        out.write_all(b",")?;
+        write_inert_cell(&mut out, &p.currency)?;
+        write!(out, ",{},", p.amount_minor)?;
+        write_inert_cell(&mut out, &p.state)?;
+        writeln!(out, ",{settled}")?;
     }
     out.flush()
 }

@@ -15,7 +15,9 @@ use tokio::task::JoinHandle;
 use crate::compensation::runs::RunError;
 use crate::kernel::audit::Actor;
 use crate::kernel::ids::new_id;
-use crate::kernel::outgoing::{check_url, client, describe, OutgoingPolicy};
+use crate::kernel::outgoing::{
+    check_url, client, describe, read_bounded, OutgoingPolicy, ANSWER_LIMIT,
+};
 use crate::ledger::transaction::{payout_postings, payout_tx_id, TxKind};
 use crate::notify::webhooks::{new_secret, sign};
 use crate::store::audit::append;
@@ -216,8 +218,18 @@ async fn send(
             format!("the endpoint answered HTTP {status}")
         });
     }
-    let body = response.text().await.unwrap_or_default();
-    Ok(parse_answer(&body))
+    // Read up to a bound: a longer answer might list rejections past it,
+    // so it settles nothing and the batch is sent again.
+    let body = read_bounded(response, ANSWER_LIMIT)
+        .await
+        .map_err(|e| describe(&e))?;
+    if !body.complete {
+        return Err(format!(
+            "the endpoint's answer is longer than {} KiB; it was not read",
+            ANSWER_LIMIT / 1024
+        ));
+    }
+    Ok(parse_answer(&String::from_utf8_lossy(&body.bytes)))
 }
 
 /// The postings of a settled payout, under the payout's own key.

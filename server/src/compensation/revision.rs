@@ -1,5 +1,6 @@
-//! Reading a stored revision: its report, its lines as the `--details` CSV,
-//! and what changed from the revision before.
+//! Reading a stored revision: its report, its lines as the `--details` CSV
+//! (and as finance's download, with inert cells), and what changed from the
+//! revision before.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Write};
@@ -7,6 +8,7 @@ use std::io::{self, Write};
 use plaster_engine::report::write_cell;
 use serde::Deserialize;
 
+use crate::kernel::csv_cell::write_inert_cell;
 use crate::store::compensation::StoredLine;
 
 /// The report of compensation.md §4 as stored (the engine's `Report`, read back).
@@ -65,16 +67,43 @@ pub fn parse_report(json: &str) -> Result<StoredReport, serde_json::Error> {
     serde_json::from_str(json)
 }
 
-/// Writes lines as `plaster compensation preview --details` does, byte for byte.
-pub fn write_lines_csv(lines: &[StoredLine], mut out: impl Write) -> io::Result<()> {
+/// Writes lines as `plaster compensation preview --details` does, byte for
+/// byte: the bytes a revision's digest is over.
+pub fn write_lines_csv(lines: &[StoredLine], out: impl Write) -> io::Result<()> {
+    write_lines(lines, out, false)
+}
+
+/// The same lines for finance's spreadsheet (the console's downloads,
+/// `plaster ledger lines`): every text cell made inert
+/// ([`crate::kernel::csv_cell`]), so a customer's bet id such as
+/// `=HYPERLINK(…)` shows as text. Byte for byte the `--details` CSV unless
+/// a cell starts with `=`, `+`, `-`, `@`, a tab or a carriage return.
+pub fn write_lines_download(lines: &[StoredLine], out: impl Write) -> io::Result<()> {
+    write_lines(lines, out, true)
+}
+
+fn write_lines(lines: &[StoredLine], mut out: impl Write, inert: bool) -> io::Result<()> {
+    fn cell(out: &mut impl Write, s: &str, inert: bool) -> io::Result<()> {
+        if inert {
+            write_inert_cell(out, s)
+        } else {
+            write_cell(out, s)
+        }
+    }
     out.write_all(b"rule,customer_id,reference,amount_minor,currency\n")?;
     for l in lines {
-        write_cell(&mut out, &l.rule)?;
+        cell(&mut out, &l.rule, inert)?;
         out.write_all(b",")?;
-        write_cell(&mut out, &l.customer_id)?;
+        cell(&mut out, &l.customer_id, inert)?;
         out.write_all(b",")?;
-        write_cell(&mut out, &l.reference)?;
-        writeln!(out, ",{},{}", l.amount_minor, l.currency)?;
+        cell(&mut out, &l.reference, inert)?;
+        write!(out, ",{},", l.amount_minor)?;
+        if inert {
+            write_inert_cell(&mut out, &l.currency)?;
+        } else {
+            out.write_all(l.currency.as_bytes())?;
+        }
+        out.write_all(b"\n")?;
     }
     out.flush()
 }
@@ -201,6 +230,38 @@ mod tests {
         assert_eq!(
             String::from_utf8(csv).expect("utf8"),
             "rule,customer_id,reference,amount_minor,currency\nrefund_failed_debits,\"c,1\",x,5,SEK\n"
+        );
+    }
+
+    #[test]
+    fn the_download_makes_formulas_inert_and_the_details_csv_keeps_its_bytes() {
+        let lines = [
+            line(0, "c-1", "=HYPERLINK(\"http://evil.example\",\"x\")", -500),
+            line(0, "c-2", "b-2", 1250),
+        ];
+        let text = |inert: bool| {
+            let mut csv = Vec::new();
+            if inert {
+                write_lines_download(&lines, &mut csv).expect("csv");
+            } else {
+                write_lines_csv(&lines, &mut csv).expect("csv");
+            }
+            String::from_utf8(csv).expect("utf8")
+        };
+        let header = "rule,customer_id,reference,amount_minor,currency\n";
+        assert_eq!(
+            text(false),
+            format!(
+                "{header}refund_failed_debits,c-1,\"=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\",-500,SEK\n\
+                 refund_failed_debits,c-2,b-2,1250,SEK\n"
+            )
+        );
+        assert_eq!(
+            text(true),
+            format!(
+                "{header}refund_failed_debits,c-1,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\",-500,SEK\n\
+                 refund_failed_debits,c-2,b-2,1250,SEK\n"
+            )
         );
     }
 }

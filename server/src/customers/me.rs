@@ -414,7 +414,8 @@ impl CustomerSource for CustomerPages {
 
 /// Everything Plaster holds about a customer, as JSON: their record, their
 /// records in every run's logs, lines, ledger entries, payouts and claims
-/// (without the screenshots' bytes).
+/// (without the screenshots' bytes). Staff stay out of it: no staff e-mail
+/// or account id, only which side decided a claim ([`claim_for_customer`]).
 pub async fn export(
     store: &Store,
     customer: &CustomerRecord,
@@ -469,6 +470,41 @@ pub async fn export(
         "incidents": per_run,
         "ledger": ledger,
         "payouts": payouts::of_customer(store, &customer.customer_id).await?,
-        "claims": claims::of_customer(store, &customer.customer_id).await?,
+        "claims": claims::of_customer(store, &customer.customer_id)
+            .await?
+            .iter()
+            .map(claim_for_customer)
+            .collect::<Vec<_>>(),
     }))
+}
+
+/// A claim as its customer downloads it: all of it but who on the staff
+/// had it and decided it (`assigned_to`, `assigned_email`, `decided_by`,
+/// `approved_by` hold staff account ids and e-mails). That a decision was
+/// made, and that finance approved it, stay: `decided_by` says "support",
+/// `approved_by` "finance".
+fn claim_for_customer(c: &claims::Claim) -> serde_json::Value {
+    serde_json::json!({
+        "id": c.id,
+        "customer_id": c.customer_id,
+        "incident_id": c.incident_id,
+        "kind": c.kind,
+        "bet_id": c.bet_id,
+        "happened_at": c.happened_at,
+        "description": c.description,
+        "screenshot_type": c.screenshot_type,
+        "state": c.state,
+        "decision": c.decision,
+        "amount_minor": c.amount_minor,
+        "currency": c.currency,
+        "reason": c.reason,
+        "decided_by": c.decided_by.as_ref().map(|_| "support"),
+        "decided_at": c.decided_at,
+        "approved_by": c.approved_by.as_ref().map(|_| "finance"),
+        "approved_at": c.approved_at,
+        "transaction_id": c.transaction_id,
+        "payout_id": c.payout_id,
+        "created_at": c.created_at,
+        "updated_at": c.updated_at,
+    })
 }

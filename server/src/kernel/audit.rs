@@ -7,6 +7,7 @@
 
 use serde::Serialize;
 
+use crate::kernel::csv_cell::inert;
 use crate::kernel::ids::AccountId;
 
 /// Who made a change.
@@ -116,19 +117,10 @@ pub fn bounds(filter: &AuditFilter) -> Result<(Option<i64>, Option<i64>), Filter
     Ok((from, to))
 }
 
-/// The log as CSV (RFC 4180), with times in UTC ISO 8601.
-/// A cell a spreadsheet will not run: one starting with `=`, `+`, `-`, `@`
-/// (or a tab or carriage return) is a formula to Excel and LibreOffice, so
-/// it gets a leading `'` (OWASP's CSV-injection advice). Texts in the log
-/// are typed by staff and customers.
-pub fn inert(cell: &str) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{cell}")
-    } else {
-        cell.to_string()
-    }
-}
-
+/// The log as CSV (RFC 4180), with times in UTC ISO 8601. Texts in the log
+/// are typed by staff and customers: every cell is made inert
+/// ([`crate::kernel::csv_cell::inert`]) so a spreadsheet shows it, never
+/// runs it.
 pub fn to_csv(entries: &[AuditEntry]) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(["id", "at", "actor", "action", "target", "before", "after"])?;
@@ -139,11 +131,11 @@ pub fn to_csv(entries: &[AuditEntry]) -> Result<Vec<u8>, csv::Error> {
         w.write_record([
             e.id.to_string(),
             at,
-            inert(&e.actor),
-            inert(&e.action),
-            inert(&e.target),
-            inert(e.before.as_deref().unwrap_or("")),
-            inert(e.after.as_deref().unwrap_or("")),
+            inert(&e.actor).into_owned(),
+            inert(&e.action).into_owned(),
+            inert(&e.target).into_owned(),
+            inert(e.before.as_deref().unwrap_or("")).into_owned(),
+            inert(e.after.as_deref().unwrap_or("")).into_owned(),
         ])?;
     }
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
@@ -177,7 +169,7 @@ mod tests {
             id: 1,
             at: 0,
             actor: "=HYPERLINK(\"http://x\")".into(),
-            action: "+1".into(),
+            action: "+1+1".into(),
             target: "@SUM(A1)".into(),
             before: Some("-2".into()),
             after: Some("plain".into()),
@@ -191,7 +183,8 @@ mod tests {
         assert_eq!(&row[2], "'=HYPERLINK(\"http://x\")");
         assert_eq!(
             (&row[3], &row[4], &row[5], &row[6]),
-            ("'+1", "'@SUM(A1)", "'-2", "plain")
+            ("'+1+1", "'@SUM(A1)", "-2", "plain"),
+            "a plain number stays a number"
         );
     }
 

@@ -3,7 +3,9 @@
 //! loopback, private, link-local and other non-public addresses when it
 //! connects (after DNS resolution, so a public-looking name cannot point
 //! inward), follows no redirect, uses no proxy, and its errors are told to
-//! staff in plain words without the target's own text ([`describe`]).
+//! staff in plain words without the target's own text ([`describe`]). An
+//! answer's body is read only through [`read_bounded`], never past
+//! [`ANSWER_LIMIT`].
 //!
 //! `PLASTER_OUTGOING_ALLOW` lists ranges allowed anyway (a receiver on the
 //! operator's own network; the tests' loopback receivers).
@@ -223,6 +225,53 @@ pub fn check_url(policy: &OutgoingPolicy, url: &url::Url) -> Result<(), String> 
     }
 }
 
+/// The most of an answer's body Plaster reads. A payout endpoint's results
+/// for a full batch (100 payouts, each with a reason of up to 500
+/// characters) fit several times over; webhook answers are not read at all.
+pub const ANSWER_LIMIT: usize = 256 * 1024;
+
+/// An answer's body, read up to a bound.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoundedBody {
+    /// The first bytes of the body, at most the bound (none when the
+    /// answer's own length was over the bound already).
+    pub bytes: Vec<u8>,
+    /// The whole body was read: it was no longer than the bound.
+    pub complete: bool,
+}
+
+/// Reads at most `limit` bytes of an answer's body, chunk by chunk, and
+/// stops there: the rest is never read (dropping the answer closes its
+/// connection), so a receiver cannot make Plaster hold an answer of any
+/// size. Every outgoing answer that is read is read through here.
+pub async fn read_bounded(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<BoundedBody, reqwest::Error> {
+    if response.content_length().is_some_and(|n| n > limit as u64) {
+        return Ok(BoundedBody {
+            bytes: Vec::new(),
+            complete: false,
+        });
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        let room = limit.saturating_sub(bytes.len());
+        if chunk.len() > room {
+            bytes.extend_from_slice(&chunk[..room]);
+            return Ok(BoundedBody {
+                bytes,
+                complete: false,
+            });
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(BoundedBody {
+        bytes,
+        complete: true,
+    })
+}
+
 /// A failed request in words for staff: what kind of failure, never the
 /// target's own text (which may be anything an attacker wants shown).
 pub fn describe(e: &reqwest::Error) -> String {
@@ -253,6 +302,76 @@ pub fn describe(e: &reqwest::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A receiver on loopback answering 10 MB at `/sized` (with its
+    /// length) and at `/chunked` (streamed, no length), and 5 bytes at
+    /// `/small`.
+    async fn flooding_receiver() -> String {
+        const TEN_MB: usize = 10 * 1024 * 1024;
+        let app = axum::Router::new()
+            .route(
+                "/sized",
+                axum::routing::get(|| async { "x".repeat(TEN_MB) }),
+            )
+            .route(
+                "/chunked",
+                axum::routing::get(|| async {
+                    let chunks = (0..TEN_MB / 65_536)
+                        .map(|_| Ok::<_, std::io::Error>(bytes::Bytes::from(vec![b'x'; 65_536])));
+                    axum::body::Body::from_stream(futures_util::stream::iter(chunks))
+                }),
+            )
+            .route("/small", axum::routing::get(|| async { "hello" }));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = listener.local_addr().expect("address");
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        format!("http://{address}")
+    }
+
+    #[tokio::test]
+    async fn an_answer_is_read_no_further_than_its_bound() {
+        let base = flooding_receiver().await;
+        let http = client(
+            &OutgoingPolicy::default(),
+            "Plaster-Test",
+            Duration::from_secs(10),
+        );
+        let get = |path: &str| http.get(format!("{base}{path}")).send();
+        for path in ["/sized", "/chunked"] {
+            let answer = get(path).await.expect("answer");
+            let body = read_bounded(answer, ANSWER_LIMIT).await.expect("read");
+            assert!(!body.complete, "{path}: 10 MB is over the bound");
+            assert!(
+                body.bytes.len() <= ANSWER_LIMIT,
+                "{path}: {}",
+                body.bytes.len()
+            );
+        }
+        let chunked = read_bounded(get("/chunked").await.expect("answer"), ANSWER_LIMIT)
+            .await
+            .expect("read");
+        assert_eq!(
+            chunked.bytes.len(),
+            ANSWER_LIMIT,
+            "read up to the bound exactly"
+        );
+        let small = read_bounded(get("/small").await.expect("answer"), ANSWER_LIMIT)
+            .await
+            .expect("read");
+        assert_eq!(
+            small,
+            BoundedBody {
+                bytes: b"hello".to_vec(),
+                complete: true
+            }
+        );
+        let exact = read_bounded(get("/small").await.expect("answer"), 5)
+            .await
+            .expect("read");
+        assert!(exact.complete, "a body of exactly the bound is whole");
+    }
 
     fn ip(s: &str) -> IpAddr {
         s.parse().expect("ip")

@@ -129,6 +129,8 @@ pub async fn post(
         .send()
         .await
         .map_err(|e| MailError::Webhook(describe(&e)))?;
+    // The status is the answer: the body is never read (an answer that is
+    // read goes through `kernel::outgoing::read_bounded`).
     let status = response.status();
     if status.is_success() {
         return Ok(format!("HTTP {status}"));

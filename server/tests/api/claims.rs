@@ -8,13 +8,14 @@ use plaster_server::staff::roles::Role;
 use reqwest::Client;
 use sqlx::Row;
 
-use crate::fixtures::{ask_link, cookie_client, link_token, until};
+use crate::fixtures::{ask_link, cookie_client, ledger_count, link_token, until};
 use crate::helpers::{plaster, run, TestApp};
 use crate::on_both_backends;
 
 on_both_backends!(
     customers_sign_in_by_link_and_see_only_their_own,
     claims_are_decided_through_the_ledger_and_paid_once,
+    a_bet_id_a_customer_typed_reaches_finance_as_text,
 );
 
 const INCIDENT: &str = "atg-2024-08-24-v75";
@@ -416,15 +417,6 @@ async fn claim_state(app: &TestApp, id: &str) -> (String, Option<String>, Option
     (row.get(0), row.get(1), row.get(2))
 }
 
-async fn ledger_count(app: &TestApp, id: &str) -> i64 {
-    sqlx::query("SELECT COUNT(*) FROM ledger_transactions WHERE id = $1")
-        .bind(id)
-        .fetch_one(app.store.pool())
-        .await
-        .expect("count")
-        .get(0)
-}
-
 async fn balanced(app: &TestApp) {
     let rows = sqlx::query(
         "SELECT currency, CAST(SUM(debit_minor) AS BIGINT), CAST(SUM(credit_minor) AS BIGINT)
@@ -720,4 +712,92 @@ async fn claims_are_decided_through_the_ledger_and_paid_once(app: TestApp) {
         .await
         .expect("queue");
     assert!(!unassigned.contains(&c6));
+
+    // Ole's data download holds his claims and their decisions, but not
+    // who on the staff has them, decided or approved them: no staff
+    // e-mail, no staff account id, only the side ("support", "finance").
+    let (status, export) = text(&ole, app.url("/me/export.json")).await;
+    assert_eq!(status, 200, "{export}");
+    let data: serde_json::Value = serde_json::from_str(&export).expect("json");
+    let approved = data["claims"]
+        .as_array()
+        .expect("claims")
+        .iter()
+        .find(|c| c["id"] == c4.as_str())
+        .expect("the approved claim is in the export");
+    assert_eq!(
+        (&approved["decided_by"], &approved["approved_by"]),
+        (&serde_json::json!("support"), &serde_json::json!("finance"))
+    );
+    assert!(approved["approved_at"].is_i64(), "{approved}");
+    assert!(
+        export.contains(&c5) && export.contains(&c6),
+        "the rejected and the taken claim too: {export}"
+    );
+    for staff in [
+        support.email.as_str(),
+        support.account_id.as_str(),
+        finance.email.as_str(),
+        finance.account_id.as_str(),
+        DRAFTER,
+        APPROVER,
+    ] {
+        assert!(
+            !export.contains(staff),
+            "{staff} is in Ole's export: {export}"
+        );
+    }
+    for field in ["assigned_to", "assigned_email"] {
+        assert!(!export.contains(field), "{field} in Ole's export: {export}");
+    }
+}
+
+/// A bet id a customer typed reaches finance's ledger CSV (a claim's refund
+/// is posted under the run's key with the bet id as its reference) as
+/// text: a spreadsheet shows it, never runs it; amounts stay numbers.
+async fn a_bet_id_a_customer_typed_reaches_finance_as_text(app: TestApp) {
+    const FORMULA: &str = r#"=HYPERLINK("http://evil.example","x")"#;
+    executed_example(&app).await;
+    let support = app.staff(&[Role::Support]).await;
+    let finance = app.staff(&[Role::Finance]).await;
+    let johan = customer(&app, JOHAN).await;
+    let claim = file_claim(&app, &johan, "missed_bet", FORMULA, None).await;
+    let r = support
+        .post(
+            &format!("/staff/claims/{claim}/decide"),
+            &[("remedy", "run_refund"), ("stake", "150")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(claim_state(&app, &claim).await.0, "approved");
+
+    let r = finance
+        .get(&format!("/staff/compensation/runs/{RUN}/ledger/lines.csv"))
+        .await;
+    assert_eq!(r.status(), 200);
+    let console = r.text().await.expect("csv");
+    let command_line = ok(&app, &["ledger", "lines", "--run", RUN]).await;
+    for (from, body) in [
+        ("the console", &console),
+        ("the command line", &command_line),
+    ] {
+        let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(body.as_bytes())
+            .records()
+            .collect::<Result<_, _>>()
+            .expect("csv");
+        let row = rows
+            .iter()
+            .find(|r| r[2].contains("HYPERLINK"))
+            .unwrap_or_else(|| panic!("{from}: the claim's line is missing: {body}"));
+        assert_eq!(&row[1], "s-004", "{from}");
+        assert_eq!(&row[2], format!("'{FORMULA}").as_str(), "{from}");
+        assert!(
+            row[3].parse::<i64>().is_ok(),
+            "{from}: the amount stays a number"
+        );
+        assert!(
+            rows.iter().flatten().all(|cell| !cell.starts_with('=')),
+            "{from}: no cell is a formula: {body}"
+        );
+    }
 }

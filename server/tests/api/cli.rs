@@ -1,8 +1,12 @@
-//! The `plaster` binary's own behaviour: help and bad settings.
+//! The `plaster` binary's own behaviour: help, bad settings, and what
+//! `plaster serve` puts into an empty database.
 
 use std::process::Command;
+use std::time::Duration;
 
-use crate::helpers::examples_dir;
+use sqlx::Row;
+
+use crate::helpers::{examples_dir, fresh_database, TestBackend};
 
 fn plaster() -> Command {
     Command::new(env!("CARGO_BIN_EXE_plaster"))
@@ -233,4 +237,214 @@ fn walk(root: &std::path::Path) -> Vec<std::path::PathBuf> {
         }
     }
     out
+}
+
+/// A `plaster serve` child process on a port of its own, its stdout and
+/// stderr in files. Killed and reaped however the test ends (a failed
+/// assertion included), before its log folder goes.
+struct Served {
+    child: std::process::Child,
+    base: String,
+    stdout: std::path::PathBuf,
+    stderr: std::path::PathBuf,
+    _folder: tempfile::TempDir,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Served {
+    /// Everything the process printed so far, stdout then stderr.
+    fn output(&self) -> String {
+        let out = std::fs::read_to_string(&self.stdout).unwrap_or_default();
+        let err = std::fs::read_to_string(&self.stderr).unwrap_or_default();
+        format!("{out}\n{err}")
+    }
+}
+
+/// Starts `plaster serve EXTRA...` on `database_url` and waits until it
+/// answers /healthz (it has printed its welcome by then).
+async fn serve(database_url: &str, extra: &[&str]) -> Served {
+    let folder = tempfile::tempdir().expect("temporary folder");
+    let stdout = folder.path().join("stdout.txt");
+    let stderr = folder.path().join("stderr.txt");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    let child = plaster()
+        // A folder of its own, so no plaster.toml is picked up.
+        .current_dir(folder.path())
+        .env_remove("PLASTER_CONFIG")
+        .env("DATABASE_URL", database_url)
+        .env("PLASTER_LISTEN", format!("127.0.0.1:{port}"))
+        .env("RUST_LOG", "info,sqlx=warn")
+        .arg("serve")
+        .args(extra)
+        .stdout(std::fs::File::create(&stdout).expect("stdout file"))
+        .stderr(std::fs::File::create(&stderr).expect("stderr file"))
+        .spawn()
+        .expect("start plaster serve");
+    let mut served = Served {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+        stdout,
+        stderr,
+        _folder: folder,
+    };
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client");
+    // Seeding the demo on a loaded PostgreSQL takes a while.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(180);
+    loop {
+        let answered = client
+            .get(format!("{}/healthz", served.base))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().as_u16() == 200);
+        if answered {
+            return served;
+        }
+        if let Ok(Some(status)) = served.child.try_wait() {
+            panic!(
+                "plaster serve {extra:?} exited ({status}) before it answered:\n{}",
+                served.output()
+            );
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "plaster serve {extra:?} did not answer /healthz within 180 s:\n{}",
+            served.output()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn count(store: &plaster_server::store::Store, table: &str) -> i64 {
+    let sql = format!("SELECT COUNT(*) FROM {table}");
+    sqlx::query(&sql)
+        .fetch_one(store.pool())
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .get::<i64, _>(0)
+}
+
+async fn open_store(database_url: &str) -> plaster_server::store::Store {
+    let url: plaster_server::store::DatabaseUrl = database_url.parse().expect("database URL");
+    plaster_server::store::Store::connect(&url)
+        .await
+        .expect("connect to the served database")
+}
+
+async fn incident_page_status(served: &Served) -> u16 {
+    reqwest::Client::new()
+        .get(format!("{}/en/incidents/atg-2024-08-24-v75", served.base))
+        .send()
+        .await
+        .expect("GET the demo incident")
+        .status()
+        .as_u16()
+}
+
+/// What the demo adds that a plain start must not: its staff accounts (with
+/// one-time passwords printed), customers, runs, claims, status content.
+const DEMO_STAFF: [&str; 3] = [
+    "finance@plaster.local",
+    "approver@plaster.local",
+    "support@plaster.local",
+];
+const DEMO_TABLES: [&str; 8] = [
+    "customers",
+    "compensation_runs",
+    "claims",
+    "components",
+    "incidents",
+    "ledger_transactions",
+    "payouts",
+    "outbox",
+];
+
+/// Issue #29: a plain `plaster serve` on an empty database creates only the
+/// first admin and prints only its one-time password; the demo, with its demo
+/// staff accounts and their printed one-time passwords, only with `--demo`.
+async fn serve_creates_only_the_first_admin_unless_asked_for_the_demo(backend: TestBackend) {
+    use plaster_server::startup::FIRST_ADMIN_EMAIL;
+    // Declared first, so dropped last: every server is gone before the
+    // database is dropped.
+    let Some((plain_url, _plain_database)) = fresh_database(backend).await else {
+        return;
+    };
+    let Some((demo_url, _demo_database)) = fresh_database(backend).await else {
+        return;
+    };
+
+    let plain = serve(&plain_url, &[]).await;
+    let store = open_store(&plain_url).await;
+    let emails: Vec<String> = sqlx::query("SELECT email FROM staff_accounts")
+        .fetch_all(store.pool())
+        .await
+        .expect("staff accounts")
+        .iter()
+        .map(|row| row.get::<String, _>(0))
+        .collect();
+    assert_eq!(emails, [FIRST_ADMIN_EMAIL], "only the first admin");
+    for table in DEMO_TABLES {
+        assert_eq!(count(&store, table).await, 0, "{table} after a plain serve");
+    }
+    store.close().await;
+    assert_eq!(incident_page_status(&plain).await, 404);
+    let printed = plain.output();
+    assert!(printed.contains(FIRST_ADMIN_EMAIL), "{printed}");
+    assert_eq!(
+        printed.matches("one-time password").count(),
+        1,
+        "only the first admin's one-time password is printed:\n{printed}"
+    );
+    for marker in
+        DEMO_STAFF
+            .iter()
+            .copied()
+            .chain(["Demo staff", "Demo customers", "seeded the demo"])
+    {
+        assert!(!printed.contains(marker), "{marker} printed:\n{printed}");
+    }
+    drop(plain);
+
+    let demo = serve(&demo_url, &["--demo"]).await;
+    let store = open_store(&demo_url).await;
+    assert_eq!(
+        count(&store, "staff_accounts").await,
+        1 + DEMO_STAFF.len() as i64
+    );
+    for table in ["customers", "compensation_runs", "claims", "incidents"] {
+        assert!(count(&store, table).await > 0, "{table} after serve --demo");
+    }
+    store.close().await;
+    assert_eq!(incident_page_status(&demo).await, 200);
+    let printed = demo.output();
+    for email in DEMO_STAFF.iter().copied().chain([FIRST_ADMIN_EMAIL]) {
+        assert!(printed.contains(email), "{email} not printed:\n{printed}");
+    }
+    assert_eq!(
+        printed.matches("one-time password").count(),
+        1 + DEMO_STAFF.len(),
+        "{printed}"
+    );
+    assert!(printed.contains("Demo customers"), "{printed}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_serve_creates_only_the_first_admin_unless_asked_for_the_demo() {
+    serve_creates_only_the_first_admin_unless_asked_for_the_demo(TestBackend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_serve_creates_only_the_first_admin_unless_asked_for_the_demo() {
+    serve_creates_only_the_first_admin_unless_asked_for_the_demo(TestBackend::Postgres).await;
 }

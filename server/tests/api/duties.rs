@@ -11,7 +11,9 @@ use plaster_server::staff::REFUSED_HEADER;
 use reqwest::Client;
 use sqlx::Row;
 
-use crate::fixtures::{ask_link, client_from, cookie_client, csrf_in, link_token, PASSWORD};
+use crate::fixtures::{
+    ask_link, client_from, cookie_client, csrf_in, ledger_count, link_token, PASSWORD,
+};
 use crate::helpers::{spawn_app_with_env, TestApp};
 use crate::on_both_backends;
 
@@ -541,14 +543,6 @@ async fn claim_row(app: &TestApp, id: &str) -> (String, Option<String>, Option<S
         .await
         .expect("claim");
     (row.get(0), row.get(1), row.get(2))
-}
-
-async fn ledger_count(app: &TestApp, id: &str) -> i64 {
-    sqlx::query_scalar("SELECT COUNT(*) FROM ledger_transactions WHERE id = $1")
-        .bind(id)
-        .fetch_one(app.store.pool())
-        .await
-        .expect("count")
 }
 
 async fn a_decision_waiting_for_finance_is_approved_by_someone_who_did_not_make_it(app: TestApp) {

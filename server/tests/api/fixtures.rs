@@ -373,3 +373,12 @@ impl TestApp {
             .collect()
     }
 }
+
+/// How many ledger transactions carry `id` (a claim's or a line's key): 0 or 1.
+pub async fn ledger_count(app: &TestApp, id: &str) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM ledger_transactions WHERE id = $1")
+        .bind(id)
+        .fetch_one(app.store.pool())
+        .await
+        .expect("count")
+}

@@ -1,6 +1,7 @@
 //! Executing approved runs (runs.md §2-4): the ledger's keys, late logs and
 //! discrepancies, adjustments with four eyes, payouts to the inbox and to a
-//! signed endpoint that fails and rejects, and the personal notices.
+//! signed endpoint that fails and rejects (or floods its answer), and the
+//! personal notices.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -8,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use plaster_server::compensation::{adjustments, payouts as delivery, runs};
 use plaster_server::kernel::audit::Actor;
 use plaster_server::kernel::ids::AccountId;
-use plaster_server::kernel::outgoing::OutgoingPolicy;
+use plaster_server::kernel::outgoing::{OutgoingPolicy, ANSWER_LIMIT};
 use plaster_server::staff::roles::Role;
 use sqlx::Row;
 
@@ -19,6 +20,7 @@ use crate::on_both_backends;
 on_both_backends!(
     an_approved_run_is_posted_once_paid_and_told,
     payouts_reach_a_signed_endpoint_through_failures_and_rejections,
+    a_payout_endpoints_answer_is_read_only_up_to_its_bound,
     random_runs_always_balance,
     two_nodes_race_to_approve_change_and_execute,
 );
@@ -589,6 +591,98 @@ async fn payouts_reach_a_signed_endpoint_through_failures_and_rejections(app: Te
     .get(0);
     assert_eq!(settled, 4);
     assert_balanced(&app).await;
+}
+
+/// A payout endpoint that takes every batch with a 2xx and 10 MB of text.
+async fn flooding_endpoint() -> String {
+    let app = axum::Router::new().route(
+        "/payouts",
+        axum::routing::post(|| async {
+            (axum::http::StatusCode::OK, "x".repeat(10 * 1024 * 1024))
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{address}/payouts")
+}
+
+/// An answer longer than the bound is not read (it might list rejections
+/// past it): the batch settles nothing and waits to be sent again, with a
+/// failure in our words, not the receiver's text.
+async fn a_payout_endpoints_answer_is_read_only_up_to_its_bound(app: TestApp) {
+    finance(&app).await;
+    let policy = OutgoingPolicy::allowing(vec!["127.0.0.0/8".parse().expect("range")]);
+    let url = flooding_endpoint().await;
+    delivery::set_endpoint(&app.store, &Actor::Cli, &policy, &url)
+        .await
+        .expect("set");
+    approved_example(&app).await;
+    execute(&app, APPROVER).await;
+
+    // This loop and the server's own sender both deliver; either way the
+    // answer is cut at the bound.
+    let http = reqwest::Client::new();
+    let mut clock = chrono::Utc::now().timestamp_millis();
+    let mut errors: Vec<String> = Vec::new();
+    for _ in 0..20 {
+        clock += 700_000;
+        delivery::form_batches(&app.store, clock)
+            .await
+            .expect("batches");
+        delivery::deliver_due(&app.store, &http, &policy, clock)
+            .await
+            .expect("deliver");
+        errors = sqlx::query("SELECT last_error FROM payout_batches WHERE last_error IS NOT NULL")
+            .fetch_all(app.store.pool())
+            .await
+            .expect("batches")
+            .iter()
+            .map(|r| r.get::<String, _>(0))
+            .collect();
+        if !errors.is_empty() {
+            break;
+        }
+    }
+    assert!(!errors.is_empty(), "the failed delivery is recorded");
+    let expected = format!(
+        "the endpoint's answer is longer than {} KiB; it was not read",
+        ANSWER_LIMIT / 1024
+    );
+    for error in &errors {
+        assert_eq!(error, &expected);
+    }
+    let made = run_count(&app, "SELECT COUNT(*) FROM payouts WHERE run_id = $1").await;
+    assert!(made > 0, "the run has payouts");
+    assert_eq!(
+        run_count(
+            &app,
+            "SELECT COUNT(*) FROM payouts WHERE run_id = $1 AND state = 'settled'"
+        )
+        .await,
+        0,
+        "a flooded answer settles nothing"
+    );
+    assert_eq!(
+        run_count(
+            &app,
+            "SELECT COUNT(*) FROM ledger_transactions WHERE kind = 'payout' AND run_id = $1"
+        )
+        .await,
+        0
+    );
+}
+
+/// `sql`'s count with the example run as `$1`.
+async fn run_count(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query(sql)
+        .bind(RUN)
+        .fetch_one(app.store.pool())
+        .await
+        .expect("count")
+        .get(0)
 }
 
 /// Random revisions, executed by the job itself: every transaction balances

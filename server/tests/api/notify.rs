@@ -581,7 +581,7 @@ async fn count_sent(database_url: &str) -> i64 {
 
 fn serve(database_url: &str, smtp_port: u16) -> Child {
     Command::new(env!("CARGO_BIN_EXE_plaster"))
-        .args(["serve", "--no-demo"])
+        .args(["serve"])
         .env("DATABASE_URL", database_url)
         .env("PLASTER_LISTEN", "127.0.0.1:0")
         .env("PLASTER_SMTP_HOST", "127.0.0.1")
