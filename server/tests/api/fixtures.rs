@@ -382,3 +382,24 @@ pub async fn ledger_count(app: &TestApp, id: &str) -> i64 {
         .await
         .expect("count")
 }
+
+/// Opens a minor incident titled `title` (English), touching no component,
+/// as the CLI would; its id. Every subscriber and webhook hears of it.
+pub async fn open_minor(app: &TestApp, title: &str) -> String {
+    use app::dto::{Impact, IncidentStage, Lang};
+    use plaster_server::status::commands::{open_incident, OpenIncident};
+    let opened = open_incident(
+        &app.store,
+        &Actor::Cli,
+        &OpenIncident {
+            impact: Impact::Minor,
+            stage: IncidentStage::Investigating,
+            titles: [(Lang::En, title.to_string())].into(),
+            bodies: [(Lang::En, "Looking into it.".to_string())].into(),
+            components: vec![],
+        },
+    )
+    .await
+    .expect("opened");
+    opened.subject_id.as_str().to_string()
+}

@@ -11,17 +11,15 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use app::dto::{Impact, IncidentStage, Lang};
 use plaster_server::compensation::execution_job::line_transaction;
 use plaster_server::compensation::payouts as delivery;
 use plaster_server::kernel::audit::Actor;
 use plaster_server::kernel::outgoing::OutgoingPolicy;
-use plaster_server::status::commands::{self, OpenIncident};
 use plaster_server::store::compensation::{self as table, RevisionRecord, RunRecord, StoredLine};
 use plaster_server::store::{executions, ledger};
 use sqlx::Row;
 
-use crate::fixtures::eventually;
+use crate::fixtures::{eventually, open_minor};
 use crate::helpers::{spawn_bare_app_with_env, TestApp, TestBackend};
 use crate::on_both_backends;
 
@@ -522,19 +520,7 @@ async fn webhooks_do_not_follow_redirects(app: TestApp) {
         .await
         .expect("added");
     tx.commit().await.expect("commit");
-    commands::open_incident(
-        &app.store,
-        &Actor::Cli,
-        &OpenIncident {
-            impact: Impact::Minor,
-            stage: IncidentStage::Investigating,
-            titles: [(Lang::En, "Slow odds".to_string())].into(),
-            bodies: [(Lang::En, "Looking into it.".to_string())].into(),
-            components: vec![],
-        },
-    )
-    .await
-    .expect("opened");
+    open_minor(&app, "Slow odds").await;
     eventually(60, "the webhook deliveries given up", || async {
         let all = webhook_deliveries(&app).await;
         !all.is_empty() && all.iter().all(|(state, _)| state == "failed")

@@ -11,7 +11,7 @@ use plaster_server::status::commands::{self, ComponentChange, OpenIncident, Post
 use plaster_server::store::outbox::{self, NewMessage};
 use sqlx::Row;
 
-use crate::fixtures::eventually;
+use crate::fixtures::{eventually, open_minor};
 use crate::helpers::{spawn_app_with_env, spawn_bare_app_with_env, TestApp, TestBackend};
 use crate::on_both_backends;
 
@@ -127,19 +127,7 @@ async fn webhooks_get_signed_statuspage_json_and_are_retried(app: TestApp) {
         .await
         .expect("added");
     tx.commit().await.expect("commit");
-    let opened = commands::open_incident(
-        &app.store,
-        &Actor::Cli,
-        &OpenIncident {
-            impact: Impact::Minor,
-            stage: IncidentStage::Investigating,
-            titles: [(Lang::En, "Slow odds".to_string())].into(),
-            bodies: [(Lang::En, "Looking into it.".to_string())].into(),
-            components: vec![],
-        },
-    )
-    .await
-    .expect("opened");
+    let opened = open_minor(&app, "Slow odds").await;
     eventually(60, "a successful webhook delivery", || async {
         received.lock().expect("log").len() >= 3
     })
@@ -157,7 +145,7 @@ async fn webhooks_get_signed_statuspage_json_and_are_retried(app: TestApp) {
         "{signature}"
     );
     let doc: serde_json::Value = serde_json::from_str(body).expect("json");
-    assert_eq!(doc["incident"]["id"], opened.subject_id.as_str());
+    assert_eq!(doc["incident"]["id"], opened.as_str());
     assert_eq!(doc["incident"]["status"], "investigating");
     assert_eq!(doc["incident"]["impact"], "minor");
     assert_eq!(
@@ -676,22 +664,6 @@ async fn sqlite_a_killed_process_finishes_after_a_restart() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_a_killed_process_finishes_after_a_restart() {
     a_killed_process_finishes_after_a_restart(TestBackend::Postgres).await;
-}
-
-async fn open_minor(app: &TestApp, title: &str) {
-    commands::open_incident(
-        &app.store,
-        &Actor::Cli,
-        &OpenIncident {
-            impact: Impact::Minor,
-            stage: IncidentStage::Investigating,
-            titles: [(Lang::En, title.to_string())].into(),
-            bodies: [(Lang::En, "Looking into it.".to_string())].into(),
-            components: vec![],
-        },
-    )
-    .await
-    .expect("opened");
 }
 
 /// SSRF: without `PLASTER_OUTGOING_ALLOW` a loopback receiver is refused
