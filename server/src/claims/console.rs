@@ -16,6 +16,7 @@ use crate::claims::decide::{approve, decide, DecideError, Decided, MailSettings,
 use crate::claims::words;
 use crate::customers::evidence;
 use crate::kernel::forms::field;
+use crate::kernel::money::MAX_LINE_MINOR;
 use crate::staff::error::StaffError;
 use crate::staff::page::{form_page, see_other, utc, Frame};
 use crate::staff::roles::{CLAIMS_APPROVE, CLAIMS_DECIDE, CLAIMS_VIEW};
@@ -37,12 +38,12 @@ pub fn routes() -> Vec<StaffRoute> {
     vec![
         route(M::GET, "/staff/claims", CLAIMS_VIEW, get(queue)).in_menu("Claims"),
         route(M::GET, "/staff/claims/limits", CLAIMS_VIEW, get(limits_page)),
-        route(M::POST, "/staff/claims/limits", CLAIMS_APPROVE, post(set_limit)),
+        route(M::POST, "/staff/claims/limits", CLAIMS_APPROVE, post(set_limit)).step_up(),
         route(M::GET, "/staff/claims/{id}", CLAIMS_VIEW, get(claim_page)),
         route(M::GET, "/staff/claims/{id}/screenshot", CLAIMS_VIEW, get(screenshot)),
         route(M::POST, "/staff/claims/{id}/take", CLAIMS_DECIDE, post(take)),
         route(M::POST, "/staff/claims/{id}/decide", CLAIMS_DECIDE, post(decide_claim)),
-        route(M::POST, "/staff/claims/{id}/approve", CLAIMS_APPROVE, post(approve_claim)),
+        route(M::POST, "/staff/claims/{id}/approve", CLAIMS_APPROVE, post(approve_claim)).step_up(),
     ]
 }
 
@@ -330,13 +331,19 @@ async fn render_claim(
         may_approve: CLAIMS_APPROVE.allows(&session.roles)
             && claim.state == "awaiting_finance"
             && claim.decided_by.as_deref() != Some(session.account.id.as_str()),
-        cap: limit.map(|l| {
-            format!(
-                "support may give up to {}; decisions above {} wait for finance",
-                words::amount(Lang::En, l.goodwill_cap_minor, &l.currency),
-                words::amount(Lang::En, l.approval_above_minor, &l.currency)
-            )
-        }),
+        cap: Some(limit.map_or_else(
+            || "no limits set for this incident: every paying decision waits for finance".to_string(),
+            |l| {
+                let m = |v| words::amount(Lang::En, v, &l.currency);
+                format!(
+                    "support may give up to {} of its own; it pays alone up to {} per claim, {} per customer for this incident and {} per agent in 24 hours; anything more, and any stake the logs do not have, waits for finance",
+                    m(l.goodwill_cap_minor),
+                    m(l.approval_above_minor),
+                    m(l.customer_incident_max_minor),
+                    m(l.agent_day_max_minor)
+                )
+            },
+        )),
         reasons: words::REJECT_REASONS
             .into_iter()
             .map(|r| (r, words::reject_reason(Lang::En, r)))
@@ -532,11 +539,20 @@ async fn approve_claim(
     }
 }
 
+struct LimitRow {
+    limit: Limit,
+    title: String,
+    cap: String,
+    above: String,
+    customer_max: String,
+    agent_day: String,
+}
+
 #[derive(Template)]
 #[template(path = "staff/claim_limits.html")]
 struct LimitsPage {
     frame: Frame,
-    limits: Vec<(Limit, String, String, String)>,
+    limits: Vec<LimitRow>,
     may_set: bool,
     error: Option<String>,
 }
@@ -551,10 +567,15 @@ async fn limits_view(
         .await?
         .into_iter()
         .map(|l| {
-            let cap = words::amount(Lang::En, l.goodwill_cap_minor, &l.currency);
-            let above = words::amount(Lang::En, l.approval_above_minor, &l.currency);
-            let t = title(snapshot, &l.incident_id);
-            (l, t, cap, above)
+            let m = |v| words::amount(Lang::En, v, &l.currency);
+            LimitRow {
+                title: title(snapshot, &l.incident_id),
+                cap: m(l.goodwill_cap_minor),
+                above: m(l.approval_above_minor),
+                customer_max: m(l.customer_incident_max_minor),
+                agent_day: m(l.agent_day_max_minor),
+                limit: l,
+            }
         })
         .collect();
     let refused = error.is_some();
@@ -598,10 +619,31 @@ async fn set_limit(
         ))
         .await;
     }
-    let (cap, above) = match (minor(&body, "cap"), minor(&body, "above")) {
-        (Ok(Some(c)), Ok(Some(a))) if c >= 0 && a >= 0 => (c, a),
-        _ => return refuse("cap and above: give both amounts, like 200 or 150.50".into()).await,
-    };
+    let mut amounts = [0i64; 4];
+    for (slot, (name, label)) in amounts.iter_mut().zip([
+        ("cap", "Support's cap"),
+        ("above", "Per claim"),
+        ("customer_max", "Per customer and incident"),
+        ("agent_day", "Per agent in 24 hours"),
+    ]) {
+        match minor(&body, name) {
+            Ok(Some(v)) if v <= MAX_LINE_MINOR => *slot = v,
+            Ok(Some(_)) => {
+                return refuse(format!(
+                    "{label}: at most {} per limit",
+                    words::amount(Lang::En, MAX_LINE_MINOR, &currency)
+                ))
+                .await
+            }
+            _ => {
+                return refuse(format!(
+                    "{label}: give an amount like 200 or 150.50 (0 sends every such decision to finance)"
+                ))
+                .await
+            }
+        }
+    }
+    let [cap, above, customer_max, agent_day] = amounts;
     let now = chrono::Utc::now().timestamp_millis();
     let mut tx = store.begin_write().await.map_err(StoreError::from)?;
     let before = table::limit(&mut tx, &incident, &currency).await?;
@@ -610,6 +652,8 @@ async fn set_limit(
         currency: currency.clone(),
         goodwill_cap_minor: cap,
         approval_above_minor: above,
+        customer_incident_max_minor: customer_max,
+        agent_day_max_minor: agent_day,
         updated_by: session.account.email.clone(),
         updated_at: now,
     };
@@ -619,8 +663,10 @@ async fn set_limit(
         &session.actor(),
         "claim.limits",
         &format!("incident:{incident}"),
-        before.map(|b| json!({"currency": b.currency, "cap_minor": b.goodwill_cap_minor, "above_minor": b.approval_above_minor})).as_ref(),
-        Some(&json!({"currency": currency, "cap_minor": cap, "above_minor": above})),
+        before.map(|b| json!({"currency": b.currency, "cap_minor": b.goodwill_cap_minor, "above_minor": b.approval_above_minor,
+                              "customer_max_minor": b.customer_incident_max_minor, "agent_day_max_minor": b.agent_day_max_minor})).as_ref(),
+        Some(&json!({"currency": currency, "cap_minor": cap, "above_minor": above,
+                     "customer_max_minor": customer_max, "agent_day_max_minor": agent_day})),
     )
     .await?;
     tx.commit().await.map_err(StoreError::from)?;

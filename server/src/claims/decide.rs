@@ -4,8 +4,11 @@
 //! answered "already refunded on <date>, payout <id>" and never paid
 //! twice, and a run executed later finds the key taken. Goodwill of the
 //! agent's own is keyed by the claim and capped per incident and currency
-//! by finance. A decision above finance's approval amount waits for a
-//! finance approver who did not make it (four eyes).
+//! by finance. Deciding fails closed: a paying decision waits for a
+//! finance approver who did not make it (four eyes) unless finance set
+//! limits for the incident and currency and the payment is within all
+//! three (per claim, per customer and incident, per agent per day); the
+//! refund of a bet the logs do not have always waits.
 
 use app::dto::Lang;
 use plaster_engine::{Plan, Rule};
@@ -15,6 +18,7 @@ use crate::claims::words;
 use crate::compensation::execution_job::{line_transaction, payouts_of};
 use crate::customers::evidence::{self, deciding_bet};
 use crate::kernel::audit::Actor;
+use crate::kernel::money::MAX_LINE_MINOR;
 use crate::kernel::texts::lang_for_locale;
 use crate::ledger::transaction::LineKey;
 use crate::notify::email::{claim_notice, ClaimMail};
@@ -99,6 +103,8 @@ struct Payable {
     rule: String,
     amount_minor: i64,
     currency: String,
+    /// The agent typed the amount's basis (a stake the logs do not have).
+    typed_stake: bool,
 }
 
 /// The incident's run whose plan has a rule of `kind`, newest first.
@@ -138,7 +144,7 @@ async fn payable(
         customer_id: claim.customer_id.clone(),
         reference: reference.to_string(),
     };
-    Ok(Some(match remedy {
+    let p = match remedy {
         Remedy::Reject { .. } => return Ok(None),
         Remedy::RunRefund { stake_minor } => {
             let (r, position) = run_with_rule(&runs, "refund_failed_debits").ok_or_else(|| {
@@ -149,6 +155,7 @@ async fn payable(
                     "the claim names no bet: a refund is keyed by the bet id",
                 ));
             }
+            let mut typed_stake = false;
             let (amount_minor, currency) = match deciding_bet(&r.records, &claim.bet_id) {
                 Some(b) if b.outcome == "placed" => {
                     return Err(refused(format!(
@@ -159,7 +166,10 @@ async fn payable(
                 }
                 Some(b) => (b.stake_minor.unwrap_or(0), b.currency.clone()),
                 None => match stake_minor {
-                    Some(s) if *s > 0 => (*s, customer.currency.clone()),
+                    Some(s) if *s > 0 => {
+                        typed_stake = true;
+                        (*s, customer.currency.clone())
+                    }
                     _ => {
                         return Err(refused(format!(
                             "bet {} is not in the run's logs: give its stake",
@@ -175,6 +185,7 @@ async fn payable(
                 rule: "refund_failed_debits".into(),
                 amount_minor,
                 currency,
+                typed_stake,
             }
         }
         Remedy::RunGoodwill => {
@@ -195,6 +206,7 @@ async fn payable(
                 rule: "goodwill_credit".into(),
                 amount_minor,
                 currency: customer.currency.clone(),
+                typed_stake: false,
             }
         }
         Remedy::OwnGoodwill { amount_minor } => {
@@ -214,9 +226,69 @@ async fn payable(
                 rule: "goodwill_credit".into(),
                 amount_minor: *amount_minor,
                 currency: customer.currency.clone(),
+                typed_stake: false,
             }
         }
-    }))
+    };
+    if p.amount_minor > MAX_LINE_MINOR {
+        return Err(refused(format!(
+            "amount: {} is more than one payment may carry ({})",
+            words::amount(Lang::En, p.amount_minor, &p.currency),
+            words::amount(Lang::En, MAX_LINE_MINOR, &p.currency)
+        )));
+    }
+    Ok(Some(p))
+}
+
+/// Why a paying decision must wait for finance, or `None` when support may
+/// pay it alone. Fails closed: no limits for the incident and currency
+/// means every payment waits.
+async fn waits_for_finance(
+    tx: &mut sqlx::AnyConnection,
+    claim: &Claim,
+    p: &Payable,
+    limit: Option<&table::Limit>,
+    by: &str,
+    now: i64,
+) -> Result<Option<String>, DecideError> {
+    let money = |minor: i64| words::amount(Lang::En, minor, &p.currency);
+    if p.typed_stake {
+        return Ok(Some(format!(
+            "bet {} is not in the logs: a typed stake always waits for finance",
+            claim.bet_id
+        )));
+    }
+    let Some(l) = limit else {
+        return Ok(Some(format!(
+            "finance has set no limits for this incident in {}",
+            p.currency
+        )));
+    };
+    if p.amount_minor > l.approval_above_minor {
+        return Ok(Some(format!(
+            "{} is above the {} support may pay alone per claim",
+            money(p.amount_minor),
+            money(l.approval_above_minor)
+        )));
+    }
+    let held =
+        table::held_for_customer(tx, &claim.incident_id, &claim.customer_id, &p.currency).await?;
+    if held.saturating_add(p.amount_minor) > l.customer_incident_max_minor {
+        return Ok(Some(format!(
+            "the customer's claims for this incident would hold {}, above the {} allowed without finance",
+            money(held.saturating_add(p.amount_minor)),
+            money(l.customer_incident_max_minor)
+        )));
+    }
+    let day = table::paid_alone_since(tx, by, &p.currency, now - 24 * 3_600_000).await?;
+    if day.saturating_add(p.amount_minor) > l.agent_day_max_minor {
+        return Ok(Some(format!(
+            "you would have paid {} alone in 24 hours, above the {} allowed",
+            money(day.saturating_add(p.amount_minor)),
+            money(l.agent_day_max_minor)
+        )));
+    }
+    Ok(None)
 }
 
 /// Posts the line and its payout, unless its key is there already.
@@ -343,6 +415,7 @@ pub async fn decide(
         )));
     }
     let lang = lang_for_locale(&customer.locale);
+    let mut waits = None;
     let (outcome, decision) = match (&remedy, &payable) {
         (Remedy::Reject { code, text }, _) => {
             if !words::REJECT_REASONS.contains(&code.as_str()) {
@@ -384,10 +457,12 @@ pub async fn decide(
                     )));
                 }
             }
-            let needs_finance = limit
-                .as_ref()
-                .is_some_and(|l| p.amount_minor > l.approval_above_minor);
-            let outcome = if needs_finance {
+            // A key in the ledger already moves no money: it is answered
+            // (or refused as a discrepancy) without waiting for anyone.
+            if ledger::transaction(&mut tx, &p.tx_id).await?.is_none() {
+                waits = waits_for_finance(&mut tx, &claim, p, limit.as_ref(), &by, now).await?;
+            }
+            let outcome = if waits.is_some() {
                 Decided::AwaitingFinance
             } else {
                 post(&mut tx, &claim, p, &by, now).await?
@@ -440,7 +515,8 @@ pub async fn decide(
         Some(&json!({"state": "open"})),
         Some(
             &json!({"decision": decision, "amount_minor": payable.as_ref().map(|p| p.amount_minor),
-                     "currency": payable.as_ref().map(|p| p.currency.clone())}),
+                     "currency": payable.as_ref().map(|p| p.currency.clone()),
+                     "waits_for_finance": waits}),
         ),
     )
     .await?;
@@ -485,9 +561,14 @@ pub async fn approve(
             stake_minor: claim.amount_minor,
         },
         Some("run_goodwill") => Remedy::RunGoodwill,
-        _ => Remedy::OwnGoodwill {
+        Some("own_goodwill") => Remedy::OwnGoodwill {
             amount_minor: claim.amount_minor.unwrap_or(0),
         },
+        other => {
+            return Err(DecideError::Store(StoreError::Corrupt(format!(
+                "claim {claim_id} waits with decision {other:?}, which no remedy has"
+            ))))
+        }
     };
     let p = payable(store, &claim, &customer, &remedy)
         .await?

@@ -6,6 +6,12 @@ use app::dto::Lang;
 
 pub use plaster_engine::{Currency, Money};
 
+/// The largest amount one ledger line, payout or claim may carry: ten
+/// billion in major units. Bounding each line keeps every sum the ledger,
+/// its pages and exports make within 64 bits for up to 9.2 million such
+/// lines; a larger amount is refused where it is written, never wrapped.
+pub const MAX_LINE_MINOR: i64 = 1_000_000_000_000;
+
 /// An amount as readers of `lang` write money: "1 250,50 kr" in Swedish and
 /// Norwegian, "SEK 1,250.50" in English.
 pub fn format(lang: Lang, money: Money) -> String {

@@ -18,7 +18,10 @@ use crate::staff::password::{argon2_work, hash_password};
 use crate::staff::roles::Roles;
 use crate::staff::session::StaffSession;
 use crate::store::audit;
-use crate::store::staff::{insert_staff, NewStaffAccount, StaffAccountRecord};
+use crate::state::MailDomain;
+use crate::status::snapshot::SnapshotHolder;
+use crate::store::staff::{insert_staff, NewStaffAccount, StaffAccountRecord, StaffRequest};
+use std::sync::Arc;
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -52,31 +55,135 @@ async fn one_time_password(store: &Store) -> Result<(String, String), AccountErr
     Ok((password, hashed))
 }
 
-/// Creates an account with a random one-time password (returned once; only
-/// its argon2id hash is stored). The first sign-in must replace it.
-pub async fn create_account(
-    store: &Store,
-    actor: &Actor,
+/// Where a one-time password is mailed and who is named as its sender.
+pub struct Invite<'a> {
+    pub public_url: &'a str,
+    pub mail_domain: &'a str,
+    pub page_name: &'a str,
+    /// The admin who added the member or asked for the reset.
+    pub by: &'a str,
+}
+
+/// Message ids of one-time password mail start so: the console's mail
+/// pages never show their bodies.
+pub const PASSWORD_MAIL_PREFIX: &str = "staff-password-";
+
+#[derive(Template)]
+#[template(path = "email/staff_password.txt", escape = "none")]
+struct PasswordText<'a> {
+    by: &'a str,
+    reset: bool,
+    page_name: &'a str,
+    login_url: &'a str,
+    email: &'a str,
+    password: &'a str,
+    waiting: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/staff_password.html")]
+struct PasswordHtml<'a> {
+    subject: &'a str,
+    by: &'a str,
+    reset: bool,
+    page_name: &'a str,
+    login_url: &'a str,
+    email: &'a str,
+    password: &'a str,
+    waiting: &'a str,
+}
+
+/// Queues the one-time password for its owner alone, in the caller's
+/// transaction: the console never shows another person's secret.
+async fn mail_password(
+    tx: &mut sqlx::AnyConnection,
+    invite: &Invite<'_>,
     email: &str,
-    roles: &Roles,
-) -> Result<(String, String), AccountError> {
+    password: &str,
+    reset: bool,
+    waiting: &Roles,
+) -> Result<(), AccountError> {
+    let login_url = format!("{}/staff/login", invite.public_url.trim_end_matches('/'));
+    let waiting = waiting.to_stored().replace(',', " and ");
+    let subject = if reset {
+        format!("A new one-time password for the {} console", invite.page_name)
+    } else {
+        format!("Your account on the {} console", invite.page_name)
+    };
+    let render = |e: askama::Error| AccountError::Hash(format!("rendering the mail: {e}"));
+    let body_text = PasswordText {
+        by: invite.by,
+        reset,
+        page_name: invite.page_name,
+        login_url: &login_url,
+        email,
+        password,
+        waiting: &waiting,
+    }
+    .render()
+    .map_err(render)?;
+    let body_html = PasswordHtml {
+        subject: &subject,
+        by: invite.by,
+        reset,
+        page_name: invite.page_name,
+        login_url: &login_url,
+        email,
+        password,
+        waiting: &waiting,
+    }
+    .render()
+    .map_err(render)?;
+    let now = chrono::Utc::now().timestamp_millis();
+    crate::store::outbox::enqueue(
+        tx,
+        &crate::store::outbox::NewMessage {
+            id: format!("{PASSWORD_MAIL_PREFIX}{}", new_id()),
+            kind: "staff_password".into(),
+            recipient: email.to_string(),
+            subject,
+            body_text,
+            body_html,
+            unsubscribe_url: None,
+        },
+        invite.mail_domain,
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Checks a new account's address and roles.
+async fn check_new(store: &Store, email: &str, roles: &Roles) -> Result<String, AccountError> {
     let email = parse_email(email)?;
     if roles.is_empty() {
         return Err(AccountError::Role(
             "give at least one of communications, support, finance, admin".into(),
         ));
     }
+    if let Some(why) = roles.conflict() {
+        return Err(AccountError::Role(why.into()));
+    }
     if store.staff_for_sign_in(&email).await?.is_some() {
         return Err(AccountError::Exists(email));
     }
-    let (password, hashed) = one_time_password(store).await?;
+    Ok(email)
+}
+
+/// Inserts the account holding `roles` and audits it.
+async fn insert_account(
+    tx: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    email: &str,
+    hashed: String,
+    roles: &Roles,
+) -> Result<String, AccountError> {
     let id = new_id();
-    let mut tx = store.begin_write().await.map_err(StoreError::from)?;
     insert_staff(
-        &mut tx,
+        tx,
         &NewStaffAccount {
             id: id.clone(),
-            email: email.clone(),
+            email: email.to_string(),
             password_hash: hashed,
             roles: roles.iter().map(|r| r.as_str().to_string()).collect(),
             created_at: chrono::Utc::now().timestamp_millis(),
@@ -86,21 +193,102 @@ pub async fn create_account(
     .map_err(|e| match e {
         // Two admins adding the same address at once.
         StoreError::Query(sqlx::Error::Database(d)) if d.is_unique_violation() => {
-            AccountError::Exists(email.clone())
+            AccountError::Exists(email.to_string())
         }
         other => AccountError::Store(other),
     })?;
     audit::append(
-        &mut tx,
+        tx,
         actor,
         "account.add",
-        &email,
+        email,
         None,
         Some(&json!({ "roles": roles.to_stored() })),
     )
     .await?;
+    Ok(id)
+}
+
+/// Creates an account with a random one-time password (returned once; only
+/// its argon2id hash is stored). The first sign-in must replace it. This is
+/// the operator's shell tool (`plaster staff add`, the first admin at
+/// start): whoever runs it holds the database already. The console uses
+/// [`invite_account`].
+pub async fn create_account(
+    store: &Store,
+    actor: &Actor,
+    email: &str,
+    roles: &Roles,
+) -> Result<(String, String), AccountError> {
+    let email = check_new(store, email, roles).await?;
+    let (password, hashed) = one_time_password(store).await?;
+    let mut tx = store.begin_write().await.map_err(StoreError::from)?;
+    let id = insert_account(&mut tx, actor, &email, hashed, roles).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok((id, password))
+}
+
+/// The console's way to add a member: the one-time password goes to them
+/// by e-mail, and finance or admin waits for a second admin's approval
+/// (the account starts with the other roles it was given).
+pub async fn invite_account(
+    store: &Store,
+    session: &StaffSession,
+    email: &str,
+    roles: &Roles,
+    invite: &Invite<'_>,
+) -> Result<Invited, AccountError> {
+    let email = check_new(store, email, roles).await?;
+    let (password, hashed) = one_time_password(store).await?;
+    let now_roles = roles.unprivileged();
+    let waiting = Roles::new(roles.iter().filter(|r| r.is_privileged()).collect());
+    let mut tx = store.begin_write().await.map_err(StoreError::from)?;
+    let id = insert_account(&mut tx, &session.actor(), &email, hashed, &now_roles).await?;
+    if !waiting.is_empty() {
+        ask(&mut tx, session, &id, &email, "roles", roles).await?;
+    }
+    mail_password(&mut tx, invite, &email, &password, false, &waiting).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(Invited { email, waiting })
+}
+
+/// Who was added, and which roles wait for a second admin.
+pub struct Invited {
+    pub email: String,
+    pub waiting: Roles,
+}
+
+/// Files a change that waits for a second admin, with its audit entry.
+async fn ask(
+    tx: &mut sqlx::AnyConnection,
+    session: &StaffSession,
+    account_id: &str,
+    account_email: &str,
+    action: &str,
+    roles: &Roles,
+) -> Result<(), AccountError> {
+    let request = StaffRequest {
+        id: new_id(),
+        account_id: account_id.to_string(),
+        account_email: account_email.to_string(),
+        action: action.to_string(),
+        roles: roles.to_stored(),
+        requested_by: session.account.id.clone(),
+        requested_email: session.account.email.clone(),
+        requested_at: chrono::Utc::now().timestamp_millis(),
+        state: "waiting".into(),
+    };
+    crate::store::staff::insert_request(tx, &request).await?;
+    audit::append(
+        tx,
+        &session.actor(),
+        "account.request",
+        account_email,
+        None,
+        Some(&json!({ "request": request.id, "action": action, "roles": request.roles })),
+    )
+    .await?;
+    Ok(())
 }
 
 pub struct AccountRow {
@@ -144,11 +332,46 @@ pub async fn reset_password(
     second_factor_too: bool,
 ) -> Result<String, AccountError> {
     let (password, hashed) = one_time_password(store).await?;
-    let now = chrono::Utc::now().timestamp_millis();
     let mut tx = store.begin_write().await.map_err(StoreError::from)?;
-    crate::store::staff::set_password(&mut tx, &account.id, &hashed, true, None, now).await?;
+    reset_in(&mut tx, actor, account, hashed, second_factor_too).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(password)
+}
+
+/// The console's reset: the new one-time password goes to the member by
+/// e-mail, in the reset's own transaction.
+async fn reset_and_mail(
+    store: &Store,
+    actor: &Actor,
+    account: &StaffAccountRecord,
+    invite: &Invite<'_>,
+    request: Option<(&str, &str)>,
+) -> Result<bool, AccountError> {
+    let (password, hashed) = one_time_password(store).await?;
+    let mut tx = store.begin_write().await.map_err(StoreError::from)?;
+    if let Some((id, by)) = request {
+        let now = chrono::Utc::now().timestamp_millis();
+        if !crate::store::staff::close_request(&mut tx, id, "approved", by, now).await? {
+            return Ok(false);
+        }
+    }
+    reset_in(&mut tx, actor, account, hashed, false).await?;
+    mail_password(&mut tx, invite, &account.email, &password, true, &Roles::default()).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(true)
+}
+
+async fn reset_in(
+    tx: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    account: &StaffAccountRecord,
+    hashed: String,
+    second_factor_too: bool,
+) -> Result<(), AccountError> {
+    let now = chrono::Utc::now().timestamp_millis();
+    crate::store::staff::set_password(tx, &account.id, &hashed, true, None, now).await?;
     audit::append(
-        &mut tx,
+        tx,
         actor,
         "account.password-reset",
         &account.email,
@@ -157,10 +380,9 @@ pub async fn reset_password(
     )
     .await?;
     if second_factor_too {
-        crate::staff::two_factor::reset_for(&mut tx, actor, account).await?;
+        crate::staff::two_factor::reset_for(tx, actor, account).await?;
     }
-    tx.commit().await.map_err(StoreError::from)?;
-    Ok(password)
+    Ok(())
 }
 
 #[derive(Template)]
@@ -168,16 +390,38 @@ pub async fn reset_password(
 struct AccountsPage {
     frame: Frame,
     accounts: Vec<AccountRow>,
+    requests: Vec<RequestRow>,
     all_roles: [crate::staff::roles::Role; 4],
-    created: Option<(String, String)>,
+    notice: Option<String>,
     error: Option<String>,
     back: &'static str,
+}
+
+/// A change waiting for a second admin, as the accounts page lists it.
+struct RequestRow {
+    id: String,
+    what: String,
+    asked: String,
+    /// The viewer may approve it: not the one who asked, not the one it is about.
+    may_approve: bool,
+}
+
+fn request_words(r: &StaffRequest) -> String {
+    match r.action.as_str() {
+        "roles" => format!(
+            "{} to hold {}",
+            r.account_email,
+            r.roles.replace(',', ", ")
+        ),
+        "reset-password" => format!("a new one-time password for {}", r.account_email),
+        _ => format!("reset the two-step sign-in of {}", r.account_email),
+    }
 }
 
 async fn accounts_page(
     store: &Store,
     session: &StaffSession,
-    created: Option<(String, String)>,
+    notice: Option<String>,
     error: Option<String>,
 ) -> Result<Response, StaffError> {
     let failed = error.is_some();
@@ -187,12 +431,24 @@ async fn accounts_page(
         .into_iter()
         .map(AccountRow::from)
         .collect();
+    let requests = crate::store::staff::waiting_requests(store)
+        .await?
+        .into_iter()
+        .map(|r| RequestRow {
+            what: request_words(&r),
+            asked: format!("{}, {}", r.requested_email, utc(r.requested_at)),
+            may_approve: r.requested_by != session.account.id
+                && r.account_id != session.account.id,
+            id: r.id,
+        })
+        .collect();
     Ok(form_page(
         &AccountsPage {
             frame: Frame::new(session, "/staff/accounts"),
             accounts,
+            requests,
             all_roles: crate::staff::roles::Role::ALL,
-            created,
+            notice,
             error,
             back: "/staff/accounts",
         },
@@ -217,28 +473,72 @@ fn roles_of(body: &[(String, String)]) -> Result<Roles, AccountError> {
     .map_err(|e| AccountError::Role(e.to_string()))
 }
 
+/// What a one-time password mail says and where it points.
+fn invite<'a>(
+    snapshot: &'a SnapshotHolder,
+    mail: &'a MailDomain,
+    page_name: &'a str,
+    session: &'a StaffSession,
+) -> Invite<'a> {
+    Invite {
+        public_url: snapshot.public_url(),
+        mail_domain: &mail.0,
+        page_name,
+        by: &session.account.email,
+    }
+}
+
+fn page_name(snapshot: &SnapshotHolder) -> String {
+    use app::ports::StatusSource as _;
+    snapshot
+        .status_page(app::dto::Lang::En)
+        .map_or_else(|| "Status".into(), |p| p.page_name.clone())
+}
+
+const WAITS: &str = "waits for a second admin's approval (below)";
+
 pub async fn add(
     State(store): State<Store>,
+    State(snapshot): State<Arc<SnapshotHolder>>,
+    State(mail): State<MailDomain>,
     Extension(session): Extension<StaffSession>,
     Form(body): Form<Vec<(String, String)>>,
 ) -> Result<Response, StaffError> {
+    let name = page_name(&snapshot);
     let result = match roles_of(&body) {
-        Ok(roles) => create_account(&store, &session.actor(), field(&body, "email"), &roles).await,
+        Ok(roles) => {
+            let invite = invite(&snapshot, &mail, &name, &session);
+            invite_account(&store, &session, field(&body, "email"), &roles, &invite).await
+        }
         Err(e) => Err(e),
     };
     match result {
-        Ok((_, password)) => {
-            let email = parse_email(field(&body, "email")).unwrap_or_default();
-            accounts_page(&store, &session, Some((email, password)), None).await
+        Ok(invited) => {
+            let mut notice = format!(
+                "Added {}. Their one-time password went to that address by e-mail; it works once, within 72 hours.",
+                invited.email
+            );
+            if !invited.waiting.is_empty() {
+                notice.push_str(&format!(
+                    " {} {WAITS}.",
+                    invited.waiting.to_stored().replace(',', " and ")
+                ));
+            }
+            accounts_page(&store, &session, Some(notice), None).await
         }
         Err(AccountError::Store(e)) => Err(e.into()),
         Err(e) => accounts_page(&store, &session, None, Some(e.to_string())).await,
     }
 }
 
-/// `action=roles` (with `role` fields), `action=disable`, `action=enable`.
+/// `action=roles` (with `role` fields), `action=disable`, `action=enable`,
+/// `action=reset-password`, `action=reset-two-factor`. Granting finance or
+/// admin, and resetting the sign-in of one who holds it, waits for a
+/// second admin; nobody grants themselves a role.
 pub async fn edit(
     State(store): State<Store>,
+    State(snapshot): State<Arc<SnapshotHolder>>,
+    State(mail): State<MailDomain>,
     Extension(session): Extension<StaffSession>,
     Path(id): Path<String>,
     Form(body): Form<Vec<(String, String)>>,
@@ -247,76 +547,94 @@ pub async fn edit(
     let Some(account) = store.staff_account(&id).await? else {
         return Err(StaffError::NotFound(format!("staff account {id}")));
     };
+    let before = Roles::from_stored(&account.roles);
+    let refuse = |m: &str| accounts_page(&store, &session, None, Some(m.to_string()));
     let mut tx = store.begin_write().await.map_err(StoreError::from)?;
+    let mut notice = None;
     match action.as_str() {
         "roles" => {
             let roles = match roles_of(&body) {
                 Ok(roles) if !roles.is_empty() => roles,
-                Ok(_) => {
-                    return accounts_page(
-                        &store,
-                        &session,
-                        None,
-                        Some("role: keep at least one role, or disable the account".into()),
-                    )
-                    .await
-                }
-                Err(e) => return accounts_page(&store, &session, None, Some(e.to_string())).await,
+                Ok(_) => return refuse("role: keep at least one role, or disable the account").await,
+                Err(e) => return refuse(&e.to_string()).await,
             };
-            if account.id == session.account.id && !roles.has(crate::staff::roles::Role::Admin) {
-                return accounts_page(
-                    &store,
-                    &session,
-                    None,
-                    Some("role: you cannot take admin away from yourself".into()),
-                )
-                .await;
+            let own = account.id == session.account.id;
+            if own && !roles.has(crate::staff::roles::Role::Admin) {
+                return refuse("role: you cannot take admin away from yourself").await;
             }
-            crate::store::staff::set_roles(&mut tx, &id, &roles.to_stored()).await?;
-            audit::append(
-                &mut tx,
-                &session.actor(),
-                "account.roles",
-                &account.email,
-                Some(&json!({ "roles": account.roles })),
-                Some(&json!({ "roles": roles.to_stored() })),
-            )
-            .await?;
+            if own && roles.iter().any(|r| !before.has(r)) {
+                return refuse("role: nobody grants themselves a role; another admin does").await;
+            }
+            if let Some(why) = roles.conflict() {
+                return refuse(&format!("role: {why}")).await;
+            }
+            // Removals and plain roles now; an added finance or admin waits.
+            let now_roles = Roles::new(
+                roles
+                    .iter()
+                    .filter(|r| !r.is_privileged() || before.has(*r))
+                    .collect(),
+            );
+            if now_roles != before {
+                crate::store::staff::set_roles(&mut tx, &id, &now_roles.to_stored()).await?;
+                audit::append(
+                    &mut tx,
+                    &session.actor(),
+                    "account.roles",
+                    &account.email,
+                    Some(&json!({ "roles": account.roles })),
+                    Some(&json!({ "roles": now_roles.to_stored() })),
+                )
+                .await?;
+            }
+            if roles.adds_privilege(&before) {
+                ask(&mut tx, &session, &id, &account.email, "roles", &roles)
+                    .await
+                    .map_err(account_error)?;
+                notice = Some(format!(
+                    "{} holding {} {WAITS}.",
+                    account.email,
+                    roles.to_stored().replace(',', ", ")
+                ));
+            }
         }
         "reset-password" | "reset-two-factor" => {
-            drop(tx);
             if account.id == session.account.id {
+                return refuse("Change your own password on the Password page, and your two-step sign-in on its own page.").await;
+            }
+            if before.is_privileged() {
+                ask(&mut tx, &session, &id, &account.email, &action, &Roles::default())
+                    .await
+                    .map_err(account_error)?;
+                notice = Some(format!(
+                    "Resetting {} (finance or admin) {WAITS}.",
+                    account.email
+                ));
+            } else if action == "reset-two-factor" {
+                crate::staff::two_factor::reset_for(&mut tx, &session.actor(), &account).await?;
+            } else {
+                drop(tx);
+                let name = page_name(&snapshot);
+                let invite = invite(&snapshot, &mail, &name, &session);
+                reset_and_mail(&store, &session.actor(), &account, &invite, None)
+                    .await
+                    .map_err(account_error)?;
                 return accounts_page(
                     &store,
                     &session,
+                    Some(format!(
+                        "A new one-time password went to {} by e-mail; their sessions ended.",
+                        account.email
+                    )),
                     None,
-                    Some("Change your own password on the Password page, and your two-step sign-in on its own page.".into()),
                 )
                 .await;
             }
-            if action == "reset-two-factor" {
-                let mut tx = store.begin_write().await.map_err(StoreError::from)?;
-                crate::staff::two_factor::reset_for(&mut tx, &session.actor(), &account).await?;
-                tx.commit().await.map_err(StoreError::from)?;
-                return Ok(see_other("/staff/accounts"));
-            }
-            let password = match reset_password(&store, &session.actor(), &account, false).await {
-                Ok(password) => password,
-                Err(AccountError::Store(e)) => return Err(e.into()),
-                Err(e) => return Err(StaffError::Internal(e.to_string())),
-            };
-            return accounts_page(&store, &session, Some((account.email, password)), None).await;
         }
         "disable" | "enable" => {
             let disable = action == "disable";
             if disable && account.id == session.account.id {
-                return accounts_page(
-                    &store,
-                    &session,
-                    None,
-                    Some("You cannot disable your own account.".into()),
-                )
-                .await;
+                return refuse("You cannot disable your own account.").await;
             }
             crate::store::staff::set_disabled(&mut tx, &id, disable).await?;
             audit::append(
@@ -337,6 +655,113 @@ pub async fn edit(
             return Err(StaffError::BadInput(format!(
                 "action: {other:?} is not one of roles, disable, enable, reset-password, reset-two-factor"
             )))
+        }
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    match notice {
+        Some(n) => accounts_page(&store, &session, Some(n), None).await,
+        None => Ok(see_other("/staff/accounts")),
+    }
+}
+
+fn account_error(e: AccountError) -> StaffError {
+    match e {
+        AccountError::Store(e) => e.into(),
+        other => StaffError::Internal(other.to_string()),
+    }
+}
+
+/// `POST /staff/accounts/requests/{id}` with `action=approve` (a second
+/// admin: not the one who asked, not the one it is about) or
+/// `action=decline` (any admin, the one who asked included).
+pub async fn decide_request(
+    State(store): State<Store>,
+    State(snapshot): State<Arc<SnapshotHolder>>,
+    State(mail): State<MailDomain>,
+    Extension(session): Extension<StaffSession>,
+    Path(id): Path<String>,
+    Form(body): Form<Vec<(String, String)>>,
+) -> Result<Response, StaffError> {
+    let now = chrono::Utc::now().timestamp_millis();
+    let me = session.account.id.clone();
+    let refuse = |m: &str| accounts_page(&store, &session, None, Some(m.to_string()));
+    let mut tx = store.begin_write().await.map_err(StoreError::from)?;
+    let Some(request) = crate::store::staff::request(&mut tx, &id).await? else {
+        return Err(StaffError::NotFound(format!("request {id}")));
+    };
+    if request.state != "waiting" {
+        return refuse(&format!("That request was {} already.", request.state)).await;
+    }
+    let action = field(&body, "action");
+    if action == "decline" {
+        crate::store::staff::close_request(&mut tx, &id, "declined", &me, now).await?;
+        audit::append(
+            &mut tx,
+            &session.actor(),
+            "account.request.decline",
+            &request.account_email,
+            None,
+            Some(&json!({ "request": id })),
+        )
+        .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        return Ok(see_other("/staff/accounts"));
+    }
+    if action != "approve" {
+        return Err(StaffError::BadInput(format!(
+            "action: {action:?} is not one of approve, decline"
+        )));
+    }
+    if request.requested_by == me {
+        return refuse("You asked for this change: another admin approves it (four eyes).").await;
+    }
+    if request.account_id == me {
+        return refuse("This change is about your own account: another admin approves it.").await;
+    }
+    let Some(account) = store.staff_account(&request.account_id).await? else {
+        return Err(StaffError::NotFound(format!(
+            "staff account {}",
+            request.account_id
+        )));
+    };
+    let decided = json!({ "request": id, "asked_by": request.requested_email });
+    match request.action.as_str() {
+        "roles" => {
+            let roles = Roles::from_stored(&request.roles);
+            if let Some(why) = roles.conflict() {
+                return refuse(&format!("role: {why}")).await;
+            }
+            if !crate::store::staff::close_request(&mut tx, &id, "approved", &me, now).await? {
+                return refuse("Someone decided that request a moment ago.").await;
+            }
+            crate::store::staff::set_roles(&mut tx, &account.id, &roles.to_stored()).await?;
+            audit::append(
+                &mut tx,
+                &session.actor(),
+                "account.roles",
+                &account.email,
+                Some(&json!({ "roles": account.roles })),
+                Some(&json!({ "roles": roles.to_stored(), "approved": decided })),
+            )
+            .await?;
+        }
+        "reset-two-factor" => {
+            if !crate::store::staff::close_request(&mut tx, &id, "approved", &me, now).await? {
+                return refuse("Someone decided that request a moment ago.").await;
+            }
+            crate::staff::two_factor::reset_for(&mut tx, &session.actor(), &account).await?;
+        }
+        _ => {
+            drop(tx);
+            let name = page_name(&snapshot);
+            let invite = invite(&snapshot, &mail, &name, &session);
+            if !reset_and_mail(&store, &session.actor(), &account, &invite, Some((&id, &me)))
+                .await
+                .map_err(account_error)?
+            {
+                return refuse("Someone decided that request a moment ago.").await;
+            }
+            return Ok(see_other("/staff/accounts"));
         }
     }
     tx.commit().await.map_err(StoreError::from)?;

@@ -427,6 +427,9 @@ pub async fn password_submit(
     )
     .await?;
     tx.commit().await.map_err(crate::store::StoreError::from)?;
+    // The member just typed their current password: that is the step-up,
+    // so the two-step set-up that follows a first password asks nothing more.
+    store.step_up_session(session.token_hash(), now).await?;
     Ok(see_other("/staff?password=changed"))
 }
 

@@ -76,6 +76,7 @@ fn admin_routes() -> Vec<StaffRoute> {
         route(M::GET, "/staff/accounts", ADMIN, get(accounts::list)).in_menu("Accounts"),
         route(M::POST, "/staff/accounts", ADMIN, post(accounts::add)).step_up(),
         route(M::POST, "/staff/accounts/{id}", ADMIN, post(accounts::edit)).step_up(),
+        route(M::POST, "/staff/accounts/requests/{id}", ADMIN, post(accounts::decide_request)).step_up(),
         route(M::GET, "/staff/audit", ADMIN, get(audit_pages::list)).in_menu("Audit log"),
         route(M::GET, "/staff/audit.csv", ADMIN, get(audit_pages::csv)),
     ]

@@ -19,6 +19,12 @@ impl Role {
         Role::Admin,
     ];
 
+    /// Roles that move money or hand out access: granting one needs a
+    /// second admin, and so does resetting the sign-in of one who holds it.
+    pub fn is_privileged(self) -> bool {
+        matches!(self, Role::Finance | Role::Admin)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Communications => "communications",
@@ -94,6 +100,29 @@ impl Roles {
 
     /// Admins (accounts, endpoints) and finance (money) must sign in with
     /// a second factor; the others may.
+    /// Why one account may not hold these roles together, if it may not:
+    /// whoever decides claims must not be the one who approves them or
+    /// sets what support may pay alone.
+    pub fn conflict(&self) -> Option<&'static str> {
+        (self.has(Role::Support) && self.has(Role::Finance)).then_some(
+            "support and finance are not held by one account: whoever decides claims must not approve them or set the limits they are decided under",
+        )
+    }
+
+    /// Whether these roles hold a privileged role `before` did not.
+    pub fn adds_privilege(&self, before: &Roles) -> bool {
+        self.iter().any(|r| r.is_privileged() && !before.has(r))
+    }
+
+    pub fn is_privileged(&self) -> bool {
+        self.iter().any(Role::is_privileged)
+    }
+
+    /// These roles without the privileged ones.
+    pub fn unprivileged(&self) -> Roles {
+        Roles::new(self.iter().filter(|r| !r.is_privileged()).collect())
+    }
+
     pub fn need_second_factor(&self) -> bool {
         self.has(Role::Admin) || self.has(Role::Finance)
     }
@@ -143,11 +172,16 @@ pub const COMPONENTS_VIEW: Access = Access::AnyOf(&[Role::Communications, Role::
 /// Support looks customers up for claims; finance keeps the table, which
 /// decides who is paid.
 pub const CUSTOMERS_VIEW: Access = Access::AnyOf(&[Role::Support, Role::Finance, Role::Admin]);
-pub const CUSTOMERS_IMPORT: Access = Access::AnyOf(&[Role::Finance, Role::Admin]);
-/// Support reads runs to answer customers; finance and admins draft them
-/// and add their logs; only finance approves (runs.md §1).
+pub const CUSTOMERS_IMPORT: Access = Access::AnyOf(&[Role::Finance]);
+/// Support and admins read runs; only finance drafts them, adds their logs
+/// and imports the customers they pay (an admin who could also create a
+/// finance account must not also prepare what it approves); only finance
+/// approves (runs.md §1).
 pub const RUNS_VIEW: Access = Access::AnyOf(&[Role::Support, Role::Finance, Role::Admin]);
-pub const RUNS_EDIT: Access = Access::AnyOf(&[Role::Finance, Role::Admin]);
+pub const RUNS_EDIT: Access = Access::AnyOf(&[Role::Finance]);
+/// The ledger, its statements and the payouts: finance's books, which
+/// admins read too (the payout endpoint is theirs to set).
+pub const LEDGER_VIEW: Access = Access::AnyOf(&[Role::Finance, Role::Admin]);
 pub const RUNS_APPROVE: Access = Access::AnyOf(&[Role::Finance]);
 /// Support works the claims queue; finance reads it, approves decisions
 /// above its amount and sets what support may give.

@@ -290,6 +290,7 @@ pub async fn submit(
     let id = session.account.id.clone();
     match form.action.as_str() {
         "confirm" => {
+            crate::staff::step_up::confirm(&store, &session, &form.step_up, now).await?;
             let record = store.totp(&id).await?;
             let Some(pending) = record.pending_secret.filter(|_| record.secret.is_none()) else {
                 return two_factor_page(

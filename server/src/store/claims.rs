@@ -287,13 +287,19 @@ pub async fn approve(
         == 1)
 }
 
-/// What support may give of its own for an incident in a currency.
+/// What support may give of its own for an incident in a currency, and
+/// what it may pay alone before a decision waits for finance.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limit {
     pub incident_id: String,
     pub currency: String,
     pub goodwill_cap_minor: i64,
+    /// A decision above this waits for finance.
     pub approval_above_minor: i64,
+    /// Claims paid to one customer for the incident, this one included.
+    pub customer_incident_max_minor: i64,
+    /// What one agent pays alone in 24 hours, this one included.
+    pub agent_day_max_minor: i64,
     pub updated_by: String,
     pub updated_at: i64,
 }
@@ -304,7 +310,8 @@ pub async fn limit(
     currency: &str,
 ) -> Result<Option<Limit>, StoreError> {
     sqlx::query(
-        "SELECT incident_id, currency, goodwill_cap_minor, approval_above_minor, updated_by, updated_at
+        "SELECT incident_id, currency, goodwill_cap_minor, approval_above_minor, updated_by, updated_at,
+                customer_incident_max_minor, agent_day_max_minor
          FROM claim_limits WHERE incident_id = $1 AND currency = $2",
     )
     .bind(incident_id)
@@ -323,12 +330,15 @@ fn limit_row(r: &AnyRow) -> Result<Limit, StoreError> {
         approval_above_minor: r.try_get(3)?,
         updated_by: r.try_get(4)?,
         updated_at: r.try_get(5)?,
+        customer_incident_max_minor: r.try_get(6)?,
+        agent_day_max_minor: r.try_get(7)?,
     })
 }
 
 pub async fn limits(store: &Store) -> Result<Vec<Limit>, StoreError> {
     sqlx::query(
-        "SELECT incident_id, currency, goodwill_cap_minor, approval_above_minor, updated_by, updated_at
+        "SELECT incident_id, currency, goodwill_cap_minor, approval_above_minor, updated_by, updated_at,
+                customer_incident_max_minor, agent_day_max_minor
          FROM claim_limits ORDER BY incident_id, currency",
     )
     .fetch_all(store.pool())
@@ -341,11 +351,14 @@ pub async fn limits(store: &Store) -> Result<Vec<Limit>, StoreError> {
 pub async fn set_limit(conn: &mut AnyConnection, l: &Limit) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO claim_limits (incident_id, currency, goodwill_cap_minor, approval_above_minor,
-                                   updated_by, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6)
+                                   updated_by, updated_at, customer_incident_max_minor,
+                                   agent_day_max_minor)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          ON CONFLICT (incident_id, currency) DO UPDATE SET
              goodwill_cap_minor = excluded.goodwill_cap_minor,
              approval_above_minor = excluded.approval_above_minor,
+             customer_incident_max_minor = excluded.customer_incident_max_minor,
+             agent_day_max_minor = excluded.agent_day_max_minor,
              updated_by = excluded.updated_by, updated_at = excluded.updated_at",
     )
     .bind(&l.incident_id)
@@ -354,7 +367,50 @@ pub async fn set_limit(conn: &mut AnyConnection, l: &Limit) -> Result<(), StoreE
     .bind(l.approval_above_minor)
     .bind(&l.updated_by)
     .bind(l.updated_at)
+    .bind(l.customer_incident_max_minor)
+    .bind(l.agent_day_max_minor)
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// What claims of `customer_id` for the incident hold in `currency`: paid
+/// or waiting for finance, so splitting a sum over claims gains nothing.
+pub async fn held_for_customer(
+    conn: &mut AnyConnection,
+    incident_id: &str,
+    customer_id: &str,
+    currency: &str,
+) -> Result<i64, StoreError> {
+    let sum: Option<i64> = sqlx::query_scalar(
+        "SELECT CAST(SUM(amount_minor) AS BIGINT) FROM claims
+         WHERE incident_id = $1 AND customer_id = $2 AND currency = $3
+           AND state IN ('approved', 'awaiting_finance') AND decision <> 'already_paid'",
+    )
+    .bind(incident_id)
+    .bind(customer_id)
+    .bind(currency)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(sum.unwrap_or(0))
+}
+
+/// What `agent` paid alone (no finance approver) in `currency` since `since`.
+pub async fn paid_alone_since(
+    conn: &mut AnyConnection,
+    agent: &str,
+    currency: &str,
+    since: i64,
+) -> Result<i64, StoreError> {
+    let sum: Option<i64> = sqlx::query_scalar(
+        "SELECT CAST(SUM(amount_minor) AS BIGINT) FROM claims
+         WHERE decided_by = $1 AND decided_at >= $2 AND currency = $3
+           AND state = 'approved' AND approved_by IS NULL AND decision <> 'already_paid'",
+    )
+    .bind(agent)
+    .bind(since)
+    .bind(currency)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(sum.unwrap_or(0))
 }

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use sqlx::{AnyConnection, Row};
 
+use crate::kernel::money::MAX_LINE_MINOR;
 use crate::ledger::transaction::{balanced, Posting, TxKind};
 use crate::store::{insert_sql, numbered, placeholders, Store, StoreError};
 
@@ -67,6 +68,12 @@ pub async fn insert(conn: &mut AnyConnection, txs: &[NewTransaction]) -> Result<
         balanced(&t.postings).map_err(|e| {
             StoreError::Corrupt(format!("transaction {} does not balance: {e}", t.id))
         })?;
+        if t.amount_minor.unsigned_abs() > MAX_LINE_MINOR.unsigned_abs() {
+            return Err(StoreError::Corrupt(format!(
+                "transaction {} carries {} minor units, more than one line may ({MAX_LINE_MINOR})",
+                t.id, t.amount_minor
+            )));
+        }
     }
     let numbered = numbered(conn);
     for batch in txs.chunks(BATCH) {

@@ -487,3 +487,97 @@ pub async fn disable_totp(
         .await?;
     Ok(())
 }
+
+/// A change to a finance or admin account that waits for a second admin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffRequest {
+    pub id: String,
+    pub account_id: String,
+    pub account_email: String,
+    pub action: String,
+    pub roles: String,
+    pub requested_by: String,
+    pub requested_email: String,
+    pub requested_at: i64,
+    pub state: String,
+}
+
+const REQUEST_COLUMNS: &str = "id, account_id, account_email, action, roles, requested_by, \
+     requested_email, requested_at, state";
+
+fn request_row(r: &sqlx::any::AnyRow) -> Result<StaffRequest, StoreError> {
+    Ok(StaffRequest {
+        id: r.try_get("id")?,
+        account_id: r.try_get("account_id")?,
+        account_email: r.try_get("account_email")?,
+        action: r.try_get("action")?,
+        roles: r.try_get("roles")?,
+        requested_by: r.try_get("requested_by")?,
+        requested_email: r.try_get("requested_email")?,
+        requested_at: r.try_get("requested_at")?,
+        state: r.try_get("state")?,
+    })
+}
+
+pub async fn insert_request(conn: &mut AnyConnection, r: &StaffRequest) -> Result<(), StoreError> {
+    sqlx::query(&format!(
+        "INSERT INTO staff_requests ({REQUEST_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    ))
+    .bind(&r.id)
+    .bind(&r.account_id)
+    .bind(&r.account_email)
+    .bind(&r.action)
+    .bind(&r.roles)
+    .bind(&r.requested_by)
+    .bind(&r.requested_email)
+    .bind(r.requested_at)
+    .bind(&r.state)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Requests waiting for a second admin, oldest first.
+pub async fn waiting_requests(store: &Store) -> Result<Vec<StaffRequest>, StoreError> {
+    sqlx::query(&format!(
+        "SELECT {REQUEST_COLUMNS} FROM staff_requests WHERE state = 'waiting' ORDER BY requested_at, id"
+    ))
+    .fetch_all(store.pool())
+    .await?
+    .iter()
+    .map(request_row)
+    .collect()
+}
+
+pub async fn request(conn: &mut AnyConnection, id: &str) -> Result<Option<StaffRequest>, StoreError> {
+    sqlx::query(&format!(
+        "SELECT {REQUEST_COLUMNS} FROM staff_requests WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .map(|r| request_row(&r))
+    .transpose()
+}
+
+/// Closes a waiting request; false when someone closed it first.
+pub async fn close_request(
+    conn: &mut AnyConnection,
+    id: &str,
+    state: &str,
+    by: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    Ok(sqlx::query(
+        "UPDATE staff_requests SET state = $2, decided_by = $3, decided_at = $4
+         WHERE id = $1 AND state = 'waiting'",
+    )
+    .bind(id)
+    .bind(state)
+    .bind(by)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1)
+}

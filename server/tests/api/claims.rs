@@ -8,7 +8,7 @@ use plaster_server::staff::roles::Role;
 use reqwest::Client;
 use sqlx::Row;
 
-use crate::fixtures::{ask_link, cookie_client, ledger_count, link_token, until};
+use crate::fixtures::{ask_link, cookie_client, ledger_count, link_token, until, StaffClient};
 use crate::helpers::{plaster, run, TestApp};
 use crate::on_both_backends;
 
@@ -408,6 +408,31 @@ async fn file_claim(
         .get::<String, _>(0)
 }
 
+/// Finance sets the claim limits of the example's incident in `currency`.
+async fn set_limits(
+    finance: &StaffClient,
+    currency: &str,
+    cap: &str,
+    above: &str,
+    customer_max: &str,
+    agent_day: &str,
+) {
+    let r = finance
+        .post(
+            "/staff/claims/limits",
+            &[
+                ("incident", INCIDENT),
+                ("currency", currency),
+                ("cap", cap),
+                ("above", above),
+                ("customer_max", customer_max),
+                ("agent_day", agent_day),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303, "limits in {currency}");
+}
+
 async fn claim_state(app: &TestApp, id: &str) -> (String, Option<String>, Option<String>) {
     let row = sqlx::query("SELECT state, decision, payout_id FROM claims WHERE id = $1")
         .bind(id)
@@ -492,6 +517,15 @@ async fn claims_are_decided_through_the_ledger_and_paid_once(app: TestApp) {
         .await;
     assert_eq!(r.status(), 303);
     let key = format!(r#"["{RUN}",0,"s-004","b-missed-1"]"#);
+    assert_eq!(
+        (claim_state(&app, &c2).await.0.as_str(), ledger_count(&app, &key).await),
+        ("awaiting_finance", 0),
+        "a stake the logs do not have always waits for finance"
+    );
+    let r = finance
+        .post(&format!("/staff/claims/{c2}/approve"), &[])
+        .await;
+    assert_eq!(r.status(), 303);
     assert_eq!(ledger_count(&app, &key).await, 1);
     let (state, _, payout) = claim_state(&app, &c2).await;
     assert_eq!(state, "approved");
@@ -552,6 +586,8 @@ async fn claims_are_decided_through_the_ledger_and_paid_once(app: TestApp) {
     // The run's goodwill: for someone the run gave none, posted under the
     // rule's key; for someone it gave it to, answered as paid.
     let anna = customer(&app, ANNA).await;
+    // Within the limits finance set, support pays alone.
+    set_limits(&finance, "SEK", "0", "1000", "1000", "1000").await;
     let c8 = file_claim(&app, &anna, "sign_in", "", None).await;
     let r = support
         .post(
@@ -592,18 +628,7 @@ async fn claims_are_decided_through_the_ledger_and_paid_once(app: TestApp) {
         422,
         "no cap set: support gives nothing of its own"
     );
-    let r = finance
-        .post(
-            "/staff/claims/limits",
-            &[
-                ("incident", INCIDENT),
-                ("currency", "NOK"),
-                ("cap", "200"),
-                ("above", "100"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status(), 303);
+    set_limits(&finance, "NOK", "200", "100", "1000", "1000").await;
     let r = support
         .post(
             &format!("/staff/claims/{c4}/decide"),

@@ -17,7 +17,7 @@ mod shared;
 use axum::http::Method;
 use axum::routing::{get, post};
 
-use crate::staff::roles::{ADMIN, RUNS_APPROVE, RUNS_EDIT, RUNS_VIEW};
+use crate::staff::roles::{ADMIN, LEDGER_VIEW, RUNS_APPROVE, RUNS_EDIT, RUNS_VIEW};
 use crate::staff::route::{route, StaffRoute};
 use approval::{approval, approve, reject};
 use downloads::{lines_csv, report_json};
@@ -43,23 +43,23 @@ pub fn routes() -> Vec<StaffRoute> {
         route(M::POST, "/staff/compensation/runs/{id}/preview", RUNS_EDIT, post(preview)),
         route(M::POST, "/staff/compensation/runs/{id}/cancel", RUNS_EDIT, post(cancel)),
         route(M::GET, "/staff/compensation/runs/{id}/approve", RUNS_APPROVE, get(approval)),
-        route(M::POST, "/staff/compensation/runs/{id}/approve", RUNS_APPROVE, post(approve)),
+        route(M::POST, "/staff/compensation/runs/{id}/approve", RUNS_APPROVE, post(approve)).step_up(),
         route(M::POST, "/staff/compensation/runs/{id}/reject", RUNS_APPROVE, post(reject)),
         route(M::GET, "/staff/compensation/runs/{id}/revisions/{n}/lines.csv", RUNS_VIEW, get(lines_csv)),
         route(M::GET, "/staff/compensation/runs/{id}/revisions/{n}/report.json", RUNS_VIEW, get(report_json)),
-        route(M::POST, "/staff/compensation/runs/{id}/execute", RUNS_APPROVE, post(execute)),
-        route(M::GET, "/staff/compensation/runs/{id}/ledger", RUNS_EDIT, get(run_ledger)),
-        route(M::GET, "/staff/compensation/runs/{id}/ledger/lines.csv", RUNS_EDIT, get(ledger_lines_csv)),
-        route(M::GET, "/staff/compensation/runs/{id}/ledger/discrepancies.csv", RUNS_EDIT, get(discrepancies_csv)),
-        route(M::GET, "/staff/compensation/runs/{id}/ledger/payouts.csv", RUNS_EDIT, get(payouts_csv)),
+        route(M::POST, "/staff/compensation/runs/{id}/execute", RUNS_APPROVE, post(execute)).step_up(),
+        route(M::GET, "/staff/compensation/runs/{id}/ledger", LEDGER_VIEW, get(run_ledger)),
+        route(M::GET, "/staff/compensation/runs/{id}/ledger/lines.csv", LEDGER_VIEW, get(ledger_lines_csv)),
+        route(M::GET, "/staff/compensation/runs/{id}/ledger/discrepancies.csv", LEDGER_VIEW, get(discrepancies_csv)),
+        route(M::GET, "/staff/compensation/runs/{id}/ledger/payouts.csv", LEDGER_VIEW, get(payouts_csv)),
         route(M::POST, "/staff/compensation/runs/{id}/discrepancies/request", RUNS_APPROVE, post(request_adjustment)),
-        route(M::POST, "/staff/compensation/runs/{id}/discrepancies/approve", RUNS_APPROVE, post(approve_adjustment)),
-        route(M::GET, "/staff/ledger", RUNS_EDIT, get(trial_balance)).in_menu("Ledger"),
-        route(M::GET, "/staff/ledger/balance.csv", RUNS_EDIT, get(balance_csv)),
-        route(M::GET, "/staff/ledger/account", RUNS_EDIT, get(statement)),
-        route(M::GET, "/staff/payouts", RUNS_EDIT, get(payout_pages::show)).in_menu("Payouts"),
+        route(M::POST, "/staff/compensation/runs/{id}/discrepancies/approve", RUNS_APPROVE, post(approve_adjustment)).step_up(),
+        route(M::GET, "/staff/ledger", LEDGER_VIEW, get(trial_balance)).in_menu("Ledger"),
+        route(M::GET, "/staff/ledger/balance.csv", LEDGER_VIEW, get(balance_csv)),
+        route(M::GET, "/staff/ledger/account", LEDGER_VIEW, get(statement)),
+        route(M::GET, "/staff/payouts", LEDGER_VIEW, get(payout_pages::show)).in_menu("Payouts"),
         route(M::POST, "/staff/payouts/{id}/send-again", RUNS_APPROVE, post(payout_pages::send_again)),
         route(M::POST, "/staff/payouts/endpoint", ADMIN, post(payout_pages::set_endpoint)).step_up(),
-        route(M::POST, "/staff/payouts/endpoint/clear", ADMIN, post(payout_pages::clear_endpoint)),
+        route(M::POST, "/staff/payouts/endpoint/clear", ADMIN, post(payout_pages::clear_endpoint)).step_up(),
     ]
 }

@@ -97,6 +97,13 @@ pub async fn show(
         .await?
         .ok_or_else(|| StaffError::NotFound(format!("message {id}")))?;
     let reader = Reader::of(&session.roles);
+    // A one-time password is its recipient's alone, admins included.
+    let (text, html) = if id.starts_with(crate::staff::accounts::PASSWORD_MAIL_PREFIX) {
+        let hidden = "This message carries a one-time password for a staff account; only its recipient reads it.".to_string();
+        (hidden.clone(), format!("<p>{hidden}</p>"))
+    } else {
+        (text, html)
+    };
     Ok(page(&MessagePage {
         frame: Frame::new(&session, "/staff/mail"),
         subject: reader.text(&subject),

@@ -106,7 +106,14 @@ pub async fn edit(
     Path(id): Path<String>,
     Form(body): Form<Fields>,
 ) -> Result<Response, StaffError> {
-    let disable = match field(&body, "action") {
+    let action = field(&body, "action");
+    if matches!(action, "enable" | "rotate") {
+        // A new secret or a resumed receiver hands out what Plaster signs;
+        // pausing takes nothing away from anyone, so it needs no step-up.
+        let now = chrono::Utc::now().timestamp_millis();
+        crate::staff::step_up::confirm(&store, &session, field(&body, "step_up"), now).await?;
+    }
+    let disable = match action {
         "disable" => true,
         "enable" => false,
         "rotate" => return rotate(&store, &session, &id).await,
