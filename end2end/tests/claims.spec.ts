@@ -4,9 +4,10 @@ import { signInAsNew, sql } from "./cli";
 
 // A customer signs in through the mailed link and sees their refund and
 // goodwill with their own records; files a claim for a bet the logs
-// missed; an agent in another browser sees the evidence and approves; the
-// customer's open page shows the decision by itself; the same bet claimed
-// again is answered as already paid.
+// missed; an agent in another browser sees the evidence and decides; a stake
+// the logs do not have waits for a finance member, who approves in a third
+// browser; the customer's open page shows the decision by itself; the same
+// bet claimed again is answered as already paid.
 
 async function noAxeViolations(page: Page) {
   const axe = await new AxeBuilder({ page }).analyze();
@@ -91,7 +92,7 @@ test("a customer signs in by link, claims a missed bet, and sees support's decis
   await noAxeViolations(agent);
   // The claim just filed on this test's bet, whatever else is in the queue
   // (the demo's claims, other specs').
-  const decideOurClaim = async (stake: string) => {
+  const decideOurClaim = async (stake: string, state: string): Promise<string> => {
     const rows = sql("SELECT id FROM claims WHERE bet_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1", bet);
     expect(rows.length, `a claim on ${bet}`).toBe(1);
     const claimId = rows[0][0];
@@ -103,10 +104,19 @@ test("a customer signs in by link, claims a missed bet, and sees support's decis
     await agent.getByLabel("Refund the bet under the run's refund rule").check();
     await agent.getByLabel("Stake, only for a bet the logs do not have").fill(stake);
     await agent.getByRole("button", { name: "Decide" }).click();
-    await expect(agent.getByTestId("claim-state")).toHaveText("approved");
+    await expect(agent.getByTestId("claim-state")).toHaveText(state);
+    return claimId;
   };
-  await decideOurClaim("120");
+  const claimId = await decideOurClaim("120", "awaiting finance");
   await noAxeViolations(agent);
+
+  // Finance, in a browser of its own, approves what the agent typed.
+  const finance = await (await browser.newContext()).newPage();
+  await signInAsNew(finance, "claims-finance", "finance");
+  await finance.goto(`/staff/claims/${claimId}`);
+  await noAxeViolations(finance);
+  await finance.getByTestId("approve-claim").click();
+  await expect(finance.getByTestId("claim-state")).toHaveText("approved");
 
   // The customer's open page shows the decision without a reload.
   await expect(customer.getByTestId("decision").first()).toContainText("You get", { timeout: 20_000 });
@@ -114,7 +124,7 @@ test("a customer signs in by link, claims a missed bet, and sees support's decis
 
   // The same bet claimed again: answered as paid, never paid twice.
   await fileClaim();
-  await decideOurClaim("120");
+  await decideOurClaim("120", "approved");
   await expect(customer.getByTestId("decision").first()).toContainText("Already refunded on", { timeout: 20_000 });
   const paid = sql("SELECT COUNT(*) FROM payouts WHERE lines_json LIKE ?", `%${bet}%`);
   expect(paid[0][0]).toBe("1");

@@ -92,6 +92,31 @@ pub async fn seed(
             "Appen sa bara 'försök igen senare' hela eftermiddagen.",
         ),
     ];
+    // What support may pay alone in the demo: small goodwill, refunds up
+    // to a few hundred, and a daily ceiling per agent; a typed stake and
+    // anything above waits for finance.
+    let mut tx = store.begin_write().await.map_err(|e| e.to_string())?;
+    for incident in [V75_2024, V75_2023] {
+        for currency in ["SEK", "NOK", "EUR"] {
+            let major = if currency == "EUR" { 10 } else { 100 };
+            crate::store::claims::set_limit(
+                &mut tx,
+                &crate::store::claims::Limit {
+                    incident_id: incident.into(),
+                    currency: currency.into(),
+                    goodwill_cap_minor: 2 * major * 100,
+                    approval_above_minor: 5 * major * 100,
+                    customer_incident_max_minor: 10 * major * 100,
+                    agent_day_max_minor: 50 * major * 100,
+                    updated_by: "demo".into(),
+                    updated_at: chrono::Utc::now().timestamp_millis(),
+                },
+            )
+            .await
+            .map_err(|e| format!("the demo's claim limits: {e}"))?;
+        }
+    }
+    tx.commit().await.map_err(|e| e.to_string())?;
     for (customer, incident, kind, bet, when, text) in claims {
         let Some((customer_id, email, locale)) = customer else {
             continue;

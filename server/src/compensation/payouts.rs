@@ -167,9 +167,12 @@ pub async fn deliver_due(
         return Ok(false);
     };
     let Some(endpoint) = table::endpoint(store).await? else {
+        // Delivered, not settled: the inbox has paid nobody. Its payouts
+        // stay on their way until finance marks the batch paid by another
+        // channel, with four eyes (runs.md §3).
         let mut tx = store.begin_write().await?;
         table::inbox_receive(&mut tx, &batch.id, &batch.body, batch.payouts, now).await?;
-        settle(&mut tx, &batch, &Answer::All, INBOX, now).await?;
+        table::batch_delivered(&mut tx, &batch.id, INBOX, now).await?;
         tx.commit().await?;
         return Ok(true);
     };
@@ -265,7 +268,18 @@ async fn settle(
     if !table::batch_delivered(tx, &batch.id, to, now).await? {
         return Ok(());
     }
-    for p in table::in_batch(tx, &batch.id).await? {
+    apply(tx, &batch.id, answer, now).await
+}
+
+/// Settles, rejects or releases each payout of a delivered batch still
+/// on its way, per the answer.
+async fn apply(
+    tx: &mut sqlx::AnyConnection,
+    batch_id: &str,
+    answer: &Answer,
+    now: i64,
+) -> Result<(), StoreError> {
+    for p in table::in_batch(tx, batch_id).await? {
         if p.state != "sent" {
             continue;
         }
@@ -295,6 +309,88 @@ async fn settle(
             }
         }
     }
+    Ok(())
+}
+
+/// One finance member says an inbox batch was paid by another channel
+/// (`note`: how, such as a bank file's name); nothing is settled yet.
+pub async fn ask_inbox_paid(
+    store: &Store,
+    actor: &Actor,
+    email: &str,
+    batch_id: &str,
+    note: &str,
+) -> Result<(), RunError> {
+    let note = note.trim();
+    if note.is_empty() {
+        return Err(RunError::Refused(
+            "note: say how the batch was paid (a bank file, a transfer's reference)".into(),
+        ));
+    }
+    let by = actor.id().unwrap_or_default().to_string();
+    let now = chrono::Utc::now().timestamp_millis();
+    let mut tx = store.begin_write().await?;
+    let batch = table::inbox_batch(&mut tx, batch_id)
+        .await?
+        .ok_or_else(|| RunError::Refused(format!("batch {batch_id} is not in the inbox")))?;
+    if !table::ask_paid(&mut tx, batch_id, note, &by, email, now).await? {
+        return Err(RunError::Refused(format!(
+            "batch {batch_id} was marked paid already by {}",
+            batch.paid_asked_email.unwrap_or_default()
+        )));
+    }
+    append(
+        &mut tx,
+        actor,
+        "payout.inbox.paid_asked",
+        batch_id,
+        None,
+        Some(&json!({"note": note, "payouts": batch.payouts})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Another finance member confirms: the batch's payouts are settled in the
+/// ledger, each under its own key.
+pub async fn confirm_inbox_paid(
+    store: &Store,
+    actor: &Actor,
+    batch_id: &str,
+) -> Result<(), RunError> {
+    let by = actor.id().unwrap_or_default().to_string();
+    let now = chrono::Utc::now().timestamp_millis();
+    let mut tx = store.begin_write().await?;
+    let batch = table::inbox_batch(&mut tx, batch_id)
+        .await?
+        .ok_or_else(|| RunError::Refused(format!("batch {batch_id} is not in the inbox")))?;
+    if batch.paid_asked_by.is_none() {
+        return Err(RunError::Refused(format!(
+            "batch {batch_id}: nobody said it was paid yet"
+        )));
+    }
+    if batch.paid_asked_by.as_deref() == Some(by.as_str()) {
+        return Err(RunError::Refused(
+            "you marked this batch paid: another finance member confirms it (four eyes)".into(),
+        ));
+    }
+    if !table::confirm_paid(&mut tx, batch_id, &by, now).await? {
+        return Err(RunError::Refused(format!(
+            "batch {batch_id} was confirmed a moment ago"
+        )));
+    }
+    apply(&mut tx, batch_id, &Answer::All, now).await?;
+    append(
+        &mut tx,
+        actor,
+        "payout.inbox.paid_confirmed",
+        batch_id,
+        Some(&json!({"asked_by": batch.paid_asked_email, "note": batch.paid_note})),
+        Some(&json!({"settled": batch.payouts})),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 

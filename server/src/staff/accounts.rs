@@ -17,12 +17,12 @@ use crate::staff::page::{form_page, see_other, utc, Frame};
 use crate::staff::password::{argon2_work, hash_password};
 use crate::staff::roles::Roles;
 use crate::staff::session::StaffSession;
-use crate::store::audit;
 use crate::state::MailDomain;
 use crate::status::snapshot::SnapshotHolder;
+use crate::store::audit;
 use crate::store::staff::{insert_staff, NewStaffAccount, StaffAccountRecord, StaffRequest};
-use std::sync::Arc;
 use crate::store::{Store, StoreError};
+use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
@@ -106,7 +106,10 @@ async fn mail_password(
     let login_url = format!("{}/staff/login", invite.public_url.trim_end_matches('/'));
     let waiting = waiting.to_stored().replace(',', " and ");
     let subject = if reset {
-        format!("A new one-time password for the {} console", invite.page_name)
+        format!(
+            "A new one-time password for the {} console",
+            invite.page_name
+        )
     } else {
         format!("Your account on the {} console", invite.page_name)
     };
@@ -356,7 +359,15 @@ async fn reset_and_mail(
         }
     }
     reset_in(&mut tx, actor, account, hashed, false).await?;
-    mail_password(&mut tx, invite, &account.email, &password, true, &Roles::default()).await?;
+    mail_password(
+        &mut tx,
+        invite,
+        &account.email,
+        &password,
+        true,
+        &Roles::default(),
+    )
+    .await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(true)
 }
@@ -408,11 +419,7 @@ struct RequestRow {
 
 fn request_words(r: &StaffRequest) -> String {
     match r.action.as_str() {
-        "roles" => format!(
-            "{} to hold {}",
-            r.account_email,
-            r.roles.replace(',', ", ")
-        ),
+        "roles" => format!("{} to hold {}", r.account_email, r.roles.replace(',', ", ")),
         "reset-password" => format!("a new one-time password for {}", r.account_email),
         _ => format!("reset the two-step sign-in of {}", r.account_email),
     }
@@ -437,8 +444,7 @@ async fn accounts_page(
         .map(|r| RequestRow {
             what: request_words(&r),
             asked: format!("{}, {}", r.requested_email, utc(r.requested_at)),
-            may_approve: r.requested_by != session.account.id
-                && r.account_id != session.account.id,
+            may_approve: r.requested_by != session.account.id && r.account_id != session.account.id,
             id: r.id,
         })
         .collect();
@@ -755,9 +761,15 @@ pub async fn decide_request(
             drop(tx);
             let name = page_name(&snapshot);
             let invite = invite(&snapshot, &mail, &name, &session);
-            if !reset_and_mail(&store, &session.actor(), &account, &invite, Some((&id, &me)))
-                .await
-                .map_err(account_error)?
+            if !reset_and_mail(
+                &store,
+                &session.actor(),
+                &account,
+                &invite,
+                Some((&id, &me)),
+            )
+            .await
+            .map_err(account_error)?
             {
                 return refuse("Someone decided that request a moment ago.").await;
             }

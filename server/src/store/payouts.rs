@@ -301,20 +301,42 @@ pub async fn of_run(
         .collect()
 }
 
-/// Payouts per state for a run: (state, count, sum per currency as text).
+/// Payouts per state and currency, of one run or of all: (state,
+/// currency, count, sum).
 pub async fn counts(
     store: &Store,
-    run_id: &str,
+    run_id: Option<&str>,
 ) -> Result<Vec<(String, String, i64, i64)>, StoreError> {
     sqlx::query(
-        "SELECT state, currency, COUNT(*), CAST(SUM(amount_minor) AS BIGINT) FROM payouts WHERE run_id = $1
+        "SELECT state, currency, COUNT(*), CAST(SUM(amount_minor) AS BIGINT) FROM payouts
+         WHERE $1 IS NULL OR run_id = $1
          GROUP BY state, currency ORDER BY state, currency",
     )
     .bind(run_id)
     .fetch_all(store.pool())
     .await?
     .iter()
-    .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?)))
+    .map(|row| {
+        Ok((
+            row.try_get(0)?,
+            row.try_get(1)?,
+            row.try_get(2)?,
+            row.try_get(3)?,
+        ))
+    })
+    .collect()
+}
+
+/// Payouts the endpoint rejected, oldest first, at most `limit`.
+pub async fn rejected(store: &Store, limit: i64) -> Result<Vec<Payout>, StoreError> {
+    sqlx::query(&format!(
+        "SELECT * FROM payouts WHERE state = 'rejected' ORDER BY created_at, id LIMIT {}",
+        limit.max(0)
+    ))
+    .fetch_all(store.pool())
+    .await?
+    .iter()
+    .map(payout)
     .collect()
 }
 
@@ -406,28 +428,110 @@ pub async fn inbox_receive(
     Ok(())
 }
 
-/// The inbox, newest first: (batch id, body, payouts, received at).
-pub async fn inbox(
-    store: &Store,
-    limit: i64,
-) -> Result<Vec<(String, String, i64, i64)>, StoreError> {
+/// A batch in Plaster's inbox and how far marking it paid has come.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboxBatch {
+    pub batch_id: String,
+    pub body: String,
+    pub payouts: i64,
+    pub received_at: i64,
+    /// How it was paid, as the member who asked said.
+    pub paid_note: Option<String>,
+    pub paid_asked_by: Option<String>,
+    pub paid_asked_email: Option<String>,
+    pub paid_confirmed_at: Option<i64>,
+}
+
+const INBOX_COLUMNS: &str = "batch_id, body, payouts, received_at, paid_note, paid_asked_by, \
+     paid_asked_email, paid_confirmed_at";
+
+fn inbox_row(row: &sqlx::any::AnyRow) -> Result<InboxBatch, StoreError> {
+    Ok(InboxBatch {
+        batch_id: row.try_get(0)?,
+        body: row.try_get(1)?,
+        payouts: row.try_get(2)?,
+        received_at: row.try_get(3)?,
+        paid_note: row.try_get(4)?,
+        paid_asked_by: row.try_get(5)?,
+        paid_asked_email: row.try_get(6)?,
+        paid_confirmed_at: row.try_get(7)?,
+    })
+}
+
+/// The inbox, newest first.
+pub async fn inbox(store: &Store, limit: i64) -> Result<Vec<InboxBatch>, StoreError> {
     sqlx::query(&format!(
-        "SELECT batch_id, body, payouts, received_at FROM payout_inbox
+        "SELECT {INBOX_COLUMNS} FROM payout_inbox
          ORDER BY received_at DESC, batch_id LIMIT {}",
         limit.max(0)
     ))
     .fetch_all(store.pool())
     .await?
     .iter()
-    .map(|row| {
-        Ok((
-            row.try_get(0)?,
-            row.try_get(1)?,
-            row.try_get(2)?,
-            row.try_get(3)?,
-        ))
-    })
+    .map(inbox_row)
     .collect()
+}
+
+pub async fn inbox_batch(
+    conn: &mut AnyConnection,
+    batch_id: &str,
+) -> Result<Option<InboxBatch>, StoreError> {
+    sqlx::query(&format!(
+        "SELECT {INBOX_COLUMNS} FROM payout_inbox WHERE batch_id = $1"
+    ))
+    .bind(batch_id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .map(|r| inbox_row(&r))
+    .transpose()
+}
+
+/// One member says the batch was paid by another channel; false when
+/// someone asked first.
+pub async fn ask_paid(
+    conn: &mut AnyConnection,
+    batch_id: &str,
+    note: &str,
+    by: &str,
+    email: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    Ok(sqlx::query(
+        "UPDATE payout_inbox SET paid_note = $2, paid_asked_by = $3, paid_asked_email = $4,
+             paid_asked_at = $5
+         WHERE batch_id = $1 AND paid_asked_by IS NULL",
+    )
+    .bind(batch_id)
+    .bind(note)
+    .bind(by)
+    .bind(email)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Another member confirms; false when the batch was confirmed already or
+/// `by` is the one who asked.
+pub async fn confirm_paid(
+    conn: &mut AnyConnection,
+    batch_id: &str,
+    by: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    Ok(sqlx::query(
+        "UPDATE payout_inbox SET paid_confirmed_by = $2, paid_confirmed_at = $3
+         WHERE batch_id = $1 AND paid_asked_by IS NOT NULL AND paid_asked_by <> $2
+           AND paid_confirmed_by IS NULL",
+    )
+    .bind(batch_id)
+    .bind(by)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1)
 }
 
 /// A customer's payouts, oldest first.

@@ -549,7 +549,10 @@ pub async fn waiting_requests(store: &Store) -> Result<Vec<StaffRequest>, StoreE
     .collect()
 }
 
-pub async fn request(conn: &mut AnyConnection, id: &str) -> Result<Option<StaffRequest>, StoreError> {
+pub async fn request(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<Option<StaffRequest>, StoreError> {
     sqlx::query(&format!(
         "SELECT {REQUEST_COLUMNS} FROM staff_requests WHERE id = $1"
     ))

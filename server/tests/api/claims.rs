@@ -8,7 +8,9 @@ use plaster_server::staff::roles::Role;
 use reqwest::Client;
 use sqlx::Row;
 
-use crate::fixtures::{ask_link, cookie_client, ledger_count, link_token, until, StaffClient};
+use crate::fixtures::{
+    ask_link, cookie_client, ledger_count, link_token, mail_with, until, StaffClient,
+};
 use crate::helpers::{plaster, run, TestApp};
 use crate::on_both_backends;
 
@@ -124,20 +126,6 @@ async fn approve_and_execute(app: &TestApp) {
     .await;
 }
 
-/// Everything mailed to `to`, subjects and texts, once it holds `expect`.
-async fn mail_with(app: &TestApp, to: &str, expect: &[&str]) -> String {
-    until(20, "the mail", || async {
-        let all: String = app
-            .sent_mail(to)
-            .await
-            .into_iter()
-            .map(|(s, t)| format!("{s}\n{t}\n"))
-            .collect();
-        expect.iter().all(|e| all.contains(e)).then_some(all)
-    })
-    .await
-}
-
 /// A customer signed in through the mailed link.
 async fn customer(app: &TestApp, email: &str) -> Client {
     let client = cookie_client();
@@ -235,7 +223,9 @@ async fn customers_sign_in_by_link_and_see_only_their_own(app: TestApp) {
         .expect("POST");
     assert_eq!(r.status(), 403);
 
-    // Johan's page: his own evidence, his lines with their words, paid.
+    // Johan's page: his own evidence, his lines with their words, paid
+    // once finance settled the inbox batch with four eyes.
+    crate::fixtures::inbox_paid_by_two(&app).await;
     let me = until(30, "Johan's payout settled on his page", || async {
         let (status, page) = text(&johan, app.url("/me")).await;
         assert_eq!(status, 200);
@@ -462,6 +452,12 @@ async fn balanced(app: &TestApp) {
 
 async fn claims_are_decided_through_the_ledger_and_paid_once(app: TestApp) {
     executed_example(&app).await;
+    // Finance starts with no limits here (the demo sets some): what
+    // support may do is what this test gives it.
+    sqlx::query("DELETE FROM claim_limits")
+        .execute(app.store.pool())
+        .await
+        .expect("no limits");
     let support = app.staff(&[Role::Support]).await;
     let finance = app.staff(&[Role::Finance]).await;
     let johan = customer(&app, JOHAN).await;
@@ -518,7 +514,10 @@ async fn claims_are_decided_through_the_ledger_and_paid_once(app: TestApp) {
     assert_eq!(r.status(), 303);
     let key = format!(r#"["{RUN}",0,"s-004","b-missed-1"]"#);
     assert_eq!(
-        (claim_state(&app, &c2).await.0.as_str(), ledger_count(&app, &key).await),
+        (
+            claim_state(&app, &c2).await.0.as_str(),
+            ledger_count(&app, &key).await
+        ),
         ("awaiting_finance", 0),
         "a stake the logs do not have always waits for finance"
     );
@@ -792,6 +791,11 @@ async fn a_bet_id_a_customer_typed_reaches_finance_as_text(app: TestApp) {
             &format!("/staff/claims/{claim}/decide"),
             &[("remedy", "run_refund"), ("stake", "150")],
         )
+        .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(claim_state(&app, &claim).await.0, "awaiting_finance");
+    let r = finance
+        .post(&format!("/staff/claims/{claim}/approve"), &[])
         .await;
     assert_eq!(r.status(), 303);
     assert_eq!(claim_state(&app, &claim).await.0, "approved");

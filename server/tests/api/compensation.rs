@@ -96,7 +96,7 @@ async fn a_run_goes_from_plan_to_approval_on_the_command_line(app: TestApp) {
     )
     .await;
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("this needs finance or admin"), "{err}");
+    assert!(err.contains("this needs finance"), "{err}");
     let (code, _, err) = cli(
         &app,
         &[

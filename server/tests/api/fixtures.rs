@@ -106,6 +106,14 @@ pub fn csrf_in(html: &str) -> String {
 pub fn concrete_path(route_path: &str, account_id: &str) -> String {
     let path = route_path
         .replace(
+            "/staff/accounts/requests/{id}",
+            "/staff/accounts/requests/no-such-request",
+        )
+        .replace(
+            "/staff/payouts/inbox/{batch}",
+            "/staff/payouts/inbox/no-such-batch",
+        )
+        .replace(
             "/staff/incidents/{id}",
             "/staff/incidents/atg-2024-08-24-v75",
         )
@@ -372,6 +380,65 @@ impl TestApp {
             .map(|r| (r.get::<String, _>(0), r.get::<String, _>(1)))
             .collect()
     }
+}
+
+/// Everything mailed to `to`, subjects and texts, once it holds `expect`.
+pub async fn mail_with(app: &TestApp, to: &str, expect: &[&str]) -> String {
+    until(20, "the mail", || async {
+        let all: String = app
+            .sent_mail(to)
+            .await
+            .into_iter()
+            .map(|(s, t)| format!("{s}\n{t}\n"))
+            .collect();
+        expect.iter().all(|e| all.contains(e)).then_some(all)
+    })
+    .await
+}
+
+/// Once every payout has left in a delivered batch, finance marks each
+/// inbox batch not yet marked as paid by another channel and a second
+/// finance member confirms it (runs.md §3): the inbox itself pays nobody.
+/// Returns how many batches were settled so.
+pub async fn inbox_paid_by_two(app: &TestApp) -> usize {
+    let ids: Vec<String> = until(30, "every payout delivered to the inbox", || async {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM payouts p LEFT JOIN payout_batches b ON b.id = p.batch_id
+             WHERE p.state <> 'settled' AND (b.state IS NULL OR b.state <> 'delivered')",
+        )
+        .fetch_one(app.store.pool())
+        .await
+        .expect("payouts");
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT batch_id FROM payout_inbox WHERE paid_asked_by IS NULL ORDER BY batch_id",
+        )
+        .fetch_all(app.store.pool())
+        .await
+        .expect("inbox");
+        (waiting == 0).then_some(ids)
+    })
+    .await;
+    let asker = app.staff(&[Role::Finance]).await;
+    let confirmer = app.staff(&[Role::Finance]).await;
+    for id in &ids {
+        let path = format!("/staff/payouts/inbox/{id}/paid");
+        let r = asker
+            .post(
+                &path,
+                &[("action", "ask"), ("note", "bank file 2024-08-26")],
+            )
+            .await;
+        assert_eq!(r.status(), 303, "{id} marked paid");
+        let r = asker.post(&path, &[("action", "confirm")]).await;
+        assert_eq!(
+            r.status(),
+            422,
+            "{id}: the one who marked it does not confirm"
+        );
+        let r = confirmer.post(&path, &[("action", "confirm")]).await;
+        assert_eq!(r.status(), 303, "{id} confirmed");
+    }
+    ids.len()
 }
 
 /// How many ledger transactions carry `id` (a claim's or a line's key): 0 or 1.

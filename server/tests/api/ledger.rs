@@ -13,7 +13,7 @@ use plaster_server::kernel::outgoing::{OutgoingPolicy, ANSWER_LIMIT};
 use plaster_server::staff::roles::Role;
 use sqlx::Row;
 
-use crate::fixtures::eventually;
+use crate::fixtures::{eventually, inbox_paid_by_two};
 use crate::helpers::{plaster, run, TestApp};
 use crate::on_both_backends;
 
@@ -219,12 +219,16 @@ async fn an_approved_run_is_posted_once_paid_and_told(app: TestApp) {
         (5000, 0)
     );
 
-    // One payout per customer and currency, settled through the inbox.
-    eventually(30, "the payouts settled in the inbox", || async {
+    // One payout per customer and currency, delivered to the inbox and
+    // not settled by it: the inbox paid nobody.
+    eventually(30, "the payouts delivered to the inbox", || async {
         let rows = payouts_csv(&app).await;
-        rows.len() == 4 && rows.iter().all(|r| r[4] == "settled")
+        rows.len() == 4 && rows.iter().all(|r| r[4] == "sent")
     })
     .await;
+    assert!(inbox_paid_by_two(&app).await >= 1);
+    let rows = payouts_csv(&app).await;
+    assert!(rows.iter().all(|r| r[4] == "settled"), "{rows:?}");
     let rows = payouts_csv(&app).await;
     let by_customer: BTreeMap<&str, (&str, &str)> = rows
         .iter()
@@ -410,12 +414,13 @@ async fn an_approved_run_is_posted_once_paid_and_told(app: TestApp) {
         delta(&accounts, "compensation:goodwill_credit", "SEK").0,
         5000 + 5000 + 1000
     );
-    eventually(30, "the adjustment paid out", || async {
+    eventually(30, "the adjustment's payout made", || async {
         let rows = payouts_csv(&app).await;
         rows.iter().filter(|r| r[1] == "s-002").count() == 2
-            && rows.iter().all(|r| r[4] == "settled")
     })
     .await;
+    inbox_paid_by_two(&app).await;
+    assert!(payouts_csv(&app).await.iter().all(|r| r[4] == "settled"));
 
     // The ledger is append-only.
     let mut refused = vec![

@@ -21,3 +21,4 @@ mod staff;
 mod status_page;
 mod statuspage_api;
 mod subscribe_limits;
+mod two_people;

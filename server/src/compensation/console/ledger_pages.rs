@@ -93,7 +93,7 @@ pub(crate) async fn run_ledger_page(
             })
             .collect(),
         open,
-        payout_counts: payouts::counts(store, run_id)
+        payout_counts: payouts::counts(store, Some(run_id))
             .await?
             .into_iter()
             .map(|(s, c, n, t)| (s, c.clone(), n, charts::money(t, &c)))

@@ -59,6 +59,7 @@ pub fn routes() -> Vec<StaffRoute> {
         route(M::GET, "/staff/ledger/account", LEDGER_VIEW, get(statement)),
         route(M::GET, "/staff/payouts", LEDGER_VIEW, get(payout_pages::show)).in_menu("Payouts"),
         route(M::POST, "/staff/payouts/{id}/send-again", RUNS_APPROVE, post(payout_pages::send_again)),
+        route(M::POST, "/staff/payouts/inbox/{batch}/paid", RUNS_APPROVE, post(payout_pages::inbox_paid)).step_up(),
         route(M::POST, "/staff/payouts/endpoint", ADMIN, post(payout_pages::set_endpoint)).step_up(),
         route(M::POST, "/staff/payouts/endpoint/clear", ADMIN, post(payout_pages::clear_endpoint)).step_up(),
     ]

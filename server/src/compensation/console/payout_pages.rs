@@ -18,7 +18,6 @@ use crate::staff::roles::{ADMIN, RUNS_APPROVE};
 use crate::staff::session::StaffSession;
 use crate::store::payouts::{self as table, Endpoint};
 use crate::store::Store;
-use sqlx::Row;
 
 pub(crate) struct Rejected {
     pub(crate) id: String,
@@ -29,6 +28,10 @@ pub(crate) struct Rejected {
 }
 
 pub(crate) struct InboxRow {
+    /// Where marking it paid by another channel stands, in words.
+    pub(crate) paid: Option<String>,
+    pub(crate) asked: bool,
+    pub(crate) may_confirm: bool,
     pub(crate) batch_id: String,
     pub(crate) payouts: i64,
     pub(crate) received_at: String,
@@ -63,47 +66,25 @@ async fn payouts_page(
     new_secret: Option<String>,
     error: Option<String>,
 ) -> Result<Response, StaffError> {
-    let counts = sqlx::query(
-        "SELECT state, currency, COUNT(*), CAST(SUM(amount_minor) AS BIGINT) FROM payouts
-         GROUP BY state, currency ORDER BY state, currency",
-    )
-    .fetch_all(store.pool())
-    .await
-    .map_err(crate::store::StoreError::from)?
-    .iter()
-    .map(|row| {
-        let currency: String = row.try_get(1)?;
-        Ok((
-            row.try_get::<String, _>(0)?,
-            currency.clone(),
-            row.try_get::<i64, _>(2)?,
-            charts::money(row.try_get::<i64, _>(3)?, &currency),
-        ))
-    })
-    .collect::<Result<Vec<_>, sqlx::Error>>()
-    .map_err(crate::store::StoreError::from)?;
-    let rejected = sqlx::query(
-        "SELECT id, run_id, customer_id, amount_minor, currency, reason FROM payouts
-         WHERE state = 'rejected' ORDER BY created_at, id LIMIT 200",
-    )
-    .fetch_all(store.pool())
-    .await
-    .map_err(crate::store::StoreError::from)?
-    .iter()
-    .map(|row| {
-        let currency: String = row.try_get("currency")?;
-        Ok(Rejected {
-            id: row.try_get("id")?,
-            run_id: row.try_get("run_id")?,
-            customer_id: row.try_get("customer_id")?,
-            amount: charts::money(row.try_get("amount_minor")?, &currency),
-            reason: row
-                .try_get::<Option<String>, _>("reason")?
-                .unwrap_or_default(),
+    let counts = table::counts(store, None)
+        .await?
+        .into_iter()
+        .map(|(state, currency, n, sum)| {
+            let total = charts::money(sum, &currency);
+            (state, currency, n, total)
         })
-    })
-    .collect::<Result<Vec<_>, sqlx::Error>>()
-    .map_err(crate::store::StoreError::from)?;
+        .collect();
+    let rejected = table::rejected(store, 200)
+        .await?
+        .into_iter()
+        .map(|p| Rejected {
+            amount: charts::money(p.amount_minor, &p.currency),
+            id: p.id,
+            run_id: p.run_id,
+            customer_id: p.customer_id,
+            reason: p.reason.unwrap_or_default(),
+        })
+        .collect();
     let (batches_waiting, most_attempts, last_error) = table::pending_batches(store).await?;
     let endpoint = table::endpoint(store).await?;
     let refused = error.is_some();
@@ -122,13 +103,28 @@ async fn payouts_page(
         inbox: table::inbox(store, INBOX_SHOWN)
             .await?
             .into_iter()
-            .map(|(batch_id, body, payouts, at)| InboxRow {
-                batch_id,
-                payouts,
-                received_at: utc(at),
-                body: serde_json::from_str::<serde_json::Value>(&body)
+            .map(|b| InboxRow {
+                may_confirm: b.paid_asked_by.as_ref().is_some_and(|by| *by != session.account.id)
+                    && b.paid_confirmed_at.is_none(),
+                paid: match (&b.paid_asked_email, b.paid_confirmed_at) {
+                    (Some(by), Some(at)) => Some(format!(
+                        "Paid by another channel ({}): marked by {by}, confirmed {}",
+                        b.paid_note.clone().unwrap_or_default(),
+                        utc(at)
+                    )),
+                    (Some(by), None) => Some(format!(
+                        "Marked paid by another channel by {by} ({}); waits for another finance member to confirm",
+                        b.paid_note.clone().unwrap_or_default()
+                    )),
+                    _ => None,
+                },
+                asked: b.paid_asked_by.is_some(),
+                batch_id: b.batch_id,
+                payouts: b.payouts,
+                received_at: utc(b.received_at),
+                body: serde_json::from_str::<serde_json::Value>(&b.body)
                     .and_then(|v| serde_json::to_string_pretty(&v))
-                    .unwrap_or(body),
+                    .unwrap_or(b.body),
             })
             .collect(),
         may_resend: RUNS_APPROVE.allows(&session.roles),
@@ -196,4 +192,34 @@ pub async fn clear_endpoint(
         .await
         .map(|()| None);
     done_or_page(&store, &session, result).await
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct PaidForm {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// `action=ask` (with `note`: how it was paid) or `action=confirm` (another
+/// finance member): an inbox batch paid by another channel (runs.md §3).
+pub async fn inbox_paid(
+    State(store): State<Store>,
+    Extension(session): Extension<StaffSession>,
+    Path(batch): Path<String>,
+    Form(form): Form<PaidForm>,
+) -> Result<Response, StaffError> {
+    let actor = session.actor();
+    let result = match form.action.as_str() {
+        "ask" => {
+            delivery::ask_inbox_paid(&store, &actor, &session.account.email, &batch, &form.note)
+                .await
+        }
+        "confirm" => delivery::confirm_inbox_paid(&store, &actor, &batch).await,
+        other => Err(RunError::Refused(format!(
+            "action: {other:?} is not one of ask, confirm"
+        ))),
+    };
+    done_or_page(&store, &session, result.map(|()| None)).await
 }
