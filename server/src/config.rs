@@ -87,6 +87,9 @@ pub struct Settings {
     /// Caps on open live event streams (`PLASTER_LIVE_MAX_STREAMS`,
     /// `PLASTER_LIVE_MAX_STREAMS_PER_CLIENT`).
     pub live_streams: crate::status::live_streams::StreamLimits,
+    /// The reverse proxy whose `X-Forwarded-For` names the client
+    /// (`PLASTER_TRUSTED_PROXY`); from any other peer the header is ignored.
+    pub trusted_proxy: Option<std::net::IpAddr>,
 }
 
 /// The file's shape; every field optional, unknown fields refused so typos are caught.
@@ -104,6 +107,7 @@ struct FileSettings {
     outgoing_allow: Option<String>,
     live_max_streams: Option<usize>,
     live_max_streams_per_client: Option<usize>,
+    trusted_proxy: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -335,6 +339,20 @@ impl Settings {
                 defaults.per_client,
             )?,
         };
+        let trusted_proxy = match src.pick(
+            "PLASTER_TRUSTED_PROXY",
+            "trusted_proxy",
+            parsed.trusted_proxy,
+        ) {
+            Some(raw) => Some(raw.value.trim().parse::<std::net::IpAddr>().map_err(|_| {
+                invalid(
+                    "PLASTER_TRUSTED_PROXY",
+                    &raw,
+                    "must be the proxy's IP address, like 127.0.0.1 or ::1",
+                )
+            })?),
+            None => None,
+        };
         let leptos_dev = env
             .get("LEPTOS_ENV")
             .is_some_and(|v| v.eq_ignore_ascii_case("dev"));
@@ -351,6 +369,7 @@ impl Settings {
             leptos_dev,
             outgoing,
             live_streams,
+            trusted_proxy,
         })
     }
 

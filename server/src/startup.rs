@@ -188,6 +188,8 @@ impl Application {
             mail: MailDomain(mailer.domain()),
             what_if: Default::default(),
             outgoing: settings.outgoing.clone(),
+            trusted_proxy: crate::kernel::client::TrustedProxy(settings.trusted_proxy),
+            public_writes: Default::default(),
         };
         Ok(Application {
             listener,

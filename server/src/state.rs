@@ -29,6 +29,10 @@ pub struct AppState {
     pub outgoing: crate::kernel::outgoing::OutgoingPolicy,
     /// Which security headers responses get.
     pub security: crate::web::security_headers::SecurityPolicy,
+    /// Whose `X-Forwarded-For` names the client.
+    pub trusted_proxy: crate::kernel::client::TrustedProxy,
+    /// Public writes per client, counted in memory.
+    pub public_writes: crate::kernel::public_writes::PublicWrites,
 }
 
 /// Staff cookies get `Secure` when Plaster is reached over HTTPS.
@@ -60,3 +64,5 @@ part!(MailDomain, mail);
 part!(CookiePolicy, cookies);
 part!(crate::compensation::what_if::WhatIfCache, what_if);
 part!(crate::kernel::outgoing::OutgoingPolicy, outgoing);
+part!(crate::kernel::client::TrustedProxy, trusted_proxy);
+part!(crate::kernel::public_writes::PublicWrites, public_writes);

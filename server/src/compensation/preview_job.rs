@@ -25,7 +25,7 @@ use crate::compensation::state::RunState;
 use crate::kernel::audit::Actor;
 use crate::store::audit::append;
 use crate::store::compensation::{self as table, PreviewJob, RevisionRecord, RunLog, StoredLine};
-use crate::store::customers::reference;
+use crate::store::customers::{reference, ReferenceRead};
 use crate::store::{Store, StoreError};
 
 /// How long a claimed preview is its worker's without a heartbeat.
@@ -59,8 +59,8 @@ pub async fn run_next(store: &Store, cache: &WhatIfCache) -> Result<bool, StoreE
     };
     tracing::info!(run = %job.run_id, job = %job.id, attempt = job.attempts, "preview started");
     match compute(store, &job).await {
-        Ok(Computed::Done(preview, digest, learned)) => {
-            if store_revision(store, &job, &preview, &digest).await? {
+        Ok(Computed::Done(preview, digest, learned, read)) => {
+            if store_revision(store, &job, &preview, &digest, &read).await? {
                 cache.keep(&job.run_id, job.inputs_version, *learned);
             }
         }
@@ -73,7 +73,7 @@ pub async fn run_next(store: &Store, cache: &WhatIfCache) -> Result<bool, StoreE
 }
 
 enum Computed {
-    Done(Box<Preview>, String, Box<Learned>),
+    Done(Box<Preview>, String, Box<Learned>, ReferenceRead),
     /// Cancelled, or no longer this worker's job.
     Stopped,
 }
@@ -148,9 +148,14 @@ async fn compute(store: &Store, job: &PreviewJob) -> Result<Computed, String> {
     finished.store(true, Ordering::Relaxed);
     heartbeat.abort();
     match result {
-        Ok((preview, learned)) => {
+        Ok((preview, learned, read)) => {
             let digest = digest(&preview).map_err(|e| e.to_string())?;
-            Ok(Computed::Done(Box::new(preview), digest, Box::new(learned)))
+            Ok(Computed::Done(
+                Box::new(preview),
+                digest,
+                Box::new(learned),
+                read,
+            ))
         }
         Err(_) if cancel.load(Ordering::Relaxed) => Ok(Computed::Stopped),
         Err(PassError::Cancelled) => Ok(Computed::Stopped),
@@ -178,8 +183,8 @@ async fn pass(
     files: Vec<RunLog>,
     chunks: Vec<i64>,
     counters: Counters,
-) -> Result<(Preview, Learned), PassError> {
-    let (customers, subscriptions) = reference(store)
+) -> Result<(Preview, Learned, ReferenceRead), PassError> {
+    let (customers, subscriptions, read) = reference(store)
         .await
         .map_err(|e| PassError::Failed(e.to_string()))?;
     let runtime = tokio::runtime::Handle::current();
@@ -206,6 +211,7 @@ async fn pass(
         };
         engine
             .preview_and_learn(sources, &options)
+            .map(|(preview, learned)| (preview, learned, read))
             .map_err(|e| match e {
                 EngineError::Read { error, .. } if error.to_string() == CANCELLED => {
                     PassError::Cancelled
@@ -252,6 +258,7 @@ pub async fn learn(
     };
     pass(store, plan, files, chunks, counters)
         .await
+        .map(|(preview, learned, _)| (preview, learned))
         .map_err(|e| match e {
             PassError::Cancelled => "the pass was cancelled".to_string(),
             PassError::Failed(e) => e,
@@ -302,6 +309,7 @@ async fn store_revision(
     job: &PreviewJob,
     preview: &Preview,
     digest: &str,
+    read: &ReferenceRead,
 ) -> Result<bool, StoreError> {
     let lines: Vec<StoredLine> = preview
         .lines
@@ -364,6 +372,8 @@ async fn store_revision(
                 .map_err(|e| StoreError::Corrupt(format!("the failure tally: {e}")))?,
             created_by: job.requested_by.clone(),
             created_at: now,
+            reference_digest: read.digest.clone(),
+            reference_rows: read.rows,
         },
     )
     .await?;

@@ -343,9 +343,12 @@ pub async fn request_preview(
     actor: &Actor,
     run_id: &str,
 ) -> Result<String, RunError> {
-    staff_id(actor)?;
+    let account = staff_id(actor)?;
     let mut tx = store.begin_write().await?;
     let run = locked_run(&mut tx, store, run_id).await?;
+    // Whoever asks for a revision chooses when its inputs are read: they
+    // approve none of this run's revisions.
+    table::add_editor(&mut tx, run_id, account).await?;
     let state = state_of(&run)?;
     if !matches!(state, RunState::Draft | RunState::Previewed) {
         return Err(RunError::Refused(format!(

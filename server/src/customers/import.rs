@@ -329,6 +329,11 @@ impl Import {
             "customers": self.report.customers,
             "subscriptions": self.report.subscriptions,
         });
+        // Whoever changes what a run's next preview reads counts as an
+        // editor of it (four eyes on the inputs, not only on the plan).
+        if let Some(account) = actor.id() {
+            crate::store::compensation::add_editor_to_open_runs(&mut self.tx, account).await?;
+        }
         audit::append(
             &mut self.tx,
             actor,

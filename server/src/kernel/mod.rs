@@ -16,5 +16,6 @@ pub mod markdown;
 pub mod money;
 pub mod origin;
 pub mod outgoing;
+pub mod public_writes;
 pub mod slots;
 pub mod texts;

@@ -186,6 +186,24 @@ pub async fn add_editor(
     Ok(())
 }
 
+/// Records `account_id` as an editor of every run that a later preview
+/// may still compute and approve: a customer or subscription import changes
+/// what those previews read, so its author approves none of them.
+pub async fn add_editor_to_open_runs(
+    conn: &mut AnyConnection,
+    account_id: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO compensation_run_editors (run_id, account_id)
+         SELECT id, $1 FROM compensation_runs WHERE state IN ('draft', 'previewing', 'previewed', 'approved')
+         ON CONFLICT (run_id, account_id) DO NOTHING",
+    )
+    .bind(account_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 pub async fn is_editor(
     conn: &mut AnyConnection,
     run_id: &str,
@@ -566,10 +584,13 @@ pub struct RevisionRecord {
     pub failures_json: String,
     pub created_by: String,
     pub created_at: i64,
+    /// What the preview read of the customer and subscription tables.
+    pub reference_digest: String,
+    pub reference_rows: i64,
 }
 
 const REVISION_COLUMNS: &str = "run_id, revision, inputs_version, plan_toml, report_json, digest, \
-     lines, customers, failures_json, created_by, created_at";
+     lines, customers, failures_json, created_by, created_at, reference_digest, reference_rows";
 
 fn revision_record(row: &AnyRow) -> Result<RevisionRecord, StoreError> {
     Ok(RevisionRecord {
@@ -584,6 +605,8 @@ fn revision_record(row: &AnyRow) -> Result<RevisionRecord, StoreError> {
         failures_json: row.try_get("failures_json")?,
         created_by: row.try_get("created_by")?,
         created_at: row.try_get("created_at")?,
+        reference_digest: row.try_get("reference_digest")?,
+        reference_rows: row.try_get("reference_rows")?,
     })
 }
 
@@ -593,7 +616,7 @@ pub async fn insert_revision(
 ) -> Result<(), StoreError> {
     sqlx::query(&format!(
         "INSERT INTO compensation_revisions ({REVISION_COLUMNS})
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
     ))
     .bind(&r.run_id)
     .bind(r.revision)
@@ -606,6 +629,8 @@ pub async fn insert_revision(
     .bind(&r.failures_json)
     .bind(&r.created_by)
     .bind(r.created_at)
+    .bind(&r.reference_digest)
+    .bind(r.reference_rows)
     .execute(&mut *conn)
     .await?;
     Ok(())

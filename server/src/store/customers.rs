@@ -218,16 +218,29 @@ pub async fn find(
 /// preview runs against (runs.md §1: "as they are when a preview starts").
 pub async fn reference(
     store: &Store,
-) -> Result<(plaster_engine::Customers, plaster_engine::Subscriptions), StoreError> {
+) -> Result<
+    (
+        plaster_engine::Customers,
+        plaster_engine::Subscriptions,
+        ReferenceRead,
+    ),
+    StoreError,
+> {
     use futures_util::TryStreamExt;
     use plaster_engine::reference::Subscription;
     use plaster_engine::{Currency, CustomerId, Customers, Subscriptions};
+    use sha2::{Digest as _, Sha256};
     let corrupt = |what: &str, value: &str| StoreError::Corrupt(format!("stored {what} {value:?}"));
+    let mut hash = Sha256::new();
+    let mut read = 0i64;
     let mut customers = Customers::default();
-    let mut rows = sqlx::query("SELECT customer_id, currency FROM customers").fetch(store.pool());
+    let mut rows = sqlx::query("SELECT customer_id, currency FROM customers ORDER BY customer_id")
+        .fetch(store.pool());
     while let Some(row) = rows.try_next().await? {
         let id: String = row.try_get(0)?;
         let currency: String = row.try_get(1)?;
+        hash.update(format!("c\t{id}\t{currency}\n").as_bytes());
+        read += 1;
         customers.insert(
             CustomerId::parse(&id).ok_or_else(|| corrupt("customer id", &id))?,
             Currency::parse(&currency).ok_or_else(|| corrupt("currency", &currency))?,
@@ -243,17 +256,36 @@ pub async fn reference(
     while let Some(row) = rows.try_next().await? {
         let id: String = row.try_get(0)?;
         let currency: String = row.try_get(3)?;
+        let plan: String = row.try_get(1)?;
+        let fee: i64 = row.try_get(2)?;
+        hash.update(format!("s\t{id}\t{plan}\t{fee}\t{currency}\n").as_bytes());
+        read += 1;
         subscriptions.insert_active(
             CustomerId::parse(&id).ok_or_else(|| corrupt("customer id", &id))?,
             Subscription {
-                plan: row.try_get(1)?,
-                monthly_fee_minor: row.try_get(2)?,
+                plan,
+                monthly_fee_minor: fee,
                 currency: Currency::parse(&currency)
                     .ok_or_else(|| corrupt("currency", &currency))?,
             },
         );
     }
-    Ok((customers, subscriptions))
+    Ok((
+        customers,
+        subscriptions,
+        ReferenceRead {
+            digest: format!("{:x}", hash.finalize()),
+            rows: read,
+        },
+    ))
+}
+
+/// What a preview read of the customer and subscription tables: a SHA-256
+/// over the rows the engine used, in order, and how many there were.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ReferenceRead {
+    pub digest: String,
+    pub rows: i64,
 }
 
 /// A customer as a notice addresses them.

@@ -67,6 +67,15 @@ pub fn router(state: AppState, metrics_here: bool) -> Router {
             page_cache::serve,
         ))
         .layer(axum::middleware::from_fn(serve::request_timeout))
+        // A flood of public posts stops here, before the database.
+        .layer(axum::middleware::from_fn_with_state(
+            state.public_writes.clone(),
+            crate::kernel::public_writes::limit,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.trusted_proxy,
+            crate::kernel::client::resolve,
+        ))
         // Outside the page cache, so cached pages get the headers too.
         .layer(axum::middleware::from_fn_with_state(
             state.security,

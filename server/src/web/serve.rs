@@ -2,8 +2,10 @@
 //! plus what it cannot be told (#15.7): a header-read timeout, so a client
 //! that trickles its request line and headers (slow-loris) is dropped
 //! instead of holding a connection forever; the peer's address on every
-//! request (limits per client); and a shutdown that waits for open
-//! connections to finish.
+//! request (limits per client); connections idle for [`IDLE_TIMEOUT`]
+//! closed, HTTP/2 ones included (hyper's header timeout covers only
+//! HTTP/1), and HTTP/2 peers pinged so dead ones are noticed; and a
+//! shutdown that waits for open connections to finish.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -14,7 +16,8 @@ use axum::extract::{ConnectInfo, Request};
 use axum::response::Response;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
-use hyper_util::server::graceful::GracefulShutdown;
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::Arc;
 use tokio::net::TcpListener;
 use tower::ServiceExt as _;
 
@@ -27,21 +30,37 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// back any transaction it had open.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Middleware: a 503 for a request not answered within [`REQUEST_TIMEOUT`].
-/// Live event streams last as long as the reader stays, and an upload of a
-/// multi-gigabyte log takes as long as the network needs; both are exempt.
+/// A console upload of a multi-gigabyte log gets this long.
+pub const UPLOAD_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// A connection with no request in flight for this long is closed
+/// (gracefully: a request arriving meanwhile is still answered).
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Middleware: a 503 for a request not answered within [`REQUEST_TIMEOUT`]
+/// ([`UPLOAD_TIMEOUT`] for the console's uploads). Live event streams last
+/// as long as the reader stays.
 pub async fn request_timeout(request: Request, next: axum::middleware::Next) -> Response {
     let streaming = request.uri().path() == "/api/live";
-    let upload = request
-        .headers()
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/form-data"));
-    if streaming || upload {
+    if streaming {
         return next.run(request).await;
     }
+    // Staff uploads of large log files get longer, never forever; any
+    // other multipart request (to a server function, say) gets the usual
+    // bound, whatever its content type claims.
+    let upload = request.uri().path().starts_with("/staff/")
+        && request
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let bound = if upload {
+        UPLOAD_TIMEOUT
+    } else {
+        REQUEST_TIMEOUT
+    };
     let path = request.uri().path().to_string();
-    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+    match tokio::time::timeout(bound, next.run(request)).await {
         Ok(response) => response,
         Err(_) => {
             tracing::warn!(%path, "request not answered in time; abandoned");
@@ -70,7 +89,14 @@ where
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT);
-    let graceful = GracefulShutdown::new();
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(Duration::from_secs(30)))
+        .keep_alive_timeout(Duration::from_secs(10));
+    let open = Arc::new(AtomicUsize::new(0));
+    let closed = Arc::new(tokio::sync::Notify::new());
+    let (stopping, stop) = tokio::sync::watch::channel(false);
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -89,25 +115,113 @@ where
         // Small responses go out at once, as axum::serve sends them.
         let _ = stream.set_nodelay(true);
         let service = service.clone();
+        let activity = Arc::new(Activity::default());
+        let seen = activity.clone();
         let per_request = hyper::service::service_fn(move |request: hyper::Request<_>| {
             let mut request = request.map(axum::body::Body::new);
             request
                 .extensions_mut()
                 .insert(ConnectInfo::<SocketAddr>(peer));
-            service.clone().oneshot(request)
+            let guard = seen.begin();
+            let answer = service.clone().oneshot(request);
+            async move {
+                let response = answer.await;
+                drop(guard);
+                response
+            }
         });
         let connection = builder
             .serve_connection_with_upgrades(TokioIo::new(stream), per_request)
             .into_owned();
-        let connection = graceful.watch(connection);
+        let mut stop = stop.clone();
+        let (open, closed) = (open.clone(), closed.clone());
+        open.fetch_add(1, Ordering::SeqCst);
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                // Clients hang up mid-request all the time; not our fault.
-                tracing::debug!(error = %e, "connection ended with an error");
+            tokio::pin!(connection);
+            let mut check = tokio::time::interval(IDLE_TIMEOUT / 4);
+            let mut closing = false;
+            loop {
+                tokio::select! {
+                    result = connection.as_mut() => {
+                        if let Err(e) = result {
+                            // Clients hang up mid-request all the time; not our fault.
+                            tracing::debug!(error = %e, "connection ended with an error");
+                        }
+                        break;
+                    }
+                    _ = check.tick(), if !closing => {
+                        if activity.idle_for() >= IDLE_TIMEOUT {
+                            closing = true;
+                            connection.as_mut().graceful_shutdown();
+                        }
+                    }
+                    _ = stop.changed(), if !closing => {
+                        closing = true;
+                        connection.as_mut().graceful_shutdown();
+                    }
+                }
+            }
+            if open.fetch_sub(1, Ordering::SeqCst) == 1 {
+                closed.notify_waiters();
             }
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    let _ = stopping.send(true);
+    while open.load(Ordering::SeqCst) > 0 {
+        let wait = closed.notified();
+        if open.load(Ordering::SeqCst) == 0 {
+            break;
+        }
+        let _ = tokio::time::timeout(Duration::from_millis(200), wait).await;
+    }
     Ok(())
+}
+
+/// When a connection last finished a request, and how many are in flight.
+#[derive(Default)]
+struct Activity {
+    in_flight: AtomicUsize,
+    last_ms: AtomicI64,
+}
+
+struct InFlight(Arc<Activity>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.last_ms.store(now_ms(), Ordering::Relaxed);
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl Activity {
+    fn begin(self: &Arc<Self>) -> InFlight {
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        InFlight(self.clone())
+    }
+
+    /// Zero while a request is in flight (a live stream is activity).
+    fn idle_for(&self) -> Duration {
+        if self.in_flight.load(Ordering::SeqCst) > 0 {
+            return Duration::ZERO;
+        }
+        let last = match self.last_ms.load(Ordering::Relaxed) {
+            0 => {
+                // Nothing answered yet: idle since the connection opened.
+                let _ = self.last_ms.compare_exchange(
+                    0,
+                    now_ms(),
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                );
+                self.last_ms.load(Ordering::Relaxed)
+            }
+            t => t,
+        };
+        Duration::from_millis((now_ms() - last).max(0) as u64)
+    }
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
 }

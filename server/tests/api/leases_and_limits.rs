@@ -127,6 +127,8 @@ async fn executing_run(
             failures_json: "[]".into(),
             created_by: "test".into(),
             created_at: now,
+            reference_digest: String::new(),
+            reference_rows: 0,
         },
     )
     .await

@@ -794,6 +794,8 @@ async fn random_runs_always_balance(app: TestApp) {
                 failures_json: "[]".into(),
                 created_by: "test".into(),
                 created_at: now,
+                reference_digest: String::new(),
+                reference_rows: 0,
             },
         )
         .await

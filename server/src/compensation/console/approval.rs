@@ -24,7 +24,69 @@ pub(crate) struct ApprovalPage {
     /// Why this person may not approve, when they may not.
     pub(crate) barred: Option<String>,
     pub(crate) last_approved: Option<i64>,
+    /// What this revision read of the customer and subscription tables,
+    /// against the revision before it, and the imports in between.
+    pub(crate) reads: String,
+    pub(crate) imports: Vec<String>,
     pub(crate) error: Option<String>,
+}
+
+/// The customer and subscription rows a revision read, in words, against
+/// the revision before it; and the imports made between the two.
+async fn reads_since(
+    store: &Store,
+    run_id: &str,
+    newest: &table::RevisionRecord,
+) -> Result<(String, Vec<String>), StaffError> {
+    let mut conn = connection(store).await?;
+    let before = table::revisions(&mut conn, run_id)
+        .await?
+        .into_iter()
+        .find(|r| r.revision < newest.revision);
+    drop(conn);
+    let short = |d: &str| d.chars().take(12).collect::<String>();
+    let Some(before) = before else {
+        return Ok((
+            format!(
+                "This revision read {} customer and subscription rows (SHA-256 {}…); it is the run's first.",
+                newest.reference_rows,
+                short(&newest.reference_digest)
+            ),
+            Vec::new(),
+        ));
+    };
+    let imports = store
+        .audit_for_target("customers", 200)
+        .await?
+        .into_iter()
+        .filter(|e| {
+            e.action == "customers.import" && e.at > before.created_at && e.at <= newest.created_at
+        })
+        .map(|e| {
+            format!(
+                "{} imported customers at {}: {}",
+                e.actor,
+                utc(e.at),
+                e.after.unwrap_or_default()
+            )
+        })
+        .collect();
+    let words = if newest.reference_digest == before.reference_digest {
+        format!(
+            "The {} customer and subscription rows this revision read are the same as revision {}'s.",
+            newest.reference_rows, before.revision
+        )
+    } else {
+        format!(
+            "The customer and subscription rows changed since revision {}: it read {} rows (SHA-256 {}…), this one {} (SHA-256 {}…). Whoever imported them may not approve this run.",
+            before.revision,
+            before.reference_rows,
+            short(&before.reference_digest),
+            newest.reference_rows,
+            short(&newest.reference_digest)
+        )
+    };
+    Ok((words, imports))
 }
 
 /// The revision last approved before, from the audit log (an approval a
@@ -56,6 +118,7 @@ pub(crate) async fn approval_page(
         )));
     };
     let last = last_approved(store, run_id).await?;
+    let (reads, imports) = reads_since(store, run_id, &newest).await?;
     let previous = match last.filter(|l| *l != newest.revision) {
         Some(l) => {
             let mut conn = connection(store).await?;
@@ -73,7 +136,7 @@ pub(crate) async fn approval_page(
         table::is_editor(&mut conn, run_id, &session.account.id)
             .await?
             .then(|| {
-                "You changed this run's inputs, so another finance member must approve it."
+                "You changed this run's inputs (its plan, its logs, a preview you asked for, or the customers it reads), so another finance member must approve it."
                     .to_string()
             })
     };
@@ -86,6 +149,8 @@ pub(crate) async fn approval_page(
             run,
             barred,
             last_approved: last,
+            reads,
+            imports,
             error,
         },
         refused,
