@@ -20,8 +20,12 @@ use crate::store::{Store, StoreError};
 
 /// A link works for 15 minutes.
 pub const LINK_MS: i64 = 15 * 60 * 1000;
-/// A customer session lasts a week.
+/// A customer session lasts a week at most...
 pub const SESSION_MS: i64 = 7 * 24 * 3_600_000;
+/// ...and ends after this long unused (a shared or lost device).
+pub const SESSION_IDLE_MS: i64 = 4 * 3_600_000;
+/// `last_seen_at` is written at most this often, not on every request.
+const TOUCH_EVERY_MS: i64 = 60_000;
 /// One link per address per minute...
 pub const PER_ADDRESS_INTERVAL_MS: i64 = 60 * 1000;
 /// ...and five an hour...
@@ -209,13 +213,19 @@ impl CustomerSession {
 pub async fn session(store: &Store, token: &str) -> Result<Option<CustomerSession>, StoreError> {
     let now = chrono::Utc::now().timestamp_millis();
     let token_hash = hash_token(token);
-    Ok(table::session(store, &token_hash, now)
-        .await?
-        .map(|(customer_id, csrf_token)| CustomerSession {
-            customer_id,
-            csrf_token,
-            token_hash,
-        }))
+    let Some((customer_id, csrf_token, last_seen)) =
+        table::session(store, &token_hash, now, now - SESSION_IDLE_MS).await?
+    else {
+        return Ok(None);
+    };
+    if now - last_seen >= TOUCH_EVERY_MS {
+        table::touch_session(store, &token_hash, now).await?;
+    }
+    Ok(Some(CustomerSession {
+        customer_id,
+        csrf_token,
+        token_hash,
+    }))
 }
 
 pub async fn sign_out(store: &Store, session: &CustomerSession) -> Result<(), StoreError> {

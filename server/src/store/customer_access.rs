@@ -147,9 +147,12 @@ pub async fn insert_session(
     now: i64,
     expires_at: i64,
 ) -> Result<(), StoreError> {
+    // The address the link went to is the session's: an import that
+    // changes it ends the session.
     sqlx::query(
-        "INSERT INTO customer_sessions (token_hash, customer_id, csrf_token, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO customer_sessions (token_hash, customer_id, csrf_token, created_at, expires_at,
+                                        last_seen_at, email)
+         SELECT $1, customer_id, $3, $4, $5, $4, email FROM customers WHERE customer_id = $2",
     )
     .bind(token_hash)
     .bind(customer_id)
@@ -161,22 +164,37 @@ pub async fn insert_session(
     Ok(())
 }
 
-/// A live session's customer and CSRF token.
+/// A live session's customer, CSRF token and when it was last used: not
+/// expired, used since `idle_since`, and its customer still at the address
+/// it signed in with.
 pub async fn session(
     store: &Store,
     token_hash: &str,
     now: i64,
-) -> Result<Option<(String, String)>, StoreError> {
+    idle_since: i64,
+) -> Result<Option<(String, String, i64)>, StoreError> {
     sqlx::query(
-        "SELECT customer_id, csrf_token FROM customer_sessions
-         WHERE token_hash = $1 AND expires_at > $2",
+        "SELECT s.customer_id, s.csrf_token, s.last_seen_at FROM customer_sessions s
+         JOIN customers c ON c.customer_id = s.customer_id AND c.email = s.email
+         WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3",
     )
     .bind(token_hash)
     .bind(now)
+    .bind(idle_since)
     .fetch_optional(store.pool())
     .await?
-    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
     .transpose()
+}
+
+/// Marks a session used now.
+pub async fn touch_session(store: &Store, token_hash: &str, now: i64) -> Result<(), StoreError> {
+    sqlx::query("UPDATE customer_sessions SET last_seen_at = $2 WHERE token_hash = $1")
+        .bind(token_hash)
+        .bind(now)
+        .execute(store.pool())
+        .await?;
+    Ok(())
 }
 
 pub async fn delete_session(store: &Store, token_hash: &str) -> Result<(), StoreError> {

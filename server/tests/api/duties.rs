@@ -27,6 +27,7 @@ on_both_backends!(
     customer_links_are_limited_per_e_mail_address,
     one_address_asked_for_many_times_at_once_gets_one_link,
     a_decision_waiting_for_finance_is_approved_by_someone_who_did_not_make_it,
+    a_customer_session_ends_when_idle_and_when_the_address_changes,
 );
 
 const NEW_PASSWORD: &str = "another long enough password";
@@ -624,4 +625,60 @@ async fn a_decision_waiting_for_finance_is_approved_by_someone_who_did_not_make_
         )
     );
     assert_eq!(ledger_count(&app, &key).await, 1);
+}
+
+/// A customer signed in through the mailed link, as a browser does.
+async fn customer_signed_in(app: &TestApp, email: &str, old_token: &str) -> (Client, String) {
+    let client = cookie_client();
+    assert_eq!(ask_link(app, &client, email).await, "sent");
+    let token = link_token(app, email, old_token).await;
+    let r = client
+        .post(app.url("/me/link"))
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(r.status(), 303, "signed in");
+    (client, token)
+}
+
+async fn export_status(app: &TestApp, client: &Client) -> u16 {
+    client
+        .get(app.url("/me/export.json"))
+        .send()
+        .await
+        .expect("GET")
+        .status()
+        .as_u16()
+}
+
+async fn a_customer_session_ends_when_idle_and_when_the_address_changes(app: TestApp) {
+    let email = lone_customer_email(&app).await;
+    let (client, token) = customer_signed_in(&app, &email, "").await;
+    assert_eq!(export_status(&app, &client).await, 200);
+    // Unused for five hours (the idle limit is four): over.
+    let five_hours_ago = chrono::Utc::now().timestamp_millis() - 5 * 3_600_000;
+    sqlx::query("UPDATE customer_sessions SET last_seen_at = $1")
+        .bind(five_hours_ago)
+        .execute(app.store.pool())
+        .await
+        .expect("age");
+    assert_ne!(export_status(&app, &client).await, 200, "an idle session");
+
+    // Signed in again, then an import gives the customer another address:
+    // the session was the old address's, and ends.
+    age_requests(&app, &email, 61_000).await;
+    let (client, _) = customer_signed_in(&app, &email, &token).await;
+    assert_eq!(export_status(&app, &client).await, 200);
+    sqlx::query("UPDATE customers SET email = $1 WHERE email = $2")
+        .bind("moved-away@example.se")
+        .bind(&email)
+        .execute(app.store.pool())
+        .await
+        .expect("a new address");
+    assert_ne!(
+        export_status(&app, &client).await,
+        200,
+        "the address changed"
+    );
 }

@@ -545,3 +545,61 @@ async fn webhooks_do_not_follow_redirects(app: TestApp) {
         "the redirect was not followed"
     );
 }
+
+/// Whether a response is the in-memory limiter's refusal (not the
+/// database's per-hour limits behind it).
+async fn stopped_in_memory(r: reqwest::Response) -> bool {
+    let status = r.status();
+    let retry = r.headers().contains_key("retry-after");
+    let body = r.text().await.unwrap_or_default();
+    status == 429 && retry && body.contains("Too many requests from your network")
+}
+
+/// A flood of public posts from one network is answered 429 in memory once
+/// its burst is spent; the rest of its /64 shares the budget, another
+/// network does not, and behind the trusted proxy its `X-Forwarded-For`
+/// names the client. One backend: nothing here touches the database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_public_posts_is_stopped_in_memory_per_network() {
+    let app = spawn_bare_app_with_env(
+        TestBackend::Sqlite,
+        &[("PLASTER_TRUSTED_PROXY", "127.0.0.1")],
+    )
+    .await
+    .expect("app");
+    let client = reqwest::Client::new();
+    let post = |from: &str| {
+        client
+            .post(app.url("/me/sign-in"))
+            .header("x-forwarded-for", format!("203.0.113.1, {from}"))
+            .form(&[("email", "flood@example.se"), ("lang", "en")])
+            .send()
+    };
+    let sent = plaster_server::kernel::public_writes::BURST as usize + 10;
+    let mut stopped = 0;
+    for _ in 0..sent {
+        if stopped_in_memory(post("2001:db8:7:1::1").await.expect("POST")).await {
+            stopped += 1;
+        }
+    }
+    assert!(
+        (9..=11).contains(&stopped),
+        "{stopped} of {sent} stopped in memory"
+    );
+    assert!(
+        stopped_in_memory(post("2001:db8:7:1:ffff::9").await.expect("POST")).await,
+        "the same /64 is the same client"
+    );
+    assert!(
+        !stopped_in_memory(post("2001:db8:7:2::1").await.expect("POST")).await,
+        "another network has its own budget"
+    );
+    // The console's work after sign-in is never a public write.
+    let r = client
+        .post(app.url("/staff/incidents"))
+        .header("x-forwarded-for", "2001:db8:7:1::1")
+        .send()
+        .await
+        .expect("POST");
+    assert!(!stopped_in_memory(r).await);
+}
