@@ -426,7 +426,7 @@ async fn one_time_passwords_expire_after_72_hours_and_an_admin_issues_new_ones(a
     let fresh = mail
         .lines()
         .filter_map(|l| l.strip_prefix("One-time password: "))
-        .last()
+        .next_back()
         .expect("the password line")
         .trim()
         .to_string();
