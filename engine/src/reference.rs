@@ -151,6 +151,10 @@ pub struct CustomerRow {
     pub name: String,
     pub locale: String,
     pub currency: Currency,
+    /// The optional `market` column: the ISO 3166-1 country of the licence
+    /// the customer plays under (`SE`), upper-cased; `None` when absent or
+    /// empty.
+    pub market: Option<String>,
 }
 
 /// One row of `subscriptions.csv` (spec §2), cancelled ones included.
@@ -178,6 +182,9 @@ impl SubscriptionRow {
 }
 
 pub const CUSTOMER_COLUMNS: [&str; 5] = ["customer_id", "email", "name", "locale", "currency"];
+/// Columns `customers.csv` may have; a file without them is read as if
+/// each cell were empty.
+pub const CUSTOMER_OPTIONAL_COLUMNS: [&str; 1] = ["market"];
 pub const SUBSCRIPTION_COLUMNS: [&str; 5] = [
     "customer_id",
     "plan",
@@ -195,9 +202,13 @@ pub fn for_each_customer(
     reader: impl BufRead,
     mut each: impl FnMut(u64, Result<CustomerRow, RowFault>) -> ControlFlow<()>,
 ) -> Result<(), ReferenceError> {
-    read_table(source_name, reader, &CUSTOMER_COLUMNS, |line, cells| {
-        each(line, cells.and_then(parse_customer))
-    })
+    read_table(
+        source_name,
+        reader,
+        &CUSTOMER_COLUMNS,
+        &CUSTOMER_OPTIONAL_COLUMNS,
+        |line, cells| each(line, cells.and_then(parse_customer)),
+    )
 }
 
 /// Like [`for_each_customer`], for `subscriptions.csv`.
@@ -206,9 +217,13 @@ pub fn for_each_subscription(
     reader: impl BufRead,
     mut each: impl FnMut(u64, Result<SubscriptionRow, RowFault>) -> ControlFlow<()>,
 ) -> Result<(), ReferenceError> {
-    read_table(source_name, reader, &SUBSCRIPTION_COLUMNS, |line, cells| {
-        each(line, cells.and_then(parse_subscription))
-    })
+    read_table(
+        source_name,
+        reader,
+        &SUBSCRIPTION_COLUMNS,
+        &[],
+        |line, cells| each(line, cells.and_then(parse_subscription)),
+    )
 }
 
 fn parse_customer_id(cell: &str) -> Result<CustomerId, RowFault> {
@@ -225,12 +240,25 @@ fn parse_customer(cells: &[&str]) -> Result<CustomerRow, RowFault> {
     if cells[3].is_empty() {
         return Err(RowFault::new("locale", "missing"));
     }
+    let market = match cells[5].trim() {
+        "" => None,
+        m if m.len() == 2 && m.bytes().all(|b| b.is_ascii_alphabetic()) => {
+            Some(m.to_ascii_uppercase())
+        }
+        m => {
+            return Err(RowFault::new(
+                "market",
+                format!("{m:?} is not an ISO 3166 country code like SE"),
+            ))
+        }
+    };
     Ok(CustomerRow {
         id,
         email: cells[1].to_string(),
         name: cells[2].to_string(),
         locale: cells[3].to_string(),
         currency,
+        market,
     })
 }
 
@@ -290,10 +318,13 @@ fn stop_at_first(
 /// Reads a CSV table with a header naming at least `cols`; calls `row` with
 /// each data row's cells in the order of `cols`, or with the reason the row
 /// cannot be split into them (bad quoting, not UTF-8, a wrong field count).
+/// `cols` must be in the header; `optional` may be, and read as empty
+/// cells when not. A row hands over `cols` then `optional`, in that order.
 fn read_table(
     source_name: &str,
     reader: impl BufRead,
     cols: &[&str],
+    optional: &[&str],
     mut row: impl FnMut(u64, Result<&[&str], RowFault>) -> ControlFlow<()>,
 ) -> Result<(), ReferenceError> {
     let invalid = |line: u64, field: &str, message: String| ReferenceError::Invalid {
@@ -329,7 +360,10 @@ fn read_table(
                     .iter()
                     .position(|t| t.trim() == *c)
                     .ok_or_else(|| invalid(line, c, format!("header has no column {c:?}")))?;
-                index.push(pos);
+                index.push(Some(pos));
+            }
+            for c in optional {
+                index.push(texts.iter().position(|t| t.trim() == *c));
             }
             width = texts.len();
             continue;
@@ -340,7 +374,10 @@ fn read_table(
                 "row",
                 format!("expected {width} fields, found {}", texts.len()),
             )),
-            Ok(texts) => Ok(index.iter().map(|&i| texts[i]).collect::<Vec<&str>>()),
+            Ok(texts) => Ok(index
+                .iter()
+                .map(|i| i.map_or("", |i| texts[i]))
+                .collect::<Vec<&str>>()),
             Err(fault) => Err(fault),
         };
         let verdict = match cells {

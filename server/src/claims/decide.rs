@@ -230,6 +230,13 @@ async fn payable(
             }
         }
     };
+    let policy = crate::compensation::markets::MarketPolicy::load(store).await?;
+    if !customer.market.is_empty() && !policy.allows(&customer.market, &p.rule) {
+        return Err(refused(format!(
+            "the customer plays under the {} licence, where {} may not be paid (finance's Markets page): choose another remedy or reject",
+            customer.market, p.rule
+        )));
+    }
     if p.amount_minor > MAX_LINE_MINOR {
         return Err(refused(format!(
             "amount: {} is more than one payment may carry ({})",

@@ -27,6 +27,7 @@ pub mod kept_pass;
 pub mod ledger_csv;
 pub mod log_records;
 pub mod logs;
+pub mod markets;
 pub mod notices;
 pub mod payouts;
 pub mod preview_job;

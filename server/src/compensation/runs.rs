@@ -474,6 +474,7 @@ pub async fn approve(
     digest: &str,
 ) -> Result<RunRecord, RunError> {
     let digest = digest.trim().to_ascii_lowercase();
+    let policy = crate::compensation::markets::MarketPolicy::load(store).await?;
     let mut tx = store.begin_write().await?;
     let run = locked_run(&mut tx, store, run_id).await?;
     let state = state_of(&run)?;
@@ -488,6 +489,15 @@ pub async fn approve(
         return Err(RunError::Refused(format!(
             "digest {digest} is not that of the newest revision ({} has {}): look at it and approve that",
             newest.revision, newest.digest
+        )));
+    }
+    let blocked =
+        crate::compensation::markets::blocked(&mut tx, &policy, run_id, newest.revision).await?;
+    if !blocked.is_empty() {
+        return Err(RunError::Refused(format!(
+            "revision {} pays what a market does not allow: {}. Change the plan (or finance changes the market's remedies on /staff/markets) and preview again",
+            newest.revision,
+            crate::compensation::markets::describe(&blocked)
         )));
     }
     let now = now_ms();

@@ -30,13 +30,14 @@ fn upsert_sql(table: &str, cols: &[&str], key: &[&str], rows: usize, numbered: b
     sql
 }
 
-const CUSTOMER_COLS: [&str; 6] = [
+const CUSTOMER_COLS: [&str; 7] = [
     "customer_id",
     "email",
     "name",
     "locale",
     "currency",
     "updated_at",
+    "market",
 ];
 const SUBSCRIPTION_COLS: [&str; 6] = [
     "customer_id",
@@ -72,7 +73,8 @@ pub async fn upsert_customers(
             .bind(r.name.clone())
             .bind(r.locale.clone())
             .bind(r.currency.as_str().to_string())
-            .bind(now_ms);
+            .bind(now_ms)
+            .bind(r.market.clone().unwrap_or_default());
     }
     query.execute(&mut *conn).await?;
     Ok(())
@@ -155,6 +157,8 @@ pub struct CustomerRecord {
     pub name: String,
     pub locale: String,
     pub currency: String,
+    /// The licence's country (`SE`), or empty.
+    pub market: String,
     pub subscriptions: Vec<SubscriptionRecord>,
 }
 
@@ -174,7 +178,7 @@ pub async fn find(
     limit: i64,
 ) -> Result<Vec<CustomerRecord>, StoreError> {
     let rows = sqlx::query(
-        "SELECT customer_id, email, name, locale, currency FROM customers
+        "SELECT customer_id, email, name, locale, currency, market FROM customers
          WHERE customer_id = $1 OR email = $2 ORDER BY customer_id LIMIT $3",
     )
     .bind(query.trim())
@@ -208,6 +212,7 @@ pub async fn find(
             name: row.try_get("name")?,
             locale: row.try_get("locale")?,
             currency: row.try_get("currency")?,
+            market: row.try_get("market")?,
             subscriptions,
         });
     }
@@ -355,4 +360,86 @@ pub async fn by_id(store: &Store, customer_id: &str) -> Result<Option<CustomerRe
         .await?
         .into_iter()
         .find(|c| c.customer_id == customer_id))
+}
+
+// ------------------------------------------------------------------ markets
+
+/// A remedy finance allowed or blocked for a market.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarketRemedy {
+    pub market: String,
+    pub rule: String,
+    pub allowed: bool,
+    pub updated_by: String,
+    pub updated_at: i64,
+}
+
+pub async fn market_remedies(store: &Store) -> Result<Vec<MarketRemedy>, StoreError> {
+    sqlx::query(
+        "SELECT market, rule, allowed, updated_by, updated_at FROM market_remedies
+         ORDER BY market, rule",
+    )
+    .fetch_all(store.pool())
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(MarketRemedy {
+            market: r.try_get(0)?,
+            rule: r.try_get(1)?,
+            allowed: r.try_get::<i64, _>(2)? == 1,
+            updated_by: r.try_get(3)?,
+            updated_at: r.try_get(4)?,
+        })
+    })
+    .collect()
+}
+
+pub async fn set_market_remedy(
+    conn: &mut AnyConnection,
+    m: &MarketRemedy,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO market_remedies (market, rule, allowed, updated_by, updated_at)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (market, rule) DO UPDATE SET allowed = excluded.allowed,
+             updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+    )
+    .bind(&m.market)
+    .bind(&m.rule)
+    .bind(i64::from(m.allowed))
+    .bind(&m.updated_by)
+    .bind(m.updated_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A revision's lines to customers with a market, per (market, rule,
+/// currency): how many and their sum.
+pub async fn lines_by_market(
+    conn: &mut AnyConnection,
+    run_id: &str,
+    revision: i64,
+) -> Result<Vec<(String, String, String, i64, i64)>, StoreError> {
+    sqlx::query(
+        "SELECT c.market, l.rule, l.currency, COUNT(*), CAST(SUM(l.amount_minor) AS BIGINT)
+         FROM compensation_lines l JOIN customers c ON c.customer_id = l.customer_id
+         WHERE l.run_id = $1 AND l.revision = $2 AND c.market <> ''
+         GROUP BY c.market, l.rule, l.currency ORDER BY c.market, l.rule, l.currency",
+    )
+    .bind(run_id)
+    .bind(revision)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok((
+            r.try_get(0)?,
+            r.try_get(1)?,
+            r.try_get(2)?,
+            r.try_get(3)?,
+            r.try_get(4)?,
+        ))
+    })
+    .collect()
 }

@@ -15,6 +15,7 @@ on_both_backends!(
     a_run_goes_from_plan_to_approval_on_the_command_line,
     the_console_drafts_uploads_previews_and_approves,
     a_preview_whose_node_died_is_taken_over_and_a_cancelled_one_stores_nothing,
+    a_market_blocks_what_its_law_forbids_until_finance_or_the_plan_changes,
 );
 
 /// A demo incident every test app has.
@@ -757,4 +758,111 @@ async fn a_preview_whose_node_died_is_taken_over_and_a_cancelled_one_stores_noth
             .expect("count")
             .get(0);
     assert_eq!(revisions, 1, "the cancelled preview stored nothing");
+}
+
+/// Swedish customers (market SE) may not get goodwill credit by default:
+/// a revision paying them some cannot be approved, its approval page says
+/// why, and once finance allows it (after step-up) the same revision can be.
+async fn a_market_blocks_what_its_law_forbids_until_finance_or_the_plan_changes(app: TestApp) {
+    let dir = tempfile::tempdir().expect("dir");
+    let customers = dir.path().join("customers.csv");
+    let mut csv = String::new();
+    for (i, line) in example_text("customers.csv").lines().enumerate() {
+        let market = match (i, line.contains(",sv,")) {
+            (0, _) => "market",
+            (_, true) => "se",
+            _ => "",
+        };
+        csv.push_str(&format!("{line},{market}\n"));
+    }
+    std::fs::write(&customers, csv).expect("write");
+    let (code, _, err) = cli(
+        &app,
+        &["customers", "import", "--customers", &path(&customers)],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let sweden: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers WHERE market = 'SE'")
+        .fetch_one(app.store.pool())
+        .await
+        .expect("count");
+    assert!(sweden > 0, "the market is stored upper-cased");
+    let (drafter, approver) = ("m-drafter@example.se", "m-approver@example.se");
+    app.staff_member(drafter, &[Role::Finance]).await;
+    app.staff_member(approver, &[Role::Finance]).await;
+    let plan = path(&example("plan.toml"));
+    let events = path(&example("events.jsonl"));
+    for args in [
+        vec![
+            "compensation",
+            "run",
+            "create",
+            "--incident",
+            INCIDENT,
+            "--plan",
+            &plan,
+            "--by",
+            drafter,
+        ],
+        vec![
+            "compensation",
+            "run",
+            "add-logs",
+            RUN,
+            &events,
+            "--by",
+            drafter,
+        ],
+    ] {
+        let (code, _, err) = cli(&app, &args).await;
+        assert_eq!(code, 0, "{args:?}: {err}");
+    }
+    let (code, out, err) = cli(
+        &app,
+        &["compensation", "run", "preview", RUN, "--by", drafter],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let digest = json(&out)["digest"].as_str().expect("digest").to_string();
+    let approve = [
+        "compensation",
+        "run",
+        "approve",
+        RUN,
+        "--digest",
+        &digest,
+        "--by",
+        approver,
+    ];
+    let (code, _, err) = cli(&app, &approve).await;
+    assert_eq!(code, 2, "refused: {err}");
+    assert!(
+        err.contains("goodwill_credit") && err.contains("SE"),
+        "{err}"
+    );
+    let (client, _) = app.signed_in(approver).await;
+    let page = client
+        .get(app.url(&format!("/staff/compensation/runs/{RUN}/approve")))
+        .send()
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("html");
+    assert!(page.contains("data-testid=\"market-blocked\""), "{page}");
+
+    let finance = app.staff(&[Role::Finance]).await;
+    let r = finance
+        .post(
+            "/staff/markets",
+            &[
+                ("market", "SE"),
+                ("rule", "goodwill_credit"),
+                ("allowed", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let (code, _, err) = cli(&app, &approve).await;
+    assert_eq!(code, 0, "allowed now: {err}");
 }

@@ -119,6 +119,7 @@ pub(crate) async fn approval_page(
     };
     let last = last_approved(store, run_id).await?;
     let (reads, imports) = reads_since(store, run_id, &newest).await?;
+
     let previous = match last.filter(|l| *l != newest.revision) {
         Some(l) => {
             let mut conn = connection(store).await?;

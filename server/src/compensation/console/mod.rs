@@ -7,6 +7,7 @@
 mod approval;
 mod downloads;
 mod ledger_pages;
+mod markets_page;
 mod payout_pages;
 mod plan_form;
 mod revision_view;
@@ -58,6 +59,8 @@ pub fn routes() -> Vec<StaffRoute> {
         route(M::GET, "/staff/ledger/balance.csv", LEDGER_VIEW, get(balance_csv)),
         route(M::GET, "/staff/ledger/account", LEDGER_VIEW, get(statement)),
         route(M::GET, "/staff/payouts", LEDGER_VIEW, get(payout_pages::show)).in_menu("Payouts"),
+        route(M::GET, "/staff/markets", RUNS_VIEW, get(markets_page::show)),
+        route(M::POST, "/staff/markets", RUNS_APPROVE, post(markets_page::set)).step_up(),
         route(M::POST, "/staff/payouts/{id}/send-again", RUNS_APPROVE, post(payout_pages::send_again)),
         route(M::POST, "/staff/payouts/inbox/{batch}/paid", RUNS_APPROVE, post(payout_pages::inbox_paid)).step_up(),
         route(M::POST, "/staff/payouts/endpoint", ADMIN, post(payout_pages::set_endpoint)).step_up(),

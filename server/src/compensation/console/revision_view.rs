@@ -40,6 +40,9 @@ pub(crate) struct RevisionView {
     pub(crate) charts: Vec<Chart>,
     pub(crate) largest: Vec<LineRow>,
     pub(crate) diff: Option<DiffView>,
+    /// Lines a market does not allow, in words: such a revision cannot be
+    /// approved.
+    pub(crate) blocked: Vec<String>,
 }
 
 pub(crate) struct RuleRow {
@@ -82,6 +85,15 @@ pub(crate) async fn revision_view(
         })
         .collect();
     let amounts = table::amount_counts(store, run_id, record.revision).await?;
+    let policy = crate::compensation::markets::MarketPolicy::load(store).await?;
+    let blocked = {
+        let mut conn = super::shared::connection(store).await?;
+        crate::compensation::markets::blocked(&mut conn, &policy, run_id, record.revision)
+            .await?
+            .iter()
+            .map(|b| crate::compensation::markets::describe(std::slice::from_ref(b)))
+            .collect()
+    };
     let mut charts = Vec::new();
     if let Ok(plan) = plaster_engine::Plan::parse(&record.plan_toml) {
         let per_minute: Vec<(i64, u64)> =
@@ -107,6 +119,7 @@ pub(crate) async fn revision_view(
         largest,
         diff,
         record,
+        blocked,
     })
 }
 
