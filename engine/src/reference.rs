@@ -435,3 +435,31 @@ impl<R: BufRead> CsvRecords<R> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(csv: &str) -> Vec<Result<CustomerRow, RowFault>> {
+        let mut out = Vec::new();
+        for_each_customer("customers.csv", csv.as_bytes(), |_, r| {
+            out.push(r);
+            ControlFlow::Continue(())
+        })
+        .expect("readable");
+        out
+    }
+
+    #[test]
+    fn the_market_column_is_optional_checked_and_upper_cased() {
+        let without = rows("customer_id,email,name,locale,currency\nc-1,a@x.se,A,sv,SEK\n");
+        assert_eq!(without[0].as_ref().expect("row").market, None);
+        let with = rows(
+            "market,customer_id,email,name,locale,currency\nse,c-1,a@x.se,A,sv,SEK\n,c-2,b@x.se,B,nb,NOK\nSWE,c-3,c@x.se,C,sv,SEK\n",
+        );
+        assert_eq!(with[0].as_ref().expect("row").market.as_deref(), Some("SE"));
+        assert_eq!(with[1].as_ref().expect("row").market, None);
+        let fault = with[2].as_ref().expect_err("three letters");
+        assert_eq!(fault.field, "market");
+    }
+}
