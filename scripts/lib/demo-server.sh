@@ -19,7 +19,7 @@ demo_server() {
   demo_server_dir=$work
   base_url="http://127.0.0.1:$port"
   demo_server_log="$work/server.log"
-  trap 'demo_server_stop' EXIT
+  trap 'demo_server_stop $?' EXIT
   # A signal ends the script through `exit`, which runs the EXIT trap.
   trap 'exit 129' HUP
   trap 'exit 130' INT
@@ -54,8 +54,15 @@ demo_server_log_tail() {
 }
 
 # SIGTERM, up to DEMO_SERVER_STOP_TIMEOUT s to exit, then SIGKILL; then the
-# directory goes. Safe to call twice; never fails (it runs under `set -e`).
+# directory goes, after a failed run (status $1 not 0) has printed the
+# server's warnings and errors, which the directory would take with it.
+# Safe to call twice; never fails (it runs under `set -e`).
 demo_server_stop() {
+  local status=${1:-0}
+  if [ "$status" != 0 ] && [ -n "${demo_server_log:-}" ] && [ -s "$demo_server_log" ]; then
+    echo "${demo_server_name:-demo server}: the run failed; the server's last warnings and errors:" >&2
+    demo_server_log_tail
+  fi
   local pid=${demo_server_pid:-}
   demo_server_pid=
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then

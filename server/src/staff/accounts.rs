@@ -80,17 +80,12 @@ struct PasswordText<'a> {
     waiting: &'a str,
 }
 
+/// The same words as HTML, with the subject as its title.
 #[derive(Template)]
 #[template(path = "email/staff_password.html")]
 struct PasswordHtml<'a> {
     subject: &'a str,
-    by: &'a str,
-    reset: bool,
-    page_name: &'a str,
-    login_url: &'a str,
-    email: &'a str,
-    password: &'a str,
-    waiting: &'a str,
+    m: &'a PasswordText<'a>,
 }
 
 /// Queues the one-time password for its owner alone, in the caller's
@@ -114,7 +109,7 @@ async fn mail_password(
         format!("Your account on the {} console", invite.page_name)
     };
     let render = |e: askama::Error| AccountError::Hash(format!("rendering the mail: {e}"));
-    let body_text = PasswordText {
+    let words = PasswordText {
         by: invite.by,
         reset,
         page_name: invite.page_name,
@@ -122,18 +117,11 @@ async fn mail_password(
         email,
         password,
         waiting: &waiting,
-    }
-    .render()
-    .map_err(render)?;
+    };
+    let body_text = words.render().map_err(render)?;
     let body_html = PasswordHtml {
         subject: &subject,
-        by: invite.by,
-        reset,
-        page_name: invite.page_name,
-        login_url: &login_url,
-        email,
-        password,
-        waiting: &waiting,
+        m: &words,
     }
     .render()
     .map_err(render)?;
