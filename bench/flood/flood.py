@@ -20,7 +20,7 @@ import socket
 import statistics
 import sys
 import tempfile
-import threading
+import multiprocessing
 import time
 import urllib.error
 import urllib.parse
@@ -103,11 +103,14 @@ def staff_writes(staff, csrf, seconds):
     return times, failed
 
 
-def flood(base, path, stop, counts, lock):
+def flood(base, path, stop, results, worker):
+    """One flooding process (processes, not threads: the staff writer's
+    timings must not wait for this interpreter's lock)."""
+    counts, sample = {}, {}
     n = 0
     while not stop.is_set():
         n += 1
-        data = urllib.parse.urlencode({"email": f"flood-{threading.get_ident()}-{n}@example.se",
+        data = urllib.parse.urlencode({"email": f"flood-{worker}-{n}@example.se",
                                        "lang": "en", "components": "casino"}).encode()
         req = urllib.request.Request(base + path, data=data)
         try:
@@ -115,10 +118,12 @@ def flood(base, path, stop, counts, lock):
                 code = r.status
         except urllib.error.HTTPError as e:
             code = e.code
+            if code >= 500 and code not in sample:
+                sample[code] = e.read(200).decode(errors="replace").strip()
         except OSError:
             code = "error"
-        with lock:
-            counts[code] = counts.get(code, 0) + 1
+        counts[code] = counts.get(code, 0) + 1
+    results.put((counts, sample))
 
 
 def summary(name, times, failed):
@@ -132,7 +137,7 @@ def summary(name, times, failed):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=int, default=30)
-    ap.add_argument("--flooders", type=int, default=32)
+    ap.add_argument("--flooders", type=int, default=16, help="flooding processes")
     ap.add_argument("--path", default="/me/sign-in", help="the public form to flood (/me/sign-in or /subscribe)")
     ap.add_argument("--plaster", default=common.DEFAULT_PLASTER)
     args = ap.parse_args()
@@ -144,21 +149,29 @@ def main():
         common.start_plaster(args.plaster, workdir, port)
         staff, csrf = sign_in(base, args.plaster, workdir)
         quiet = staff_writes(staff, csrf, args.seconds / 2)
-        stop, counts, lock = threading.Event(), {}, threading.Lock()
-        threads = [threading.Thread(target=flood, args=(base, args.path, stop, counts, lock), daemon=True)
-                   for _ in range(args.flooders)]
-        for t in threads:
-            t.start()
+        stop, results = multiprocessing.Event(), multiprocessing.Queue()
+        workers = [multiprocessing.Process(target=flood, args=(base, args.path, stop, results, i), daemon=True)
+                   for i in range(args.flooders)]
+        for w in workers:
+            w.start()
         time.sleep(1)
         loud = staff_writes(staff, csrf, args.seconds)
         stop.set()
-        for t in threads:
-            t.join(5)
+        counts, samples = {}, {}
+        for _ in workers:
+            c, sample = results.get(timeout=60)
+            for k, v in c.items():
+                counts[k] = counts.get(k, 0) + v
+            samples.update(sample)
+        for w in workers:
+            w.join(5)
         print(f"flood: {args.flooders} clients posting {args.path} from 127.0.0.1 for {args.seconds} s")
         print(summary("reference (no flood)", *quiet))
         print(summary("during the flood", *loud))
         total = sum(counts.values())
         print(f"flood answers: {total} in all, " + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items(), key=str)))
+        for code, body in sorted(samples.items()):
+            print(f"  a {code} said: {body[:160]!r}")
         p90 = statistics.quantiles(loud[0], n=10)[8] if len(loud[0]) > 1 else float("nan")
         print(f"staff write p90 during the flood {'under' if p90 < 1 else 'OVER'} 1 s")
     finally:
