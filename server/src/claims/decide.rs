@@ -314,13 +314,12 @@ async fn post(
                 posted.amount_minor, posted.currency, p.amount_minor, p.currency
             )));
         }
-        let payout = sqlx::query_scalar::<_, String>(
-            "SELECT id FROM payouts WHERE execution_id = $1 AND customer_id = $2 AND currency = $3",
+        let payout = payouts::id_of(
+            tx,
+            &posted.execution_id,
+            &claim.customer_id,
+            &posted.currency,
         )
-        .bind(&posted.execution_id)
-        .bind(&claim.customer_id)
-        .bind(&posted.currency)
-        .fetch_optional(&mut *tx)
         .await?
         .unwrap_or_default();
         return Ok(Decided::AlreadyPaid {

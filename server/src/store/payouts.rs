@@ -544,3 +544,20 @@ pub async fn of_customer(store: &Store, customer_id: &str) -> Result<Vec<Payout>
         .map(payout)
         .collect()
 }
+
+/// The payout an execution made for a customer in a currency, if any.
+pub async fn id_of(
+    conn: &mut AnyConnection,
+    execution_id: &str,
+    customer_id: &str,
+    currency: &str,
+) -> Result<Option<String>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM payouts WHERE execution_id = $1 AND customer_id = $2 AND currency = $3",
+    )
+    .bind(execution_id)
+    .bind(customer_id)
+    .bind(currency)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
